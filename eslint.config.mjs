@@ -1,0 +1,43 @@
+import nx from '@nx/eslint-plugin';
+
+export default [
+  ...nx.configs['flat/base'],
+  ...nx.configs['flat/typescript'],
+  ...nx.configs['flat/javascript'],
+  {
+    ignores: ['**/dist', '**/out-tsc', '**/test-output', '**/vitest.config.*.timestamp*', 'results/**', 'build-sea/**'],
+  },
+  {
+    files: ['**/*.ts', '**/*.mts', '**/*.js', '**/*.mjs'],
+    rules: {
+      '@nx/enforce-module-boundaries': [
+        'error',
+        {
+          enforceBuildableLibDependency: true,
+          allow: [],
+          depConstraints: [
+            { sourceTag: 'type:util', onlyDependOnLibsWithTags: [] },
+            { sourceTag: 'type:schema', onlyDependOnLibsWithTags: ['type:util'] },
+            { sourceTag: 'type:adapter', onlyDependOnLibsWithTags: ['type:util'] },
+            { sourceTag: 'type:ingest', onlyDependOnLibsWithTags: ['type:util'] },
+            { sourceTag: 'type:pipeline', onlyDependOnLibsWithTags: ['type:schema', 'type:util'] },
+            { sourceTag: 'type:cli', onlyDependOnLibsWithTags: ['type:schema', 'type:util', 'type:adapter', 'type:ingest', 'type:pipeline'] },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['**/*.json'],
+    rules: {
+      '@nx/dependency-checks': [
+        'error',
+        {
+          ignoredFiles: ['{projectRoot}/eslint.config.{js,cjs,mjs,ts,cts,mts}', '{projectRoot}/vitest.config.{js,ts,mjs,mts}', '{projectRoot}/**/*.spec.ts', '{projectRoot}/test/**/*'],
+          ignoredDependencies: ['tslib'],
+        },
+      ],
+    },
+    languageOptions: { parser: await import('jsonc-eslint-parser') },
+  },
+];

@@ -1,0 +1,73 @@
+/**
+ * Base class of every perf-eval error. `code` is stable and namespaced (`E_…`), the message is one
+ * actionable line, machine data lives in fields. A symbol brand makes `isPerfEvalError` work across
+ * duplicated copies of this package (npm can install two).
+ */
+const BRAND = Symbol.for('perf-eval.error');
+
+export interface PerfEvalErrorOptions {
+  cause?: unknown;
+}
+
+export class PerfEvalError extends Error {
+  readonly code: string;
+  readonly [BRAND] = true;
+
+  constructor(code: string, message: string, options: PerfEvalErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.name = new.target.name;
+  }
+}
+
+export function isPerfEvalError(value: unknown): value is PerfEvalError {
+  return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[BRAND] === true;
+}
+
+/** What a failed (or suspicious) subprocess run leaves behind, copied into every tool error. */
+export interface ToolRunContext {
+  /** argv as executed (secrets already redacted). */
+  command: readonly string[];
+  exitCode?: number | undefined;
+  signal?: string | undefined;
+  durationMs?: number | undefined;
+  timedOut?: boolean | undefined;
+  /** The last lines of the tool's combined output. */
+  outputTail?: readonly string[] | undefined;
+}
+
+/**
+ * A failure of an external tool (vllm bench, lm_eval, BFCL, docker …). The first message line reads
+ * like execa's short message; `fullMessage` appends the output tail for humans.
+ */
+export class ToolError extends PerfEvalError {
+  readonly command: readonly string[];
+  readonly exitCode: number | undefined;
+  readonly signal: string | undefined;
+  readonly durationMs: number | undefined;
+  readonly timedOut: boolean;
+  readonly outputTail: readonly string[];
+
+  constructor(code: string, message: string, context: ToolRunContext, options: PerfEvalErrorOptions = {}) {
+    super(code, message, options);
+    this.command = context.command;
+    this.exitCode = context.exitCode;
+    this.signal = context.signal;
+    this.durationMs = context.durationMs;
+    this.timedOut = context.timedOut ?? false;
+    this.outputTail = context.outputTail ?? [];
+  }
+
+  get fullMessage(): string {
+    if (this.outputTail.length === 0) return this.message;
+    return `${this.message}\n${this.outputTail.map((line) => `  | ${line}`).join('\n')}`;
+  }
+}
+
+/** Short, execa-like description of how a process ended. */
+export function describeExit(context: Pick<ToolRunContext, 'exitCode' | 'signal' | 'timedOut'>): string {
+  if (context.timedOut) return 'timed out';
+  if (context.signal) return `was killed with ${context.signal}`;
+  if (context.exitCode !== undefined) return `failed with exit code ${context.exitCode}`;
+  return 'failed';
+}
