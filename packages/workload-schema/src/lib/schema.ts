@@ -1,0 +1,217 @@
+/**
+ * zod schemas for recipes and GPU profiles. They describe the accepted structure (strict objects,
+ * types, ranges) and produce the published JSON Schema. Upstream-worded messages and cross-field
+ * rules live in validate.ts; zod runs after it as the structural backstop.
+ */
+import { z } from 'zod';
+
+export const BFCL_LEAF_CATEGORIES = [
+  'simple_python',
+  'simple_java',
+  'simple_javascript',
+  'multiple',
+  'parallel',
+  'parallel_multiple',
+  'irrelevance',
+  'live_simple',
+  'live_multiple',
+  'live_parallel',
+  'live_parallel_multiple',
+  'live_irrelevance',
+  'live_relevance',
+  'multi_turn_base',
+  'multi_turn_miss_func',
+  'multi_turn_miss_param',
+  'multi_turn_long_context',
+  'memory_kv',
+  'memory_vector',
+  'memory_rec_sum',
+] as const;
+
+export const BFCL_GROUP_CATEGORIES = [
+  'all',
+  'all_scoring',
+  'single_turn',
+  'multi_turn',
+  'live',
+  'non_live',
+  'non_python',
+  'python',
+  'memory',
+  'agentic',
+] as const;
+
+export const BFCL_CATEGORIES: readonly string[] = [...BFCL_LEAF_CATEGORIES, ...BFCL_GROUP_CATEGORIES];
+
+/** `vllm bench serve` options the wrapper owns; recipe `args` may not set them (after normalisation). */
+export const BENCH_RESERVED_OPTIONS = [
+  'backend',
+  'base-url',
+  'host',
+  'port',
+  'model',
+  'dataset-name',
+  'num-prompts',
+  'max-concurrency',
+  'trust-remote-code',
+  'random-input-len',
+  'random-output-len',
+  'ignore-eos',
+  'dataset-path',
+  'speed-bench-output-len',
+  'speed-bench-dataset-subset',
+  'speed-bench-category',
+  'skip-tokenizer-init',
+  'save-result',
+  'result-filename',
+] as const;
+
+export const BENCH_DATASETS = ['random', 'speed_bench'] as const;
+
+const positiveInt = z.int().min(1);
+const scalar = z.union([z.string(), z.number(), z.boolean(), z.null()]);
+const envMap = z.record(z.string(), scalar).describe('Environment variables, merged in order over the GPU profile env.');
+const freeMap = z.record(z.string(), z.unknown());
+
+const lmEvalOptions = {
+  chat: z
+    .boolean()
+    .nullish()
+    .describe('perf-eval extension: use local-chat-completions with --apply_chat_template (default false).'),
+  include_path: z
+    .string()
+    .min(1)
+    .nullish()
+    .describe('perf-eval extension: extra lm-eval task directory (--include_path), relative to the recipe file.'),
+  limit: z.number().positive().nullish().describe('perf-eval extension: --limit (an int, or a fraction < 1).'),
+  seed: z.int().nullish().describe('perf-eval extension: --seed.'),
+  gen_kwargs: z
+    .union([z.string().min(1), z.record(z.string(), scalar)])
+    .nullish()
+    .describe('perf-eval extension: --gen_kwargs, as a k=v,… string or a map.'),
+};
+
+export const LmEvalTaskSchema = z.strictObject({
+  name: z.string().min(1).describe('An lm-eval task name.'),
+  num_fewshot: z.int().min(0).nullish().describe('Default 0.'),
+  model_args: freeMap.nullish().describe('Per-task model_args, merged over the block model_args.'),
+  ...lmEvalOptions,
+});
+
+export const LmEvalBlockSchema = z.strictObject({
+  model_args: freeMap.nullish().describe('Recipe-wide lm-eval model_args defaults.'),
+  tasks: z.array(LmEvalTaskSchema).nullish(),
+  ...lmEvalOptions,
+});
+
+const intOrIntList = z.union([positiveInt, z.array(positiveInt).min(1)]);
+
+export const BenchConfigSchema = z.strictObject({
+  name: z.string().min(1).describe('Shape name without the concurrency, e.g. 8k-in-1k-out.'),
+  backend: z.string().nullish().describe('vllm bench serve --backend (e.g. openai, openai-chat); unset uses --host/--port.'),
+  dataset: z.enum(BENCH_DATASETS).nullish().describe('Default random.'),
+  input_len: positiveInt,
+  output_len: positiveInt,
+  num_prompts: intOrIntList.describe('An int, or a list matching a max_concurrency list.'),
+  max_concurrency: intOrIntList.describe('An int or a non-empty list; one run per value, named <name>-conc-<c>.'),
+  repetitions: positiveInt
+    .refine((n) => n % 2 === 1, 'repetitions must be odd')
+    .nullish()
+    .describe('Positive odd integer (default 1); >1 writes a median aggregate.'),
+  args: freeMap.nullish().describe('Extra vllm bench serve flags: true → flag, false/null → omitted, list → repeated.'),
+  speed_bench_dataset_subset: z.string().nullish(),
+  speed_bench_category: z.string().nullish(),
+});
+
+export const BenchMetadataSchema = z.strictObject({
+  device: z.string().nullish(),
+  tp: positiveInt.nullish(),
+  precision: z.string().nullish(),
+});
+
+export const VllmBenchBlockSchema = z.strictObject({
+  metadata: BenchMetadataSchema.nullish().describe('Perf ingest overrides for device, tp and precision.'),
+  configs: z.array(BenchConfigSchema).nullish(),
+});
+
+const bfclCategory = z.enum([...BFCL_LEAF_CATEGORIES, ...BFCL_GROUP_CATEGORIES]);
+
+export const BfclBlockSchema = z.union([
+  z.strictObject({}).describe('An empty bfcl block counts as absent.'),
+  z.strictObject({
+    test_categories: z.array(bfclCategory).min(1),
+    num_threads: positiveInt.nullish().describe('Default 8.'),
+    temperature: z.number().min(0).nullish().describe('Default 0.001.'),
+    maximum_step_limit: positiveInt.nullish().describe('Default 10 (BFCL_MAXIMUM_STEP_LIMIT overrides).'),
+    max_test_cases: z
+      .union([positiveInt, z.partialRecord(bfclCategory, positiveInt)])
+      .nullish()
+      .describe('Cap per category: an int for all, or a map keyed by category name.'),
+  }),
+]);
+
+export const VllmBlockSchema = z.strictObject({
+  model: z.string().min(1).describe('HF model id or path passed to vllm serve.'),
+  image: z.string().min(1).nullish().describe('Fallback image when VLLM_IMAGE/VLLM_COMMIT are not set.'),
+  env: envMap.nullish(),
+  serve_args: z.string().nullish().describe('vllm serve arguments, split on whitespace (no shell quoting).'),
+  startup_timeout_s: positiveInt.nullish().describe('Readiness timeout in seconds (default 3600).'),
+});
+
+export const RecipeSchema = z
+  .strictObject({
+    name: z
+      .string()
+      .regex(/^[^\s/\\]+$/)
+      .nullish()
+      .describe('Workload name: results/<name>/, labels, ingest workload. Default: the file stem.'),
+    gpu: z.string().min(1).describe('Key into the GPU profiles (H200, B200, MI300X, MI355X, …).'),
+    num_gpus: positiveInt.nullish().describe('GPU limit for Kubernetes steps (default 1).'),
+    nightly: z.boolean().nullish().describe('Selected by the nightly pipeline when true.'),
+    timeout_in_minutes: positiveInt.nullish().describe('Buildkite step timeout (default 120).'),
+    bench_only: z.boolean().nullish().describe('Run only the bench phase.'),
+    vllm: VllmBlockSchema,
+    lm_eval: LmEvalBlockSchema.nullish(),
+    vllm_bench: VllmBenchBlockSchema.nullish(),
+    bfcl: BfclBlockSchema.nullish(),
+  })
+  .describe('perf-eval workload recipe (one model × one GPU kind × a set of tasks).');
+
+export type RecipeInput = z.infer<typeof RecipeSchema>;
+
+const volumeSource = z
+  .record(z.string(), z.unknown())
+  .refine((value) => Object.keys(value).length === 1 && !('name' in value), 'a single-key volume source without name');
+
+export const GpuProfileSchema = z.strictObject({
+  queue: z.string().min(1),
+  hf_home: z.string().min(1).nullish(),
+  env: envMap.nullish(),
+  server_runtime: z.enum(['docker', 'native', 'sim']).nullish(),
+  k8s_plugin: z.enum(['nvidia', 'amd']).nullish(),
+  image_repo: z.string().min(1).nullish(),
+  hf_cache_volume: volumeSource.nullish(),
+  ecr_pull_through_cache: z.boolean().nullish(),
+});
+
+export const GpuProfilesSchema = z.record(z.string(), GpuProfileSchema);
+export type GpuProfileInput = z.infer<typeof GpuProfileSchema>;
+
+/** The recipe JSON Schema (draft 2020-12), for editors and `perf-eval schema`. */
+export function recipeJsonSchema(): Record<string, unknown> {
+  const schema = z.toJSONSchema(RecipeSchema, { target: 'draft-2020-12', io: 'input' }) as Record<string, unknown>;
+  return { $id: 'https://github.com/vllm-project/perf-eval/workload.schema.json', title: 'perf-eval workload', ...schema };
+}
+
+/** Allowed keys of each strict object, derived from the schemas (one source of truth). */
+export const KNOWN_KEYS = {
+  recipe: Object.keys(RecipeSchema.shape),
+  vllm: Object.keys(VllmBlockSchema.shape),
+  lm_eval: Object.keys(LmEvalBlockSchema.shape),
+  lm_eval_task: Object.keys(LmEvalTaskSchema.shape),
+  vllm_bench: Object.keys(VllmBenchBlockSchema.shape),
+  bench_config: Object.keys(BenchConfigSchema.shape),
+  bench_metadata: Object.keys(BenchMetadataSchema.shape),
+  bfcl: ['test_categories', 'num_threads', 'temperature', 'maximum_step_limit', 'max_test_cases'] as string[],
+  profile: Object.keys(GpuProfileSchema.shape),
+} as const;

@@ -1,0 +1,223 @@
+/**
+ * YAML 1.1 loading with PyYAML's exact implicit resolvers (upstream reads recipes with
+ * `yaml.safe_load`), duplicate keys rejected, and source positions for every node so that
+ * diagnostics can say `file:line:col`.
+ */
+import { PyFloat, type PyValue } from '@perf-eval/util';
+import {
+  Alias,
+  type Document,
+  isAlias,
+  isMap,
+  isPair,
+  isScalar,
+  isSeq,
+  LineCounter,
+  type Node as YamlNode,
+  parseDocument,
+  type ScalarTag,
+  type Tags,
+} from 'yaml';
+
+const BOOL_TRUE = new Set(['yes', 'Yes', 'YES', 'true', 'True', 'TRUE', 'on', 'On', 'ON']);
+const BOOL_RE = /^(?:yes|Yes|YES|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF)$/;
+const INT_RE = /^(?:[-+]?0b[0-1_]+|[-+]?0[0-7_]+|[-+]?(?:0|[1-9][0-9_]*)|[-+]?0x[0-9a-fA-F_]+|[-+]?[1-9][0-9_]*(?::[0-5]?[0-9])+)$/;
+const FLOAT_RE =
+  /^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+][0-9]+)?|\.[0-9][0-9_]*(?:[eE][-+][0-9]+)?|[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+\.[0-9_]*|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$/;
+/** The scalars that only YAML 1.1 reads as booleans; worth a warning where a boolean is expected. */
+export const YAML11_ONLY_BOOLEANS = /^(?:yes|Yes|YES|no|No|NO|on|On|ON|off|Off|OFF)$/;
+
+function sexagesimal(text: string): number {
+  return text.split(':').reduce((acc, part) => acc * 60 + Number(part), 0);
+}
+
+function resolveInt(source: string): number {
+  let text = source.replace(/_/g, '');
+  let sign = 1;
+  if (text.startsWith('-') || text.startsWith('+')) {
+    if (text.startsWith('-')) sign = -1;
+    text = text.slice(1);
+  }
+  if (text === '0') return 0;
+  if (text.startsWith('0b')) return sign * parseInt(text.slice(2), 2);
+  if (text.startsWith('0x')) return sign * parseInt(text.slice(2), 16);
+  if (text.startsWith('0')) return sign * parseInt(text, 8);
+  if (text.includes(':')) return sign * sexagesimal(text);
+  return sign * Number(text);
+}
+
+function resolveFloat(source: string): PyFloat {
+  let text = source.replace(/_/g, '').toLowerCase();
+  let sign = 1;
+  if (text.startsWith('-') || text.startsWith('+')) {
+    if (text.startsWith('-')) sign = -1;
+    text = text.slice(1);
+  }
+  if (text === '.inf') return new PyFloat(sign * Infinity);
+  if (text === '.nan') return new PyFloat(NaN);
+  if (text.includes(':')) return new PyFloat(sign * sexagesimal(text));
+  return new PyFloat(sign * Number(text));
+}
+
+const pyBool: ScalarTag = {
+  tag: 'tag:yaml.org,2002:bool',
+  default: true,
+  test: BOOL_RE,
+  identify: (value) => typeof value === 'boolean',
+  resolve: (source) => BOOL_TRUE.has(source),
+  stringify: ({ value }) => (value ? 'true' : 'false'),
+};
+
+const pyInt: ScalarTag = {
+  tag: 'tag:yaml.org,2002:int',
+  default: true,
+  test: INT_RE,
+  identify: (value) => typeof value === 'number' && Number.isInteger(value),
+  resolve: resolveInt,
+  stringify: ({ value }) => String(value),
+};
+
+const pyFloat: ScalarTag = {
+  tag: 'tag:yaml.org,2002:float',
+  default: true,
+  test: FLOAT_RE,
+  identify: (value) => value instanceof PyFloat,
+  resolve: resolveFloat,
+  stringify: ({ value }) => String(value),
+};
+
+const REPLACED = new Set(['tag:yaml.org,2002:bool', 'tag:yaml.org,2002:int', 'tag:yaml.org,2002:float', 'tag:yaml.org,2002:timestamp']);
+
+function pyyamlTags(tags: Tags): Tags {
+  const kept = tags.filter((tag) => typeof tag === 'string' ? !['bool', 'int', 'intHex', 'intOct', 'intTime', 'float', 'floatExp', 'floatNaN', 'floatTime', 'timestamp'].includes(tag) : !REPLACED.has(tag.tag));
+  // Implicit resolution tries tags in order; PyYAML's patterns do not overlap, so placement is free.
+  return [...kept, pyBool, pyInt, pyFloat];
+}
+
+export type PathSegment = string | number;
+export type Path = readonly PathSegment[];
+
+export function pathToString(path: Path): string {
+  let out = '';
+  for (const segment of path) {
+    if (typeof segment === 'number') out += `[${segment}]`;
+    else out += out === '' ? segment : `.${segment}`;
+  }
+  return out;
+}
+
+export interface SourcePosition {
+  line: number;
+  col: number;
+}
+
+export interface NodeInfo {
+  /** Position of the value. */
+  value: SourcePosition;
+  /** Position of the mapping key, when the node is a map entry. */
+  key?: SourcePosition;
+  /** The scalar's source text, for scalars. */
+  source?: string;
+}
+
+export interface LoadedYaml {
+  /** The document with PyYAML types: YAML floats are `PyFloat`. */
+  data: PyValue;
+  /** Position info by path string (`''` is the root). */
+  nodes: Map<string, NodeInfo>;
+  /** Parse errors: message with position. An empty list means `data` is usable. */
+  errors: { message: string; line: number; col: number }[];
+}
+
+export function loadYaml11(text: string): LoadedYaml {
+  const lineCounter = new LineCounter();
+  const doc: Document = parseDocument(text, {
+    version: '1.1',
+    customTags: pyyamlTags,
+    uniqueKeys: true,
+    merge: true,
+    lineCounter,
+    prettyErrors: false,
+  });
+  const position = (offset: number | undefined): SourcePosition => {
+    const { line, col } = lineCounter.linePos(offset ?? 0);
+    return { line, col };
+  };
+  const errors = doc.errors.map((error) => {
+    const pos = position(error.pos[0]);
+    const firstLine = error.message.split('\n')[0] ?? error.message;
+    return { message: firstLine.replace(/ at line \d+, column \d+:?$/, ''), ...pos };
+  });
+  const nodes = new Map<string, NodeInfo>();
+  if (errors.length > 0) return { data: null, nodes, errors };
+
+  const keyText = (key: unknown): string => {
+    if (isScalar(key)) {
+      const value = key.value;
+      if (typeof value === 'string') return value;
+      if (value === true) return 'True';
+      if (value === false) return 'False';
+      if (value === null) return 'None';
+      if (value instanceof PyFloat) return String(value.value);
+      return String(value);
+    }
+    return String(key);
+  };
+
+  const walk = (node: unknown, path: PathSegment[], keyPos: SourcePosition | undefined, depth: number): PyValue => {
+    if (depth > 64) throw new Error('YAML nesting too deep');
+    let target = node;
+    if (isAlias(target)) target = (target as Alias).resolve(doc);
+    const info: NodeInfo = { value: position((target as YamlNode | undefined)?.range?.[0]) };
+    if (keyPos) info.key = keyPos;
+    if (isScalar(target)) info.source = typeof target.source === 'string' ? target.source : String(target.value);
+    nodes.set(pathToString(path), info);
+    if (target === null || target === undefined) return null;
+    if (isScalar(target)) {
+      const value = target.value;
+      if (value === undefined) return null;
+      return value as PyValue;
+    }
+    if (isSeq(target)) {
+      return target.items.map((item, index) => walk(item, [...path, index], undefined, depth + 1));
+    }
+    if (isMap(target)) {
+      const out: Record<string, PyValue> = {};
+      const explicit: [string, unknown, SourcePosition][] = [];
+      for (const pair of target.items) {
+        if (!isPair(pair)) continue;
+        const key = pair.key;
+        const keyPosition = position((key as YamlNode | null)?.range?.[0]);
+        if (isScalar(key) && key.source === '<<' && (key.tag === 'tag:yaml.org,2002:merge' || key.value === '<<')) {
+          // PyYAML merge: merged keys come first; explicit keys override them in place.
+          const sources = isSeq(pair.value) ? pair.value.items : [pair.value];
+          for (const source of sources) {
+            const resolved = isAlias(source) ? (source as Alias).resolve(doc) : source;
+            if (!isMap(resolved)) continue;
+            for (const merged of resolved.items) {
+              if (!isPair(merged)) continue;
+              const name = keyText(merged.key);
+              if (!(name in out)) {
+                out[name] = walk(merged.value, [...path, name], position((merged.key as YamlNode | null)?.range?.[0]), depth + 1);
+              }
+            }
+          }
+          continue;
+        }
+        explicit.push([keyText(key), pair.value, keyPosition]);
+      }
+      for (const [name, value, keyPosition] of explicit) {
+        out[name] = walk(value, [...path, name], keyPosition, depth + 1);
+      }
+      return out;
+    }
+    return null;
+  };
+
+  try {
+    const data = walk(doc.contents, [], undefined, 0);
+    return { data, nodes, errors };
+  } catch (error) {
+    return { data: null, nodes, errors: [{ message: (error as Error).message, line: 1, col: 1 }] };
+  }
+}
