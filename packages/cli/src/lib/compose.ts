@@ -1,0 +1,158 @@
+/**
+ * The CLI's composition: a resolved recipe plus run-time facts (port, results dir, tool paths)
+ * become the adapters' own inputs. Adapters never see the recipe model; this is the only place that
+ * knows both sides. `plan` and `run` share it, so the plan shows exactly what a run executes.
+ */
+import { join } from 'node:path';
+import { buildBenchArgv, type BenchRunSpec, type BenchTarget } from '@perf-eval/bench-runner';
+import { buildLmEvalArgv, renderBaseUrl, renderModelArgs, type LmEvalTaskSpec } from '@perf-eval/lmeval-runner';
+import { buildDockerRunArgv, buildNativeArgv, buildkiteLabels, stopGraceFromEnv, type ServerSpec } from '@perf-eval/server-lifecycle';
+import { isTruthyFlag, type ResolvedWorkload } from '@perf-eval/workload-schema';
+
+export interface ToolCommands {
+  /** `vllm` for `vllm serve` (native) and `vllm bench serve` (outside containers). */
+  vllm: string[];
+  lmEval: string[];
+  /** Python of the BFCL virtualenv. */
+  bfclPython: string;
+  simulator: string;
+  docker: string;
+}
+
+export const DEFAULT_TOOLS: ToolCommands = {
+  vllm: ['vllm'],
+  lmEval: ['lm_eval'],
+  bfclPython: 'python3',
+  simulator: 'llm-d-inference-sim',
+  docker: 'docker',
+};
+
+export interface RunContext {
+  workload: ResolvedWorkload;
+  /** `results/<name>` (absolute or relative to the working directory). */
+  resultsDir: string;
+  port: number;
+  /** An already-running server (`--server-url`): no launch, no teardown. */
+  serverUrl?: string;
+  env: Readonly<Record<string, string | undefined>>;
+  tools: ToolCommands;
+  /** Process id used in the container name (upstream: the orchestrator's pid). */
+  pid: number;
+}
+
+export function benchOnly(context: Pick<RunContext, 'workload' | 'env'>): boolean {
+  return context.workload.benchOnly || isTruthyFlag(context.env['BENCH_ONLY']);
+}
+
+export function containerName(context: Pick<RunContext, 'workload' | 'pid'>): string {
+  return `perf-eval-${context.workload.name}-${context.pid}`;
+}
+
+export function serverSpec(context: RunContext): ServerSpec {
+  const { workload } = context;
+  const runtime = context.serverUrl ? 'external' : workload.server.runtime;
+  const spec: ServerSpec = {
+    runtime,
+    model: workload.server.model,
+    servedModelName: workload.server.servedModelName,
+    port: context.port,
+    serveArgs: workload.server.serveArgs,
+    env: workload.server.env,
+    containerName: containerName(context),
+    startupTimeoutS: workload.server.startupTimeoutS,
+    logFile: join(context.resultsDir, 'server.log'),
+    stopGraceS: stopGraceFromEnv(context.env),
+  };
+  if (context.serverUrl) spec.url = context.serverUrl;
+  if (runtime === 'docker') {
+    spec.image = workload.server.image;
+    spec.docker = context.tools.docker;
+    spec.labels = buildkiteLabels(workload.name, context.env);
+  }
+  if (runtime === 'native') spec.binary = context.tools.vllm[0] as string;
+  if (runtime === 'sim') spec.binary = context.tools.simulator;
+  return spec;
+}
+
+/** The launch command as it will run (for plan output). */
+export function serverArgv(context: RunContext): string[] {
+  const spec = serverSpec(context);
+  if (spec.runtime === 'external') return [];
+  if (spec.runtime === 'docker') return buildDockerRunArgv(spec);
+  return buildNativeArgv(spec);
+}
+
+/** Base URL of the server as tools should reach it (upstream: http://localhost:<port>). */
+export function serverBaseUrl(context: Pick<RunContext, 'serverUrl' | 'port'>): string {
+  return (context.serverUrl ?? `http://localhost:${context.port}`).replace(/\/+$/, '');
+}
+
+export function benchTarget(context: Pick<RunContext, 'serverUrl' | 'port'>): BenchTarget {
+  if (context.serverUrl) {
+    const url = new URL(context.serverUrl);
+    return { host: url.hostname, port: Number(url.port || (url.protocol === 'https:' ? 443 : 80)) };
+  }
+  return { host: '127.0.0.1', port: context.port };
+}
+
+export interface PlannedBench {
+  spec: BenchRunSpec;
+  argv: string[];
+  resultFile: string;
+}
+
+export function benchPlans(context: RunContext): PlannedBench[] {
+  const { workload } = context;
+  const inContainer = workload.server.runtime === 'docker' && !context.serverUrl;
+  return workload.bench.map((run) => {
+    const spec: BenchRunSpec = {
+      runName: run.runName,
+      model: workload.server.model,
+      backend: run.backend,
+      dataset: run.dataset,
+      inputLen: run.inputLen,
+      outputLen: run.outputLen,
+      numPrompts: run.numPrompts,
+      maxConcurrency: run.maxConcurrency,
+      repetitions: run.repetitions,
+      extraArgs: run.extraArgs,
+      trustRemoteCode: workload.server.trustRemoteCode,
+      speedBenchSubset: run.speedBenchSubset,
+      speedBenchCategory: run.speedBenchCategory,
+    };
+    const resultFile = join(context.resultsDir, `bench-${run.runName}.json`);
+    // Docker: the bench runs inside the server container and writes to its temp dir (upstream).
+    const argvResult = inContainer ? `/tmp/bench-${run.runName}.json` : resultFile;
+    const base = buildBenchArgv(spec, benchTarget(context), {
+      resultFile: argvResult,
+      command: inContainer ? ['vllm'] : context.tools.vllm,
+      speedBenchDir: run.dataset === 'speed_bench' ? '<speed-bench-dir>' : undefined,
+    });
+    const argv = inContainer ? [context.tools.docker, 'exec', containerName(context), ...base] : base;
+    return { spec, argv, resultFile };
+  });
+}
+
+export interface PlannedLmEval {
+  spec: LmEvalTaskSpec;
+  argv: string[];
+}
+
+export function lmEvalPlans(context: RunContext): PlannedLmEval[] {
+  const { workload } = context;
+  return workload.lmEval.map((task) => {
+    const spec: LmEvalTaskSpec = {
+      task: task.task,
+      numFewshot: task.numFewshot,
+      modelArgs: renderModelArgs(workload.server.model, renderBaseUrl(serverBaseUrl(context), task.chat), task.extraModelArgs),
+      chat: task.chat,
+      outputPath: join(context.resultsDir, task.task),
+      modelName: workload.server.model,
+    };
+    if (task.includePath) spec.includePath = task.includePath;
+    if (task.limit !== undefined) spec.limit = task.limit;
+    if (task.seed !== undefined) spec.seed = task.seed;
+    if (task.genKwargs) spec.genKwargs = task.genKwargs;
+    return { spec, argv: buildLmEvalArgv(spec, { command: context.tools.lmEval }) };
+  });
+}

@@ -1,0 +1,77 @@
+import { formatCommand, isPerfEvalError, ToolError } from '@perf-eval/util';
+import { UsageError } from './args.js';
+import { EXIT, exitCodeFor } from './exit-codes.js';
+import type { Io } from './io.js';
+import { VERSION } from './version.js';
+
+export interface CommandModule {
+  run(argv: string[], io: Io): Promise<number>;
+}
+
+interface CommandEntry {
+  summary: string;
+  load: () => Promise<CommandModule>;
+}
+
+/** Commands are imported lazily so `perf-eval validate` never loads HTTP or subprocess code. */
+export const COMMANDS: Record<string, CommandEntry> = {
+  validate: { summary: 'check recipes against the schema (no GPU, no tools needed)', load: () => import('../commands/validate.js') },
+  plan: { summary: 'show what a run would do: server, commands, env, results', load: () => import('../commands/plan.js') },
+  schema: { summary: 'print the recipe JSON Schema', load: () => import('../commands/schema.js') },
+};
+
+function usage(): string {
+  const width = Math.max(...Object.keys(COMMANDS).map((name) => name.length));
+  const lines = Object.entries(COMMANDS).map(([name, entry]) => `  ${name.padEnd(width)}  ${entry.summary}`);
+  return [
+    `perf-eval ${VERSION} — vLLM perf + accuracy recipes`,
+    '',
+    'Usage: perf-eval <command> [options]',
+    '',
+    'Commands:',
+    ...lines,
+    '',
+    "Run 'perf-eval <command> --help' for a command's options.",
+    'Exit codes: 0 ok, 1 run failure, 2 usage or validation error, 130/143 interrupted.',
+  ].join('\n');
+}
+
+function describe(error: unknown): string {
+  if (error instanceof ToolError) return error.fullMessage;
+  if (isPerfEvalError(error)) return error.message;
+  return String(error);
+}
+
+/** Entry point: parse the command, run it, map any error to an exit code. Never calls process.exit. */
+export async function run(argv: readonly string[], io: Io): Promise<number> {
+  const [command, ...rest] = argv;
+  if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
+    io.stdout.write(`${usage()}\n`);
+    return command === undefined ? EXIT.usage : EXIT.ok;
+  }
+  if (command === '--version' || command === '-v' || command === 'version') {
+    io.stdout.write(`${VERSION}\n`);
+    return EXIT.ok;
+  }
+  const entry = COMMANDS[command];
+  try {
+    if (!entry) {
+      const known = Object.keys(COMMANDS);
+      const close = known.find((name) => name.startsWith(command.slice(0, 2)));
+      throw new UsageError(`perf-eval: unknown command '${command}'${close ? ` (did you mean '${close}'?)` : ''}; see 'perf-eval --help'`);
+    }
+    const module = await entry.load();
+    return await module.run(rest, io);
+  } catch (error) {
+    const decision = exitCodeFor(error);
+    if (decision.internal) {
+      io.stderr.write(
+        `perf-eval: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n` +
+          `This is a bug; please report it with the command line (${formatCommand(['perf-eval', ...argv])}).\n`,
+      );
+    } else {
+      io.stderr.write(`${describe(error)}\n`);
+    }
+    return decision.code;
+  }
+}
