@@ -97,3 +97,13 @@ export function redactModelArgs(modelArgs: string): string {
     })
     .join(',');
 }
+
+/** Values of secret-named keys inside a model_args string, for scrubbing lm_eval's output. */
+export function secretModelArgValues(modelArgs: string): string[] {
+  const values: string[] = [];
+  for (const pair of modelArgs.split(',')) {
+    const eq = pair.indexOf('=');
+    if (eq > 0 && isSecretName(pair.slice(0, eq).trim()) && pair.length - eq - 1 >= 4) values.push(pair.slice(eq + 1));
+  }
+  return values;
+}

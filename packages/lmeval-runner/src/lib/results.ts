@@ -80,7 +80,7 @@ const PER_TASK_MAPS = ['group_subtasks', 'configs', 'versions', 'n-shot', 'highe
 const sourceFiles = new WeakMap<object, string>();
 
 const NON_FINITE: Record<string, number> = { NaN: Number.NaN, Infinity: Number.POSITIVE_INFINITY, '-Infinity': Number.NEGATIVE_INFINITY };
-const SENTINEL = '\u0000perf-eval-nonfinite:';
+const SENTINEL = '__perf_eval_nonfinite__:';
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -120,6 +120,16 @@ function snippetAt(text: string, position: number | undefined): string {
   return text.slice(start, start + 200);
 }
 
+/** Where V8's JSON error points: `at position N`, or the quoted `..."context"...` excerpt. */
+function errorPosition(text: string, reason: string): number | undefined {
+  const position = /position (\d+)/.exec(reason);
+  if (position) return Number(position[1]);
+  const excerpt = /"(?:\.\.\.)?([\s\S]*?)(?:\.\.\.)?" is not valid JSON/.exec(reason);
+  if (!excerpt || excerpt[1] === '') return undefined;
+  const at = text.indexOf(excerpt[1] as string);
+  return at < 0 ? undefined : at + Math.floor((excerpt[1] as string).length / 2);
+}
+
 function parseJsonTolerant(text: string, file: string | undefined): unknown {
   try {
     return JSON.parse(text);
@@ -134,8 +144,7 @@ function parseJsonTolerant(text: string, file: string | undefined): unknown {
       }
     }
     const reason = first instanceof Error ? first.message : String(first);
-    const position = /position (\d+)/.exec(reason);
-    throw new LmEvalParseError(file, `invalid JSON (${reason})`, snippetAt(text, position ? Number(position[1]) : undefined), {
+    throw new LmEvalParseError(file, `invalid JSON (${reason})`, snippetAt(text, errorPosition(text, reason)), {
       cause: first,
     });
   }

@@ -3,7 +3,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { execa } from 'execa';
 import { LineSplitter, LineTail, describeExit, redactArgv, scrubText, secretValuesOf } from '@perf-eval/util';
 import type { ToolRunContext } from '@perf-eval/util';
-import { buildLmEvalArgv, redactModelArgs } from './argv.js';
+import { buildLmEvalArgv, redactModelArgs, secretModelArgValues } from './argv.js';
 import type { LmEvalTaskSpec } from './argv.js';
 import { LmEvalCancelledError, LmEvalFailedError, LmEvalNoResultsError } from './errors.js';
 import { parseLmEvalResults } from './results.js';
@@ -77,7 +77,7 @@ export async function runLmEval(spec: LmEvalTaskSpec, options: RunLmEvalOptions 
   const argv = buildLmEvalArgv(spec, options.command === undefined ? {} : { command: options.command });
   const env = options.env;
   const cwd = options.cwd ?? process.cwd();
-  const secrets = secretValuesOf(env ?? process.env);
+  const secrets = [...secretValuesOf(env ?? process.env), ...secretModelArgValues(spec.modelArgs)];
   const display = redactArgv(
     argv.map((arg) => (arg === spec.modelArgs ? redactModelArgs(arg) : arg)),
     secrets,
@@ -133,7 +133,7 @@ export async function runLmEval(spec: LmEvalTaskSpec, options: RunLmEvalOptions 
     let how = describeExit(context);
     if (result.timedOut && options.timeoutMs !== undefined) how += ` after ${options.timeoutMs / 1000}s`;
     if (result.exitCode === undefined && !result.signal && !result.timedOut) {
-      how += `: ${scrubText(result.originalMessage ?? result.shortMessage, secrets)}`;
+      how += `: ${scrubText(result.originalMessage ?? result.shortMessage ?? 'could not start', secrets)}`;
     }
     throw new LmEvalFailedError(spec.task, `lm_eval ${spec.task} ${how}`, context, { cause: result });
   }
