@@ -1,4 +1,4 @@
-import { secretValuesOf } from '@perf-eval/util';
+import { isSecretName, secretValuesOf } from '@perf-eval/util';
 import type { ServerSpec } from './types.js';
 
 export const DEFAULT_STOP_GRACE_S = 5;
@@ -58,7 +58,8 @@ export function buildDockerRunArgv(spec: ServerSpec): string[] {
   argv.push('--gpus', 'all', '--ipc=host', '--ulimit', 'nofile=65536:65536');
   if (!Object.hasOwn(spec.env, ENGINE_READY_TIMEOUT_ENV)) argv.push('-e', `${ENGINE_READY_TIMEOUT_ENV}=${spec.startupTimeoutS}`);
   argv.push('-p', `${spec.port}:${spec.port}`);
-  for (const [key, value] of Object.entries(spec.env)) argv.push('-e', `${key}=${value}`);
+  // Secret-named entries are passed as `-e NAME`; docker copies the value from its own env (never in argv).
+  for (const [key, value] of Object.entries(spec.env)) argv.push('-e', isSecretName(key) ? key : `${key}=${value}`);
   const hfHome = spec.hfHome ?? spec.env['HF_HOME'];
   if (hfHome) argv.push('-v', `${hfHome}:${hfHome}`);
   argv.push(spec.image, spec.model, '--port', String(spec.port), ...spec.serveArgs);

@@ -30,12 +30,16 @@ export interface Diagnosis {
 interface Rule {
   kind: Exclude<FailureKind, 'unknown'>;
   pattern: RegExp;
+  /** Weak evidence: used only when no strong rule matched anywhere in the log. */
+  weak?: boolean;
 }
 
-/** Specific classes; the first one seen in the log wins. `engine_init` is only a fallback. */
+/** The first strong match seen in the log wins; weak matches (generic engine error, …) are fallbacks. */
 const RULES: readonly Rule[] = [
   { kind: 'bad_argument', pattern: /: error: (unrecognized arguments:|argument \S+:|the following arguments are required)/ },
-  { kind: 'image_pull', pattern: /pull access denied|manifest unknown|manifest for \S+ not found|Unable to find image '[^']*' locally|repository does not exist or may require 'docker login'/ },
+  { kind: 'image_pull', pattern: /pull access denied|manifest unknown|manifest for \S+ not found|repository does not exist or may require 'docker login'/ },
+  // Printed before every pull, successful or not: only meaningful when `docker run` itself failed.
+  { kind: 'image_pull', pattern: /Unable to find image '[^']*' locally/, weak: true },
   { kind: 'port_in_use', pattern: /Address already in use|EADDRINUSE|port is already allocated/ },
   {
     kind: 'model_not_found',
@@ -48,10 +52,12 @@ const RULES: readonly Rule[] = [
     pattern:
       /No available memory for the cache blocks|larger than the available KV cache memory|OutOfMemoryError|CUDA out of memory|HIP out of memory|CUDA error: out of memory|Insufficient memory|insufficient KV cache/,
   },
-  { kind: 'engine_init', pattern: /Engine core initialization failed|EngineCore failed to start/ },
+  { kind: 'engine_init', pattern: /Engine core initialization failed|EngineCore failed to start/, weak: true },
 ];
 
 const ANY = new RegExp(RULES.map((rule) => rule.pattern.source).join('|'));
+/** vLLM INFO/DEBUG records never carry a failure signature; skipping them keeps multi-GB logs cheap. */
+const ROUTINE = /^(?:\([\w-]+ pid=\d+\) )?(?:INFO|DEBUG) \d/;
 
 const LABELS: Record<FailureKind, { label: string; hint: string }> = {
   bad_argument: { label: 'bad argument', hint: 'check vllm.serve_args against `vllm serve --help` for this vLLM version' },
@@ -87,23 +93,26 @@ export function makeDiagnosis(kind: FailureKind, evidence: string | undefined): 
 
 /** Streams lines through the rules; keeps only the first evidence line per class. */
 export class FailureScanner {
-  private readonly found = new Map<FailureKind, string>();
-  private firstSpecific: FailureKind | undefined;
+  private strong: { kind: FailureKind; evidence: string } | undefined;
+  private weak: { kind: FailureKind; evidence: string } | undefined;
 
   push(line: string): void {
-    if (!ANY.test(line)) return;
+    if (this.strong || ROUTINE.test(line) || !ANY.test(line)) return;
     for (const rule of RULES) {
-      if (this.found.has(rule.kind) || !rule.pattern.test(line)) continue;
-      this.found.set(rule.kind, evidenceOf(line));
-      if (rule.kind !== 'engine_init' && this.firstSpecific === undefined) this.firstSpecific = rule.kind;
+      if (!rule.pattern.test(line)) continue;
+      if (!rule.weak) {
+        this.strong = { kind: rule.kind, evidence: evidenceOf(line) };
+        return;
+      }
+      this.weak ??= { kind: rule.kind, evidence: evidenceOf(line) };
     }
   }
 
   /** The diagnosis so far. `exit.oomKilled` (docker state) counts as out of memory. */
   diagnose(exit?: { oomKilled?: boolean | undefined }): Diagnosis {
-    if (this.firstSpecific) return makeDiagnosis(this.firstSpecific, this.found.get(this.firstSpecific));
+    if (this.strong) return makeDiagnosis(this.strong.kind, this.strong.evidence);
     if (exit?.oomKilled) return makeDiagnosis('out_of_memory', 'container was OOM-killed (docker State.OOMKilled)');
-    if (this.found.has('engine_init')) return makeDiagnosis('engine_init', this.found.get('engine_init'));
+    if (this.weak) return makeDiagnosis(this.weak.kind, this.weak.evidence);
     return makeDiagnosis('unknown', undefined);
   }
 }

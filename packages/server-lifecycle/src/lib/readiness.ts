@@ -30,7 +30,7 @@ export type ReadyOutcome =
 type ProbeResult = { ok: true; status: number; body: string } | { ok: false; detail: string };
 
 /**
- * Poll `GET /health` (≤ 250 ms by default) until it returns 2xx, then require `GET /v1/models` to
+ * Poll `GET /health` (every 200 ms by default) until it returns 2xx, then require `GET /v1/models` to
  * list the served name. Process/container exit and the abort signal end the wait immediately.
  * Throws `ServerModelMissingError` when the server is up but serves another model.
  */
@@ -38,7 +38,7 @@ export async function waitForReady(options: ReadinessOptions): Promise<ReadyOutc
   const started = performance.now();
   const elapsedMs = () => performance.now() - started;
   const deadline = started + options.timeoutS * 1000;
-  const interval = Math.max(10, options.intervalMs ?? 250);
+  const interval = Math.max(10, options.intervalMs ?? 200);
   const noticeEvery = (options.stillWaitingEveryS ?? 60) * 1000;
   const print = options.print ?? ((line: string) => void process.stdout.write(`${line}\n`));
   const probeTimeout = options.probeTimeoutMs ?? 5000;

@@ -67,7 +67,7 @@ export interface LaunchOptions {
 }
 
 export interface StartOptions extends LaunchOptions {
-  /** `/health` poll interval. Default 250 ms. */
+  /** `/health` poll interval. Default 200 ms. */
   pollIntervalMs?: number;
   /** Interval of `still waiting for /health after <N>s`. Default 60 s. */
   stillWaitingEveryS?: number;
