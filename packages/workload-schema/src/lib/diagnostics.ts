@@ -54,6 +54,10 @@ export class DiagnosticCollector {
     return { line: 1, col: 1 };
   }
 
+  isNonStringKey(path: Path): boolean {
+    return this.nodes.get(pathToString(path))?.nonStringKey === true;
+  }
+
   sourceOf(path: Path): string | undefined {
     return this.nodes.get(pathToString(path))?.source;
   }

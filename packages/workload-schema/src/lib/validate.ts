@@ -304,7 +304,7 @@ function validateBenchConfig(out: DiagnosticCollector, config: PyValue, i: numbe
       const seen = new Set<string>();
       for (const key of Object.keys(args)) {
         const normalized = normalizeBenchArgKey(key);
-        if (normalized === '') {
+        if (normalized === '' || out.isNonStringKey([...path, 'args', key])) {
           out.error([...path, 'args', key], `${label} args keys must be non-empty strings`, rank(5), true);
         } else if ((BENCH_RESERVED_OPTIONS as readonly string[]).includes(normalized)) {
           out.error([...path, 'args', key], `${label} args cannot override wrapper-owned option --${normalized}`, rank(6), true);

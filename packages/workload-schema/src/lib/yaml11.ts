@@ -118,6 +118,8 @@ export interface NodeInfo {
   key?: SourcePosition;
   /** The scalar's source text, for scalars. */
   source?: string;
+  /** The mapping key was not a string in YAML 1.1 (e.g. `1:` or `on:`); upstream rejects such keys in places. */
+  nonStringKey?: boolean;
 }
 
 export interface LoadedYaml {
@@ -164,12 +166,14 @@ export function loadYaml11(text: string): LoadedYaml {
     return String(key);
   };
 
+  const nonStringKeys = new Set<string>();
   const walk = (node: unknown, path: PathSegment[], keyPos: SourcePosition | undefined, depth: number): PyValue => {
     if (depth > 64) throw new Error('YAML nesting too deep');
     let target = node;
     if (isAlias(target)) target = (target as Alias).resolve(doc);
     const info: NodeInfo = { value: position((target as YamlNode | undefined)?.range?.[0]) };
     if (keyPos) info.key = keyPos;
+    if (nonStringKeys.has(pathToString(path))) info.nonStringKey = true;
     if (isScalar(target)) info.source = typeof target.source === 'string' ? target.source : String(target.value);
     nodes.set(pathToString(path), info);
     if (target === null || target === undefined) return null;
@@ -188,7 +192,8 @@ export function loadYaml11(text: string): LoadedYaml {
         if (!isPair(pair)) continue;
         const key = pair.key;
         const keyPosition = position((key as YamlNode | null)?.range?.[0]);
-        if (isScalar(key) && key.source === '<<' && (key.tag === 'tag:yaml.org,2002:merge' || key.value === '<<')) {
+        // Only a plain `<<` is a merge key; a quoted "<<" is an ordinary key (as in PyYAML).
+        if (isScalar(key) && key.type === 'PLAIN' && key.source === '<<') {
           // PyYAML merge: merged keys come first; explicit keys override them in place.
           const sources = isSeq(pair.value) ? pair.value.items : [pair.value];
           for (const source of sources) {
@@ -204,7 +209,9 @@ export function loadYaml11(text: string): LoadedYaml {
           }
           continue;
         }
-        explicit.push([keyText(key), pair.value, keyPosition]);
+        const name = keyText(key);
+        if (!(isScalar(key) && typeof key.value === 'string')) nonStringKeys.add(pathToString([...path, name]));
+        explicit.push([name, pair.value, keyPosition]);
       }
       for (const [name, value, keyPosition] of explicit) {
         out[name] = walk(value, [...path, name], keyPosition, depth + 1);
