@@ -71,16 +71,6 @@ export function aggregateMedian(results: readonly unknown[], files: readonly str
   return aggregate as BenchResult;
 }
 
-function sortKeysDeep(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(sortKeysDeep);
-  if (isObject(value)) {
-    const out: Record<string, unknown> = {};
-    for (const key of Object.keys(value).sort(comparePython)) out[key] = sortKeysDeep(value[key]);
-    return out;
-  }
-  return value;
-}
-
 /** Python sorts str keys by code point; JS `sort()` compares UTF-16 units. Identical for BMP text. */
 function comparePython(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
@@ -92,15 +82,37 @@ export interface SortedJson {
   nonFiniteKeys: string[];
 }
 
-function nullNonFinite(value: unknown, path: string, found: string[]): unknown {
-  if (typeof value === 'number' && !Number.isFinite(value)) {
-    found.push(path);
+/**
+ * One pass that sorts object keys and replaces non-finite numbers by null. Arrays without objects or
+ * non-finite numbers (the big per-request arrays) are returned as-is instead of being copied.
+ */
+function normalise(value: unknown, path: () => string, found: string[]): unknown {
+  if (typeof value === 'number') {
+    if (Number.isFinite(value)) return value;
+    found.push(path());
     return null;
   }
-  if (Array.isArray(value)) return value.map((item, i) => nullNonFinite(item, `${path}[${i}]`, found));
+  if (Array.isArray(value)) {
+    let copy: unknown[] | undefined;
+    for (let i = 0; i < value.length; i++) {
+      const item: unknown = value[i];
+      if (item === null || (typeof item !== 'object' && (typeof item !== 'number' || Number.isFinite(item)))) continue;
+      const next = normalise(item, () => `${path()}[${i}]`, found);
+      if (next !== item) {
+        copy ??= value.slice();
+        copy[i] = next;
+      }
+    }
+    return copy ?? value;
+  }
   if (isObject(value)) {
     const out: Record<string, unknown> = {};
-    for (const [key, item] of Object.entries(value)) out[key] = nullNonFinite(item, path === '' ? key : `${path}.${key}`, found);
+    for (const key of Object.keys(value).sort(comparePython)) {
+      out[key] = normalise(value[key], () => {
+        const prefix = path();
+        return prefix === '' ? key : `${prefix}.${key}`;
+      }, found);
+    }
     return out;
   }
   return value;
@@ -113,10 +125,9 @@ function nullNonFinite(value: unknown, path: string, found: string[]): unknown {
  */
 export function formatSortedJson(value: unknown): SortedJson {
   const nonFiniteKeys: string[] = [];
-  const clean = nullNonFinite(value, '', nonFiniteKeys);
-  const text = JSON.stringify(sortKeysDeep(clean), null, 2).replace(
-    /[\u0080-\uffff]/g,
-    (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`,
-  );
+  let text = JSON.stringify(normalise(value, () => '', nonFiniteKeys), null, 2);
+  if (/[\u0080-\uffff]/.test(text)) {
+    text = text.replace(/[\u0080-\uffff]/g, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  }
   return { text: `${text}\n`, nonFiniteKeys };
 }

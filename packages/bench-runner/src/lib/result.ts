@@ -117,25 +117,46 @@ function snippetAt(text: string, message: string): string {
   return text.slice(Math.max(0, position - 40), position + 40).replace(/\s+/g, ' ');
 }
 
-function restoreSentinels(value: unknown, sentinel: string, path: string, found: string[]): unknown {
-  if (typeof value === 'string') {
-    if (value.startsWith(sentinel)) {
-      found.push(path);
-      return null;
+function renderPath(stack: readonly (string | number)[]): string {
+  let out = '';
+  for (const part of stack) out += typeof part === 'number' ? `[${part}]` : out === '' ? part : `.${part}`;
+  return out;
+}
+
+/**
+ * Replace sentinel strings by null in place, recording their paths. Paths are only rendered for hits
+ * and the walk stops once every replaced token is found, so large per-request arrays stay cheap.
+ */
+function restoreSentinels(root: object, sentinel: string, expected: number): string[] {
+  const found: string[] = [];
+  const stack: (string | number)[] = [];
+  const visit = (container: Record<string | number, unknown>, key: string | number): void => {
+    const value = container[key];
+    if (typeof value === 'string') {
+      if (value.startsWith(sentinel)) {
+        container[key] = null;
+        stack.push(key);
+        found.push(renderPath(stack));
+        stack.pop();
+      }
+    } else if (value !== null && typeof value === 'object') {
+      stack.push(key);
+      walk(value as Record<string | number, unknown>);
+      stack.pop();
     }
-    return value;
-  }
-  if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) value[i] = restoreSentinels(value[i], sentinel, `${path}[${i}]`, found);
-    return value;
-  }
-  if (value !== null && typeof value === 'object') {
-    const record = value as Record<string, unknown>;
-    for (const key of Object.keys(record)) {
-      record[key] = restoreSentinels(record[key], sentinel, path === '' ? key : `${path}.${key}`, found);
+  };
+  const walk = (node: Record<string | number, unknown>): void => {
+    if (Array.isArray(node)) {
+      for (let i = 0; i < node.length && found.length < expected; i++) visit(node, i);
+    } else {
+      for (const key of Object.keys(node)) {
+        if (found.length >= expected) return;
+        visit(node, key);
+      }
     }
-  }
-  return value;
+  };
+  walk(root as Record<string | number, unknown>);
+  return found;
 }
 
 /**
@@ -161,8 +182,7 @@ export function parseBenchResult(text: string, file?: string): ParsedBenchResult
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
     throw new BenchResultInvalidError(`${where} is not a JSON object`, { file, snippet: text.slice(0, 80) });
   }
-  const nonFiniteKeys: string[] = [];
-  if (replaced > 0) restoreSentinels(parsed, sentinel, '', nonFiniteKeys);
+  const nonFiniteKeys = replaced > 0 ? restoreSentinels(parsed, sentinel, replaced) : [];
   return { result: parsed as BenchResult, nonFiniteKeys };
 }
 

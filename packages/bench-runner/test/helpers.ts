@@ -1,0 +1,24 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+/** Fake `vllm` / `docker` executables. */
+export const FAKE_BIN = resolve(import.meta.dirname, 'fixtures/bin');
+
+/** Real `vllm bench serve` outputs (never copied into the repo). */
+export const BENCH_FIXTURES = resolve(import.meta.dirname, '../../../../shared/reference/fixtures/vllm_bench');
+
+/** A fresh temp directory removed when the current test finishes. */
+export async function tempDir(prefix = 'bench-runner-'): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), prefix));
+  onTestFinished(() => rm(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+export async function readJsonl<T = unknown>(file: string): Promise<T[]> {
+  const text = await readFile(file, 'utf8').catch(() => '');
+  return text
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line) as T);
+}
