@@ -20,7 +20,10 @@ export class IngestHttpError extends PerfEvalError {
 
   constructor(context: { endpoint: string; status: number; attempts: number; responseSnippet: string }) {
     const snippet = context.responseSnippet ? `: ${context.responseSnippet}` : '';
-    super('E_INGEST_HTTP', `POST ${context.endpoint} failed: HTTP ${context.status}${snippet} (${attemptsText(context.attempts)})`);
+    super(
+      'E_INGEST_HTTP',
+      `POST ${context.endpoint} failed: HTTP ${context.status}${snippet} (${attemptsText(context.attempts)})`,
+    );
     this.endpoint = context.endpoint;
     this.status = context.status;
     this.attempts = context.attempts;
@@ -39,9 +42,16 @@ export class IngestNetworkError extends PerfEvalError {
   readonly attempts: number;
   readonly causeCode: string | undefined;
 
-  constructor(context: { endpoint: string; attempts: number; detail: string; causeCode?: string | undefined }, options: PerfEvalErrorOptions = {}) {
+  constructor(
+    context: { endpoint: string; attempts: number; detail: string; causeCode?: string | undefined },
+    options: PerfEvalErrorOptions = {},
+  ) {
     const code = context.causeCode ? ` [${context.causeCode}]` : '';
-    super('E_INGEST_NETWORK', `POST ${context.endpoint} failed: ${context.detail}${code} (${attemptsText(context.attempts)})`, options);
+    super(
+      'E_INGEST_NETWORK',
+      `POST ${context.endpoint} failed: ${context.detail}${code} (${attemptsText(context.attempts)})`,
+      options,
+    );
     this.endpoint = context.endpoint;
     this.attempts = context.attempts;
     this.causeCode = context.causeCode;
@@ -53,7 +63,11 @@ export class IngestAbortedError extends PerfEvalError {
   readonly endpoint: string;
 
   constructor(endpoint: string, options: PerfEvalErrorOptions = {}) {
-    super('E_INGEST_ABORTED', `POST ${endpoint} aborted; the payload stays in the outbox for a replay`, options);
+    super(
+      'E_INGEST_ABORTED',
+      `POST ${endpoint} aborted; the payload stays in the outbox for a replay`,
+      options,
+    );
     this.endpoint = endpoint;
   }
 }
@@ -63,7 +77,11 @@ export class IngestEndpointDownError extends PerfEvalError {
   readonly endpoint: string;
 
   constructor(endpoint: string, options: PerfEvalErrorOptions = {}) {
-    super('E_INGEST_ENDPOINT_DOWN', `not attempted: ${endpoint} failed earlier in this run; kept in the outbox for a replay`, options);
+    super(
+      'E_INGEST_ENDPOINT_DOWN',
+      `not attempted: ${endpoint} failed earlier in this run; kept in the outbox for a replay`,
+      options,
+    );
     this.endpoint = endpoint;
   }
 }
@@ -73,7 +91,12 @@ export class IngestSourceError extends PerfEvalError {
   readonly file: string;
   readonly snippet: string | undefined;
 
-  constructor(file: string, detail: string, context: { snippet?: string | undefined } = {}, options: PerfEvalErrorOptions = {}) {
+  constructor(
+    file: string,
+    detail: string,
+    context: { snippet?: string | undefined } = {},
+    options: PerfEvalErrorOptions = {},
+  ) {
     super('E_INGEST_SOURCE_INVALID', `${file}: ${detail}`, options);
     this.file = file;
     this.snippet = context.snippet;
@@ -95,7 +118,11 @@ export class IngestPlanMissingError extends PerfEvalError {
   readonly file: string;
 
   constructor(file: string, options: PerfEvalErrorOptions = {}) {
-    super('E_INGEST_PLAN_MISSING', `${file}: no ingest plan; only results directories written by 'perf-eval run' can be re-ingested`, options);
+    super(
+      'E_INGEST_PLAN_MISSING',
+      `${file}: no ingest plan; only results directories written by 'perf-eval run' can be re-ingested`,
+      options,
+    );
     this.file = file;
   }
 }
@@ -132,7 +159,10 @@ export class IngestFailedError extends PerfEvalError {
   constructor(context: { failed: number; posted: number; failures: readonly IngestFailure[] }) {
     const first = context.failures[0];
     const detail = first ? `; first: ${first.item}: ${first.message}` : '';
-    super('E_INGEST_FAILED', `ingestion failed: ${context.failed} payload(s) not delivered, ${context.posted} posted${detail}`);
+    super(
+      'E_INGEST_FAILED',
+      `ingestion failed: ${context.failed} payload(s) not delivered, ${context.posted} posted${detail}`,
+    );
     this.failures = context.failures;
     this.failed = context.failed;
     this.posted = context.posted;

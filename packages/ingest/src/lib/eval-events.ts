@@ -1,8 +1,10 @@
+import { isUtf8 } from 'node:buffer';
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { IngestSourceError } from './errors.js';
+import { checkJsonBytes, compactJsonBytes } from './json-bytes.js';
 import { compactJsonText } from './json-text.js';
 import { computeIngestId } from './metadata.js';
 import type { EvalMetadata } from './metadata.js';
@@ -12,7 +14,8 @@ export const SAMPLES_BATCH_BYTES = 4 * 1024 * 1024;
 
 function metadataJson(metadata: EvalMetadata): string {
   let out = '';
-  for (const [key, value] of Object.entries(metadata)) out += `,${JSON.stringify(key)}:${JSON.stringify(value)}`;
+  for (const [key, value] of Object.entries(metadata))
+    out += `,${JSON.stringify(key)}:${JSON.stringify(value)}`;
   return out;
 }
 
@@ -33,12 +36,22 @@ export interface ResultsEvent {
  * `data` is the results file's JSON, compacted with its number literals kept verbatim.
  * Throws {@link IngestSourceError} when the text is not JSON.
  */
-export function buildResultsEvent(input: { sourceFile: string; metadata: EvalMetadata; text: string; ingestId: string }): ResultsEvent {
+export function buildResultsEvent(input: {
+  sourceFile: string;
+  metadata: EvalMetadata;
+  text: string;
+  ingestId: string;
+}): ResultsEvent {
   const compact = compactJsonText(input.text);
   try {
     JSON.parse(compact.text);
   } catch (error) {
-    throw new IngestSourceError(input.sourceFile, `invalid JSON: ${errorText(error)}`, { snippet: input.text.slice(0, 200) }, { cause: error });
+    throw new IngestSourceError(
+      input.sourceFile,
+      `invalid JSON: ${errorText(error)}`,
+      { snippet: input.text.slice(0, 200) },
+      { cause: error },
+    );
   }
   const body = `${envelopePrefix('results', input.sourceFile, input.metadata)},"data":${compact.text},"ingest_id":${JSON.stringify(input.ingestId)}}`;
   return { body, nonFinite: compact.nonFinite };
@@ -49,9 +62,9 @@ export interface SampleBatch {
   /** 0-based position of the batch in the file. */
   readonly index: number;
   readonly samples: number;
-  /** The exact JSON text posted. */
-  readonly body: string;
-  /** UTF-8 length of `body`. */
+  /** The exact UTF-8 bytes posted. */
+  readonly body: Buffer;
+  /** `body.length`. */
   readonly bytes: number;
   readonly ingestId: string;
 }
@@ -72,12 +85,34 @@ export interface BatchSamplesOptions {
   workload: string;
   task: string;
   /** Byte limit of a batch (UTF-8 length of the posted body). Default 4 MiB. */
-  limitBytes?: number;
+  limitBytes?: number | undefined;
   /** SHA-256 of the file, when already known; otherwise computed in a first streaming pass. */
-  contentHash?: string;
-  onMalformed?: (line: MalformedLine) => void;
+  contentHash?: string | undefined;
+  onMalformed?: ((line: MalformedLine) => void) | undefined;
   /** Called per sample with NaN / Infinity values replaced by null. */
-  onNonFinite?: (info: { line: number; count: number }) => void;
+  onNonFinite?: ((info: { line: number; count: number }) => void) | undefined;
+}
+
+const COMMA = Buffer.from(',');
+
+/** A sample line as sent: compact JSON bytes (valid UTF-8), or why it was rejected. */
+function prepareSample(line: Buffer): { bytes: Buffer; nonFinite: number } | { error: string } | null {
+  const compact = compactJsonBytes(line);
+  if (compact.bytes.length === 0) return null;
+  try {
+    checkJsonBytes(compact.bytes);
+  } catch {
+    // Decode properly only to report JSON.parse's message in readable text.
+    try {
+      JSON.parse(compact.bytes.toString('utf8'));
+    } catch (error) {
+      return { error: errorText(error) };
+    }
+    return { error: 'invalid JSON' };
+  }
+  // Invalid UTF-8 is replaced (U+FFFD) so the endpoint always receives valid UTF-8 JSON.
+  const bytes = isUtf8(compact.bytes) ? compact.bytes : Buffer.from(compact.bytes.toString('utf8'));
+  return { bytes, nonFinite: compact.nonFinite };
 }
 
 /**
@@ -87,22 +122,39 @@ export interface BatchSamplesOptions {
  * (including the fixed-length `ingest_id`). A posted body is therefore always below the limit,
  * except a single sample larger than the limit, which is posted alone.
  */
-export async function* batchSamples(options: BatchSamplesOptions): AsyncGenerator<SampleBatch, void, undefined> {
+export async function* batchSamples(
+  options: BatchSamplesOptions,
+): AsyncGenerator<SampleBatch, void, undefined> {
   const limit = options.limitBytes ?? SAMPLES_BATCH_BYTES;
   const hash = options.contentHash ?? (await hashFile(options.file));
-  const prefix = `${envelopePrefix('samples', options.sourceFile, options.metadata)},"samples":[`;
+  const prefix = Buffer.from(
+    `${envelopePrefix('samples', options.sourceFile, options.metadata)},"samples":[`,
+  );
   const idFor = (index: number): string =>
-    computeIngestId({ kind: 'samples', workload: options.workload, task: options.task, contentHash: hash, batchIndex: index });
+    computeIngestId({
+      kind: 'samples',
+      workload: options.workload,
+      task: options.task,
+      contentHash: hash,
+      batchIndex: index,
+    });
+  const suffixFor = (ingestId: string): Buffer => Buffer.from(`],"ingest_id":${JSON.stringify(ingestId)}}`);
   // Every ingest id has the same length, so the overhead is the same for every batch.
-  const overhead = Buffer.byteLength(prefix) + Buffer.byteLength(`],"ingest_id":${JSON.stringify(idFor(0))}}`);
+  const overhead = prefix.length + suffixFor(idFor(0)).length;
 
-  let batch: string[] = [];
+  let batch: Buffer[] = [];
   let batchBytes = 0;
   let index = 0;
   const flush = (): SampleBatch => {
     const ingestId = idFor(index);
-    const body = `${prefix}${batch.join(',')}],"ingest_id":${JSON.stringify(ingestId)}}`;
-    const result: SampleBatch = { index, samples: batch.length, body, bytes: overhead + batchBytes - 1, ingestId };
+    const parts: Buffer[] = [prefix];
+    batch.forEach((sample, k) => {
+      if (k > 0) parts.push(COMMA);
+      parts.push(sample);
+    });
+    parts.push(suffixFor(ingestId));
+    const body = Buffer.concat(parts, overhead + batchBytes - 1);
+    const result: SampleBatch = { index, samples: batch.length, body, bytes: body.length, ingestId };
     index++;
     batch = [];
     batchBytes = 0;
@@ -112,18 +164,17 @@ export async function* batchSamples(options: BatchSamplesOptions): AsyncGenerato
   let lineNumber = 0;
   for await (const line of readLines(options.file)) {
     lineNumber++;
-    const compact = compactJsonText(line);
-    if (compact.text === '') continue;
-    try {
-      JSON.parse(compact.text);
-    } catch (error) {
-      options.onMalformed?.({ line: lineNumber, error: errorText(error) });
+    const sample = prepareSample(line);
+    if (sample === null) continue;
+    if ('error' in sample) {
+      options.onMalformed?.({ line: lineNumber, error: sample.error });
       continue;
     }
-    if (compact.nonFinite > 0) options.onNonFinite?.({ line: lineNumber, count: compact.nonFinite });
-    const size = Buffer.byteLength(compact.text);
+    if (sample.nonFinite > 0) options.onNonFinite?.({ line: lineNumber, count: sample.nonFinite });
+    const size = sample.bytes.length;
     if (batch.length > 0 && overhead + batchBytes + size + 1 > limit) yield flush();
-    batch.push(compact.text);
+    // Copy views of the read buffer so a batch never pins more than its own bytes.
+    batch.push(sample.bytes === line ? Buffer.from(sample.bytes) : sample.bytes);
     batchBytes += size + 1;
   }
   if (batch.length > 0) yield flush();
@@ -137,10 +188,11 @@ export async function hashFile(file: string): Promise<string> {
 }
 
 /**
- * The lines of a file (split on `\n`, a trailing `\r` kept for the JSON compactor to drop), read
- * with a stream: memory holds one chunk plus the current line.
+ * The lines of a file as bytes (split on `\n`; a trailing `\r` is left for the JSON compactor to
+ * drop), read with a stream: memory holds one chunk plus the current line. Yielded buffers may be
+ * views of the read chunk.
  */
-export async function* readLines(file: string): AsyncGenerator<string, void, undefined> {
+export async function* readLines(file: string): AsyncGenerator<Buffer, void, undefined> {
   let pending: Buffer[] = [];
   for await (const data of createReadStream(file, { highWaterMark: 1 << 20 })) {
     const chunk = data as Buffer;
@@ -150,16 +202,16 @@ export async function* readLines(file: string): AsyncGenerator<string, void, und
       if (newline < 0) break;
       if (pending.length > 0) {
         pending.push(chunk.subarray(start, newline));
-        yield Buffer.concat(pending).toString('utf8');
+        yield Buffer.concat(pending);
         pending = [];
       } else {
-        yield chunk.toString('utf8', start, newline);
+        yield chunk.subarray(start, newline);
       }
       start = newline + 1;
     }
     if (start < chunk.length) pending.push(chunk.subarray(start));
   }
-  if (pending.length > 0) yield Buffer.concat(pending).toString('utf8');
+  if (pending.length > 0) yield Buffer.concat(pending);
 }
 
 /** Python `sorted()` order of pathlib paths: component-wise, by code point. */

@@ -24,11 +24,10 @@ function isJsonWhitespace(code: number): boolean {
  */
 export function compactJsonText(input: string): CompactJson {
   let out = '';
-  let segmentStart = 0;
   let nonFinite = 0;
   const length = input.length;
   let i = input.charCodeAt(0) === 0xfeff ? 1 : 0;
-  segmentStart = i;
+  let segmentStart = i;
   while (i < length) {
     const code = input.charCodeAt(i);
     if (code === QUOTE) {
@@ -79,7 +78,8 @@ export function parseJsonTolerant(input: string): { value: unknown; text: string
   return { value: JSON.parse(compact.text) as unknown, text: compact.text, nonFinite: compact.nonFinite };
 }
 
-const PY_FLOAT_NUMBER = /^[+-]?(?:\d(?:_?\d)*(?:\.(?:\d(?:_?\d)*)?)?|\.\d(?:_?\d)*)(?:[eE][+-]?\d(?:_?\d)*)?$/;
+const PY_FLOAT_NUMBER =
+  /^[+-]?(?:\d(?:_?\d)*(?:\.(?:\d(?:_?\d)*)?)?|\.\d(?:_?\d)*)(?:[eE][+-]?\d(?:_?\d)*)?$/;
 const PY_FLOAT_SPECIAL = /^([+-]?)(inf|infinity|nan)$/i;
 
 /**

@@ -45,7 +45,13 @@ export function isNightly(env: IngestEnv): boolean {
  * The `md` object of recipe-compat §15.2: `workload`, `task`, the non-empty Buildkite variables as
  * lower-cased keys, `image` and `vllm_commit` when non-blank (trimmed), `nightly: true` on nightly builds.
  */
-export function buildEvalMetadata(input: { workload: string; task: string; image?: string | undefined; vllmCommit?: string | undefined; env: IngestEnv }): EvalMetadata {
+export function buildEvalMetadata(input: {
+  workload: string;
+  task: string;
+  image?: string | undefined;
+  vllmCommit?: string | undefined;
+  env: IngestEnv;
+}): EvalMetadata {
   const md: EvalMetadata = { workload: input.workload, task: input.task };
   for (const name of BUILDKITE_METADATA_VARS) {
     const value = input.env[name];
