@@ -18,6 +18,9 @@ export const COMMANDS: Record<string, CommandEntry> = {
   validate: { summary: 'check recipes against the schema (no GPU, no tools needed)', load: () => import('../commands/validate.js') },
   plan: { summary: 'show what a run would do: server, commands, env, results', load: () => import('../commands/plan.js') },
   schema: { summary: 'print the recipe JSON Schema', load: () => import('../commands/schema.js') },
+  ingest: { summary: '(re)ingest a results directory into the dashboards, or replay the outbox', load: () => import('../commands/ingest.js') },
+  cleanup: { summary: 'stop and remove stale perf-eval vLLM containers of other jobs', load: () => import('../commands/cleanup.js') },
+  run: { summary: 'run a recipe: server, bench, lm_eval, BFCL, summary, ingest, teardown', load: () => import('../commands/run.js') },
 };
 
 function usage(): string {
@@ -38,7 +41,8 @@ function usage(): string {
 
 function describe(error: unknown): string {
   if (error instanceof ToolError) return error.fullMessage;
-  if (isPerfEvalError(error)) return error.message;
+  const full = (error as { fullMessage?: unknown }).fullMessage;
+  if (isPerfEvalError(error)) return typeof full === 'string' ? full : error.message;
   return String(error);
 }
 

@@ -1,0 +1,134 @@
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, copyFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parse, stringify } from 'yaml';
+import { exitCodeFor } from '../lib/exit-codes.js';
+import type { Io } from '../lib/io.js';
+import { run } from './pipeline.js';
+
+const REPO = resolve(import.meta.dirname, '../../../..');
+const SCHEMA = resolve(REPO, '../shared/reference/buildkite/pipeline-schema.json');
+
+interface Outcome {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Calls the command like main.ts does: thrown errors become the mapped exit code and one stderr line. */
+async function invoke(argv: string[], options: { cwd?: string; env?: Record<string, string> } = {}): Promise<Outcome> {
+  let stdout = '';
+  let stderr = '';
+  const io: Io = {
+    stdout: { write: (text: string) => (stdout += text) },
+    stderr: { write: (text: string) => (stderr += text) },
+    env: options.env ?? {},
+    cwd: options.cwd ?? REPO,
+    signal: new AbortController().signal,
+  };
+  let code: number;
+  try {
+    code = await run(argv, io);
+  } catch (error) {
+    code = exitCodeFor(error).code;
+    stderr += `${(error as Error).message}\n`;
+  }
+  return { code, stdout, stderr };
+}
+
+function tempRoot(recipes: Record<string, string>): string {
+  const dir = mkdtempSync(join(tmpdir(), 'perf-eval-pipeline-cli-'));
+  onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+  mkdirSync(join(dir, 'workloads'));
+  mkdirSync(join(dir, 'profiles'));
+  copyFileSync(join(REPO, 'profiles/gpu_profiles.yaml'), join(dir, 'profiles/gpu_profiles.yaml'));
+  for (const [name, text] of Object.entries(recipes)) writeFileSync(join(dir, 'workloads', name), text);
+  return dir;
+}
+
+const RECIPE = 'gpu: H200\nnightly: true\nvllm:\n  model: org/m\nvllm_bench:\n  configs:\n    - {name: a, input_len: 8, output_len: 8, num_prompts: 4, max_concurrency: 2}\n';
+
+describe('perf-eval pipeline', () => {
+  it('prints the nightly pipeline YAML on stdout', async () => {
+    const out = await invoke([]);
+    expect(out.code).toBe(0);
+    const doc = parse(out.stdout) as { steps: Array<{ key: string }> };
+    expect(doc.steps).toHaveLength(13);
+    expect(doc.steps[0]?.key).toBe('wl-deepseek_v4_flash_b200');
+    expect(out.stderr).toContain('warning: vllm_bench config');
+  });
+
+  it('--validate checks the Buildkite schema (path from env) and the lints', async () => {
+    const out = await invoke(['--validate'], { env: { PERF_EVAL_BUILDKITE_SCHEMA: SCHEMA, WORKLOADS: 'qwen3_5_h200' } });
+    expect(out.code).toBe(0);
+    expect((parse(out.stdout) as { steps: unknown[] }).steps).toHaveLength(1);
+  });
+
+  it('--validate finds the schema at ../shared by default and fails clearly without it', async () => {
+    expect((await invoke(['--validate'], { env: { WORKLOADS: 'qwen3_5_h200' } })).code).toBe(0);
+    const missing = await invoke(['--validate', '--schema', '/nonexistent/schema.json'], { env: { WORKLOADS: 'qwen3_5_h200' } });
+    expect(missing.code).toBe(2);
+    expect(missing.stdout).toBe('');
+    expect(missing.stderr).toBe(
+      'Buildkite pipeline schema not found at /nonexistent/schema.json (ENOENT); pass --schema PATH or set PERF_EVAL_BUILDKITE_SCHEMA\n',
+    );
+  });
+
+  it('exits 2 for an unknown WORKLOADS entry, naming close matches, and warns about duplicates', async () => {
+    const unknown = await invoke([], { env: { WORKLOADS: 'qwen3_5_h200,qwen3_5_h20' } });
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toBe("WORKLOADS entry 'qwen3_5_h20' did not match any file in workloads/ (closest: qwen3_5_h200, qwen3_5_b200)\n");
+    const duplicate = await invoke([], { env: { WORKLOADS: 'qwen3_5_h200\nworkloads/qwen3_5_h200.yaml' } });
+    expect(duplicate.code).toBe(0);
+    expect(duplicate.stderr).toBe("warning: WORKLOADS entry 'workloads/qwen3_5_h200.yaml' duplicates 'qwen3_5_h200' (workloads/qwen3_5_h200.yaml); running it once\n");
+  });
+
+  it('exits 2 and prints every diagnostic when a selected recipe is invalid', async () => {
+    const root = tempRoot({ 'good.yaml': RECIPE, 'bad.yaml': `${RECIPE}nigthly: true\n` });
+    const out = await invoke([], { cwd: root });
+    expect(out.code).toBe(2);
+    expect(out.stdout).toBe('');
+    expect(out.stderr).toMatch(/^workloads\/bad\.yaml:\d+:\d+: unknown field 'nigthly' \(did you mean 'nightly'\?\)\n1 selected recipe\(s\) invalid; no pipeline generated: /);
+    expect((await invoke([], { cwd: root, env: { WORKLOADS: 'good' } })).code).toBe(0);
+  });
+
+  it('--output writes the file atomically; --validate FILE re-checks it; a broken file gets per-step messages', async () => {
+    const root = tempRoot({ 'a.yaml': RECIPE });
+    const written = await invoke(['--validate', '--schema', SCHEMA, '--output', 'out.yaml'], { cwd: root });
+    expect(written.code).toBe(0);
+    expect(written.stdout).toBe('');
+    expect(written.stderr).toBe('wrote out.yaml: 1 step(s), valid against the Buildkite schema\n');
+    expect((await invoke(['--validate', '--schema', SCHEMA, 'out.yaml'], { cwd: root })).stderr).toBe(
+      'ok out.yaml: 1 step(s) pass the Buildkite schema and the lints\n',
+    );
+    const doc = parse(readFileSync(join(root, 'out.yaml'), 'utf8')) as { steps: Array<Record<string, unknown>> };
+    (doc.steps[0] as Record<string, unknown>)['timeout_in_minutes'] = 0;
+    (doc.steps[0] as Record<string, unknown>)['retry'] = { automatic: true };
+    writeFileSync(join(root, 'broken.yaml'), stringify(doc));
+    const broken = await invoke(['--validate', '--schema', SCHEMA, 'broken.yaml'], { cwd: root });
+    expect(broken.code).toBe(2);
+    expect(broken.stderr.split('\n')).toEqual([
+      'steps[0] (:h200: a): /timeout_in_minutes must be >= 1',
+      'steps[0] (:h200: a): retry.automatic: true retries every failure; list the lost-agent rules instead',
+      'steps[0] (:h200: a): timeout_in_minutes must be an integer >= 1, got 0',
+      'perf-eval pipeline: 3 problem(s); nothing was written',
+      '',
+    ]);
+  });
+
+  it('--escape-dollars doubles every $ for an upload with interpolation', async () => {
+    const out = await invoke(['--escape-dollars'], { env: { WORKLOADS: 'qwen3_5_h200', VLLM_IMAGE: 'img:$TAG' } });
+    expect(out.code).toBe(0);
+    expect(out.stdout).toContain('VLLM_IMAGE: img:$$TAG');
+    expect(out.stdout).toContain('"$$(buildkite-agent secret get INGEST_BEARER_TOKEN)"');
+  });
+
+  it('rejects bad flag combinations and unknown flags with usage errors', async () => {
+    expect(await invoke(['file.yaml'])).toMatchObject({ code: 2, stderr: "perf-eval pipeline: a FILE argument needs --validate and only one is allowed (see 'perf-eval pipeline --help')\n" });
+    expect(await invoke(['--schema', 'x.json'])).toMatchObject({ code: 2, stderr: 'perf-eval pipeline: --schema needs --validate\n' });
+    expect((await invoke(['--bogus'])).code).toBe(2);
+    const help = await invoke(['--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(/^Usage: perf-eval pipeline /);
+  });
+});

@@ -1,0 +1,128 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import {
+  checkPipeline,
+  defaultSchemaPath,
+  generatePipeline,
+  PipelineRecipeError,
+  SCHEMA_PATH_ENV,
+  type CheckOptions,
+  type LintContext,
+  type PipelineIssue,
+} from '@perf-eval/pipeline';
+import { writeFileAtomic } from '@perf-eval/util';
+import { formatDiagnostic } from '@perf-eval/workload-schema';
+import { parse as parseYaml } from 'yaml';
+import { parseCommandArgs, UsageError } from '../lib/args.js';
+import { EXIT } from '../lib/exit-codes.js';
+import { writeLine, type Io } from '../lib/io.js';
+
+const HELP = `Usage: perf-eval pipeline [--validate] [--schema PATH] [--output FILE] [--profiles PATH] [--escape-dollars]
+       perf-eval pipeline --validate [--schema PATH] FILE
+
+Print the Buildkite pipeline (YAML) for 'buildkite-agent pipeline upload --no-interpolation': one
+command step per selected recipe. Run from the repository root (workloads/, profiles/).
+
+Environment (the bootstrap job's):
+  WORKLOADS              recipe paths or stems, comma/newline separated, in build order
+                         (default: every recipe with 'nightly: true'); duplicates run once
+  VLLM_IMAGE, VLLM_COMMIT, BENCH_ONLY, NIGHTLY
+                         copied into every step's env when set
+  <GPU>_QUEUE            queue override for one GPU kind (e.g. H200_QUEUE)
+  <GPU>_HF_CACHE_VOLUME  AMD hf-cache volume source, YAML/JSON (e.g. {"persistentVolumeClaim":{"claimName":"x"}})
+
+Every selected recipe is validated first; the lints (unique keys, queues, retry rules, secrets,
+Kubernetes GPU limits and HF_HOME agreement, …) always run.
+
+Options:
+  --validate        also check against the official Buildkite JSON schema
+  --schema PATH     the schema file (default: env ${SCHEMA_PATH_ENV}, else
+                    ../shared/reference/buildkite/pipeline-schema.json from the current directory)
+  --output, -o FILE write the YAML to FILE (atomically) instead of stdout
+  --profiles PATH   GPU profiles file (default: env PERF_EVAL_PROFILES, else profiles/gpu_profiles.yaml)
+  --escape-dollars  write every '$' as '$$', for an upload WITH interpolation (default: verbatim,
+                    upload with --no-interpolation)
+  FILE              with --validate: check an existing pipeline file instead of generating one
+
+Exit: 0 ok, 2 bad WORKLOADS, invalid recipe, or invalid pipeline.`;
+
+interface Flags {
+  help?: boolean;
+  validate?: boolean;
+  schema?: string;
+  output?: string;
+  profiles?: string;
+  'escape-dollars'?: boolean;
+}
+
+function report(io: Io, issues: readonly PipelineIssue[]): number {
+  for (const issue of issues) writeLine(io.stderr, issue.message);
+  writeLine(io.stderr, `perf-eval pipeline: ${issues.length} problem(s); nothing was written`);
+  return EXIT.usage;
+}
+
+function check(io: Io, pipeline: unknown, flags: Flags, context?: LintContext): PipelineIssue[] {
+  const options: CheckOptions = {};
+  if (flags.validate) options.schemaPath = defaultSchemaPath(io.cwd, io.env, flags.schema);
+  if (context) options.context = context;
+  return checkPipeline(pipeline, options);
+}
+
+function validateFile(io: Io, file: string, flags: Flags): number {
+  const path = resolve(io.cwd, file);
+  let data: unknown;
+  try {
+    data = parseYaml(readFileSync(path, 'utf8'));
+  } catch (error) {
+    throw new UsageError(`perf-eval pipeline: cannot read ${file}: ${(error as Error).message.split('\n')[0]}`);
+  }
+  const issues = check(io, data, flags, flags['escape-dollars'] ? { mode: 'escaped' } : {});
+  if (issues.length > 0) return report(io, issues);
+  const steps = (data as { steps?: unknown[] })?.steps?.length ?? 0;
+  writeLine(io.stderr, `ok ${file}: ${steps} step(s) pass the Buildkite schema and the lints`);
+  return EXIT.ok;
+}
+
+export async function run(argv: string[], io: Io): Promise<number> {
+  const { values, positionals } = parseCommandArgs<Flags>('pipeline', argv, {
+    validate: { type: 'boolean' },
+    schema: { type: 'string' },
+    output: { type: 'string', short: 'o' },
+    profiles: { type: 'string' },
+    'escape-dollars': { type: 'boolean' },
+  });
+  if (values.help) {
+    writeLine(io.stdout, HELP);
+    return EXIT.ok;
+  }
+  if (positionals.length > 1 || (positionals.length === 1 && !values.validate)) {
+    throw new UsageError(`perf-eval pipeline: a FILE argument needs --validate and only one is allowed (see 'perf-eval pipeline --help')`);
+  }
+  if (values.schema !== undefined && !values.validate) throw new UsageError(`perf-eval pipeline: --schema needs --validate`);
+  if (positionals.length === 1) return validateFile(io, positionals[0] as string, values);
+
+  let generated;
+  try {
+    generated = generatePipeline({
+      root: io.cwd,
+      env: io.env,
+      ...(values.profiles ? { profilesPath: values.profiles } : {}),
+      mode: values['escape-dollars'] ? 'escaped' : 'verbatim',
+    });
+  } catch (error) {
+    if (error instanceof PipelineRecipeError) {
+      for (const problem of error.problems) for (const diagnostic of problem.diagnostics) writeLine(io.stderr, formatDiagnostic(diagnostic));
+    }
+    throw error;
+  }
+  for (const warning of generated.warnings) writeLine(io.stderr, warning.includes(': warning: ') ? warning : `warning: ${warning}`);
+  const issues = check(io, generated.pipeline, values, generated.lintContext);
+  if (issues.length > 0) return report(io, issues);
+  if (values.output) {
+    await writeFileAtomic(resolve(io.cwd, values.output), generated.yaml);
+    writeLine(io.stderr, `wrote ${values.output}: ${generated.pipeline.steps.length} step(s)${values.validate ? ', valid against the Buildkite schema' : ''}`);
+  } else {
+    io.stdout.write(generated.yaml);
+  }
+  return EXIT.ok;
+}

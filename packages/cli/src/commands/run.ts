@@ -1,0 +1,245 @@
+import { access, mkdir, rm, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { execa } from 'execa';
+import { checkTaskNames, listLmEvalTasks } from '@perf-eval/lmeval-runner';
+import { assertPortFree, resolvePort } from '@perf-eval/server-lifecycle';
+import { PerfEvalError } from '@perf-eval/util';
+import { parseCommandArgs, parsePositiveInt, UsageError } from '../lib/args.js';
+import { benchOnly, type RunContext } from '../lib/compose.js';
+import { EXIT } from '../lib/exit-codes.js';
+import { IngestBridge } from '../lib/ingest-bridge.js';
+import { writeLine, type Io } from '../lib/io.js';
+import { Orchestrator, type Phase } from '../lib/orchestrate.js';
+import { Reporter } from '../lib/reporter.js';
+import { interruptionOf } from '../lib/signals.js';
+import { renderSummaryMarkdown, type RunSummary } from '../lib/summary.js';
+import { discoverTools, findOnPath, toolPaths, type DiscoveredTools } from '../lib/tools.js';
+import { loadRecipe } from '../lib/workload.js';
+
+const HELP = `Usage: perf-eval run FILE [options]
+
+Run a recipe end to end: start vLLM, run the bench configs alone on the server, then the lm_eval
+tasks and BFCL categories, write results/<name>/ (bench-*.json, <task>/, bfcl-*/, server.log,
+summary.json, summary.md), ingest results, and tear the server down.
+
+Options:
+  --results-dir DIR   results root (default: results); files go to DIR/<name>/
+  --server-url URL    use an already-running server (no launch, no teardown)
+  --only LIST         phases to run, comma-separated: bench,lm_eval,bfcl (default: all)
+  --jobs N            accuracy tasks run concurrently against the server (default: 4;
+                      1 = upstream's serial order)
+  --profiles PATH     GPU profiles file
+  --no-ingest         do not post results (the ingest plan is still written)
+  --strict-ingest     fail the run when ingestion fails or INGEST_BEARER_TOKEN is missing
+  --verbose           forward every tool output line (default: server log + phase lines)
+
+Tools come from 'perf-eval setup' (PERF_EVAL_TOOLS_DIR, default ~/.cache/perf-eval/tools), else PATH.
+Exit: 0 all tasks ok, 1 a task or the server failed (see summary.md), 2 invalid recipe or failed
+preflight (nothing started), 130/143 interrupted.`;
+
+interface RunFlags {
+  help?: boolean;
+  'results-dir'?: string;
+  'server-url'?: string;
+  only?: string;
+  jobs?: string;
+  profiles?: string;
+  'no-ingest'?: boolean;
+  'strict-ingest'?: boolean;
+  verbose?: boolean;
+}
+
+/** Default concurrency of the accuracy phase; see the README ("Accuracy concurrency") for the measurement. */
+export const DEFAULT_JOBS = 4;
+
+/** Failed preflight: nothing was started (exit 2). */
+export class PreflightError extends PerfEvalError {
+  constructor(readonly problems: readonly string[]) {
+    super('E_PREFLIGHT', `preflight failed (nothing was started):\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  }
+}
+
+const ALL_PHASES: readonly Phase[] = ['bench', 'lm_eval', 'bfcl'];
+
+function parsePhases(value: string | undefined): Set<Phase> {
+  if (!value) return new Set(ALL_PHASES);
+  const phases = new Set<Phase>();
+  for (const item of value.split(',').map((s) => s.trim()).filter(Boolean)) {
+    if (!(ALL_PHASES as readonly string[]).includes(item)) throw new UsageError(`perf-eval run: --only takes bench, lm_eval, bfcl; got '${item}'`);
+    phases.add(item as Phase);
+  }
+  return phases;
+}
+
+/** The documented environment of lm_eval, BFCL and a host-side bench (never the server env, D18). */
+export function toolEnvironment(env: Readonly<Record<string, string | undefined>>, serverEnv: Readonly<Record<string, string>>): Record<string, string> {
+  const out: Record<string, string> = { PYTHONUNBUFFERED: '1' };
+  const pass = [
+    'PATH', 'HOME', 'USER', 'LANG', 'LC_ALL', 'TMPDIR', 'TZ', 'HF_TOKEN', 'HF_HUB_OFFLINE', 'HF_DATASETS_OFFLINE', 'HF_ENDPOINT',
+    'OPENAI_API_KEY', 'BFCL_MAXIMUM_STEP_LIMIT', 'BFCL_MAX_TEST_CASES', 'VLLM_SPEED_BENCH_DIR', 'LMEVAL_LOG_LEVEL',
+    'HTTP_PROXY', 'HTTPS_PROXY', 'NO_PROXY', 'http_proxy', 'https_proxy', 'no_proxy', 'SSL_CERT_FILE', 'REQUESTS_CA_BUNDLE',
+  ];
+  for (const name of pass) {
+    const value = env[name];
+    if (value !== undefined) out[name] = value;
+  }
+  // The tokenizer cache the server uses is where host-side tools find tokenizers too.
+  const hfHome = env['HF_HOME'] ?? serverEnv['HF_HOME'];
+  if (hfHome) out['HF_HOME'] = hfHome;
+  return out;
+}
+
+async function preflight(context: RunContext, tools: DiscoveredTools, phases: Set<Phase>, io: Io, ingest: IngestBridge): Promise<void> {
+  const problems: string[] = [];
+  const { workload } = context;
+  const setupHint = `run 'perf-eval setup' (tools dir ${tools.dir}) or put it on PATH`;
+  const accuracy = !benchOnly(context);
+  if (!context.serverUrl) {
+    const runtime = workload.server.runtime;
+    if (runtime === 'docker' && !tools.found.docker) problems.push(`docker runtime: 'docker' not found on PATH`);
+    if (runtime === 'native' && !tools.found.vllm) problems.push(`native runtime: 'vllm' not found; ${setupHint}`);
+    if (runtime === 'sim' && !tools.found.simulator) problems.push(`sim runtime: 'llm-d-inference-sim' not found; ${setupHint}`);
+    try {
+      await assertPortFree(context.port);
+    } catch (error) {
+      problems.push((error as Error).message);
+    }
+  }
+  const hostBench = context.serverUrl !== undefined || workload.server.runtime !== 'docker';
+  if (phases.has('bench') && workload.bench.length > 0 && hostBench && !tools.found.vllm) {
+    problems.push(`bench: 'vllm' (for vllm bench serve) not found; ${setupHint} (--only lm_eval,bfcl skips the bench)`);
+  }
+  if (accuracy && phases.has('lm_eval') && workload.lmEval.length > 0) {
+    if (!tools.found.lm_eval) {
+      problems.push(`lm_eval: 'lm_eval' not found; ${setupHint}`);
+    } else {
+      const byInclude = new Map<string | undefined, string[]>();
+      for (const task of workload.lmEval) byInclude.set(task.includePath, [...(byInclude.get(task.includePath) ?? []), task.task]);
+      for (const [includePath, names] of byInclude) {
+        try {
+          const known = await listLmEvalTasks({
+            python: tools.lmEvalPython,
+            lmEval: context.tools.lmEval,
+            cacheDir: toolPaths(tools.dir).cache,
+            env: toolEnvironment(io.env, {}),
+            signal: io.signal,
+            ...(includePath ? { includePath } : {}),
+          });
+          for (const unknown of checkTaskNames(names, known)) {
+            problems.push(`${workload.path}: unknown lm_eval task '${unknown.name}'${unknown.suggestions[0] ? ` (did you mean '${unknown.suggestions[0]}'?)` : ''}`);
+          }
+        } catch (error) {
+          problems.push((error as Error).message);
+        }
+      }
+    }
+  }
+  if (accuracy && phases.has('bfcl') && workload.bfcl.length > 0 && !tools.found.bfcl) {
+    problems.push(`bfcl: the BFCL virtualenv was not found; ${setupHint}`);
+  }
+  try {
+    await mkdir(context.resultsDir, { recursive: true });
+    const probe = join(context.resultsDir, `.write-probe-${process.pid}`);
+    await writeFile(probe, '');
+    await rm(probe);
+  } catch (error) {
+    problems.push(`results dir ${context.resultsDir} is not writable (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+  }
+  const ingestProblem = ingest.preflightProblem;
+  if (ingestProblem) problems.push(`--strict-ingest: ${ingestProblem}`);
+  if (problems.length > 0) throw new PreflightError(problems);
+}
+
+async function annotate(summary: RunSummary, io: Io, stepKey: string): Promise<void> {
+  if (io.env['BUILDKITE'] !== 'true') return;
+  const agent = findOnPath('buildkite-agent', io.env);
+  if (!agent) return;
+  const style = summary.status === 'ok' ? 'success' : summary.status === 'cancelled' ? 'warning' : 'error';
+  try {
+    await execa(agent, ['annotate', '--style', style, '--context', `wl-${stepKey}`], { input: renderSummaryMarkdown(summary), timeout: 15_000, reject: true });
+  } catch (error) {
+    writeLine(io.stderr, `warning: could not post the build annotation (${(error as Error).message.split('\n')[0]})`);
+  }
+}
+
+export async function run(argv: string[], io: Io): Promise<number> {
+  const { values, positionals } = parseCommandArgs<RunFlags>('run', argv, {
+    'results-dir': { type: 'string' },
+    'server-url': { type: 'string' },
+    only: { type: 'string' },
+    jobs: { type: 'string' },
+    profiles: { type: 'string' },
+    'no-ingest': { type: 'boolean' },
+    'strict-ingest': { type: 'boolean' },
+    verbose: { type: 'boolean' },
+  });
+  if (values.help) {
+    writeLine(io.stdout, HELP);
+    return EXIT.ok;
+  }
+  if (positionals.length !== 1) throw new UsageError(`perf-eval run: expected exactly one recipe FILE, got ${positionals.length} (see 'perf-eval run --help')`);
+  const phases = parsePhases(values.only);
+  const jobs = parsePositiveInt('run', '--jobs', values.jobs) ?? DEFAULT_JOBS;
+  if (values['server-url']) {
+    try {
+      new URL(values['server-url']);
+    } catch {
+      throw new UsageError(`perf-eval run: --server-url must be a URL like http://127.0.0.1:8000, got '${values['server-url']}'`);
+    }
+  }
+  const workload = loadRecipe(positionals[0] as string, io, values.profiles);
+  const tools = discoverTools(io.env);
+  const context: RunContext = {
+    workload,
+    resultsDir: resolve(io.cwd, values['results-dir'] ?? 'results', workload.name),
+    port: values['server-url'] ? 0 : resolvePort(io.env),
+    env: io.env,
+    tools: tools.commands,
+    pid: process.pid,
+  };
+  if (values['server-url']) context.serverUrl = values['server-url'].replace(/\/+$/, '');
+  const reporter = new Reporter(io);
+  const ingest = new IngestBridge({
+    context,
+    strict: Boolean(values['strict-ingest']),
+    disabled: Boolean(values['no-ingest']),
+    print: (line) => reporter.line(line),
+    signal: io.signal,
+  });
+  await preflight(context, tools, phases, io, ingest);
+  await access(context.resultsDir);
+
+  const stepTimeoutMs = workload.timeoutInMinutes * 60_000;
+  const orchestrator = new Orchestrator({
+    context,
+    reporter,
+    signal: io.signal,
+    phases,
+    jobs,
+    toolEnv: toolEnvironment(io.env, workload.server.env),
+    ingest,
+    // Leave a minute before Buildkite's step timeout so our own timeout reports the cause.
+    deadline: Date.now() + Math.max(60_000, stepTimeoutMs - 60_000),
+    verbose: Boolean(values.verbose),
+  });
+  const summary = await orchestrator.run();
+  await annotate(summary, io, workload.stem.replace(/[^A-Za-z0-9_-]/g, '-'));
+
+  const interruption = interruptionOf(io.signal);
+  if (interruption) {
+    writeLine(io.stderr, interruption.message);
+    return interruption.signalName === 'SIGINT' ? EXIT.interrupted : EXIT.terminated;
+  }
+  writeLine(io.stdout, `results: ${context.resultsDir}/summary.md`);
+  if (summary.status !== 'ok') {
+    const failed = summary.tasks.filter((t) => t.status === 'failed' || t.status === 'skipped').map((t) => `${t.id} (${t.status}${t.error ? `: ${t.error.message}` : t.reason ? `: ${t.reason}` : ''})`);
+    if (summary.server.status === 'failed') failed.unshift(`server: ${summary.server.error?.message ?? 'failed'}${summary.server.diagnosis ? ` [${summary.server.diagnosis}]` : ''}`);
+    writeLine(io.stderr, `+++ :rotating_light: run failed\n${failed.map((f) => `  - ${f}`).join('\n')}`);
+    return EXIT.failure;
+  }
+  if (values['strict-ingest'] && summary.ingest.failed > 0) {
+    writeLine(io.stderr, `ingestion failed for ${summary.ingest.failed} payload(s) (--strict-ingest)`);
+    return EXIT.failure;
+  }
+  return EXIT.ok;
+}

@@ -1,0 +1,107 @@
+/**
+ * `results/<name>/summary.json` and `summary.md`: per task status, timings, key metrics and error.
+ * Rewritten atomically after every task, so a crash or cancel leaves an accurate partial summary.
+ */
+import { join } from 'node:path';
+import { writeFileAtomic, writeJsonAtomic } from '@perf-eval/util';
+
+export type TaskKind = 'bench' | 'lm_eval' | 'bfcl';
+export type TaskStatus = 'pending' | 'running' | 'ok' | 'failed' | 'skipped' | 'cancelled';
+
+export interface TaskError {
+  code: string;
+  message: string;
+  /** Last lines of the tool's output, when the tool failed. */
+  tail?: string[];
+}
+
+export interface TaskRecord {
+  id: string;
+  kind: TaskKind;
+  name: string;
+  status: TaskStatus;
+  startedAt?: string;
+  finishedAt?: string;
+  durationS?: number;
+  /** Headline numbers: throughput/latency for bench, metric values for lm_eval, accuracy for BFCL. */
+  metrics: Record<string, number | null>;
+  /** Result files this task produced (relative to the working directory). */
+  files: string[];
+  error?: TaskError;
+  /** Why a task did not run. */
+  reason?: string;
+}
+
+export interface IngestSummary {
+  enabled: boolean;
+  reason?: string;
+  posted: number;
+  failed: number;
+  failures: string[];
+}
+
+export interface RunSummary {
+  version: 1;
+  workload: string;
+  recipe: string;
+  gpu: string;
+  model: string;
+  image: string;
+  vllmCommit: string;
+  runtime: string;
+  status: 'running' | 'ok' | 'failed' | 'cancelled';
+  startedAt: string;
+  finishedAt?: string;
+  durationS?: number;
+  server: {
+    status: 'not-started' | 'starting' | 'ready' | 'failed' | 'stopped';
+    url?: string;
+    readyAfterS?: number;
+    version?: string;
+    error?: TaskError;
+    diagnosis?: string;
+  };
+  tasks: TaskRecord[];
+  ingest: IngestSummary;
+  exitCode?: number;
+}
+
+function cell(value: unknown): string {
+  return String(value ?? '').replace(/\|/g, '\\|').replace(/\n/g, ' ');
+}
+
+function formatMetrics(metrics: Record<string, number | null>): string {
+  return Object.entries(metrics)
+    .map(([key, value]) => `${key}=${value === null ? 'n/a' : Number.isInteger(value) ? value : value.toFixed(4)}`)
+    .join(', ');
+}
+
+const ICON: Record<TaskStatus, string> = { pending: '⏸', running: '⏳', ok: '✅', failed: '❌', skipped: '⏭', cancelled: '🛑' };
+
+export function renderSummaryMarkdown(summary: RunSummary): string {
+  const lines = [
+    `### ${summary.status === 'ok' ? '✅' : summary.status === 'cancelled' ? '🛑' : summary.status === 'running' ? '⏳' : '❌'} perf-eval \`${summary.workload}\``,
+    '',
+    `model \`${summary.model}\` · gpu ${summary.gpu} · image \`${summary.image}\`${summary.vllmCommit ? ` · vLLM ${summary.vllmCommit.slice(0, 12)}` : ''} · server ${summary.server.status}${summary.server.readyAfterS !== undefined ? ` (ready after ${summary.server.readyAfterS.toFixed(1)}s)` : ''}`,
+    '',
+    '| task | status | time | metrics | note |',
+    '|---|---|---|---|---|',
+  ];
+  for (const task of summary.tasks) {
+    const note = task.error ? `${task.error.code}: ${task.error.message}` : (task.reason ?? '');
+    lines.push(`| ${cell(task.id)} | ${ICON[task.status]} ${task.status} | ${task.durationS !== undefined ? `${task.durationS.toFixed(1)}s` : ''} | ${cell(formatMetrics(task.metrics))} | ${cell(note)} |`);
+  }
+  if (summary.server.error) {
+    lines.push('', `**server:** ${cell(summary.server.error.message)}${summary.server.diagnosis ? ` (${summary.server.diagnosis})` : ''}`);
+    if (summary.server.error.tail?.length) lines.push('', '```', ...summary.server.error.tail.slice(-30), '```');
+  }
+  const ingest = summary.ingest;
+  lines.push('', `ingest: ${ingest.enabled ? `${ingest.posted} posted, ${ingest.failed} failed` : `skipped (${ingest.reason ?? 'disabled'})`}`);
+  for (const failure of ingest.failures.slice(0, 20)) lines.push(`- ${cell(failure)}`);
+  return `${lines.join('\n')}\n`;
+}
+
+export async function writeSummary(resultsDir: string, summary: RunSummary): Promise<void> {
+  await writeJsonAtomic(join(resultsDir, 'summary.json'), summary);
+  await writeFileAtomic(join(resultsDir, 'summary.md'), renderSummaryMarkdown(summary));
+}
