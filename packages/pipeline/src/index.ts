@@ -1,1 +1,32 @@
-export {};
+export { generatePipeline, resolveProfilesPath, toYaml } from './lib/generate.js';
+export type { GenerateOptions, GeneratedPipeline } from './lib/generate.js';
+export { listWorkloadFiles, parseWorkloadsEnv, selectFromEntries, stemOf, WORKLOADS_DIR } from './lib/selection.js';
+export type { Selection } from './lib/selection.js';
+export {
+  buildStep,
+  stepCommands,
+  stepEnv,
+  stepKey,
+  setupComponents,
+  gpuEmoji,
+  queueFor,
+  hfCacheVolumeFor,
+  podImage,
+  retryRules,
+  SECRET_COMMAND,
+  EXECUTABLE,
+  ECR_PULL_THROUGH_PREFIX,
+  DEFAULT_AMD_HF_HOME,
+} from './lib/steps.js';
+export type { Env } from './lib/steps.js';
+export { escapeDollars, escapeDeep, interpolate, simulateUpload, findUnescapedDollars } from './lib/interpolation.js';
+export type { InterpolationMode } from './lib/interpolation.js';
+export { createSchemaValidator, defaultSchemaPath, loadSchema, DEFAULT_SCHEMA_RELATIVE_PATH, SCHEMA_PATH_ENV, SCHEMA_ID } from './lib/schema.js';
+export type { SchemaValidator } from './lib/schema.js';
+export { lintPipeline, MAX_STEPS } from './lib/lint.js';
+export type { LintContext, ExpectedStep } from './lib/lint.js';
+export { checkPipeline, assertValidPipeline } from './lib/validate.js';
+export type { CheckOptions } from './lib/validate.js';
+export { PipelineSelectionError, PipelineRecipeError, PipelineOverrideError, PipelineInvalidError, PipelineSchemaError } from './lib/errors.js';
+export type { PipelineIssue } from './lib/errors.js';
+export type { Pipeline, CommandStep, RetryRule, KubernetesPlugin } from './lib/types.js';

@@ -119,8 +119,9 @@ describe('perf-eval pipeline', () => {
   it('--escape-dollars doubles every $ for an upload with interpolation', async () => {
     const out = await invoke(['--escape-dollars'], { env: { WORKLOADS: 'qwen3_5_h200', VLLM_IMAGE: 'img:$TAG' } });
     expect(out.code).toBe(0);
-    expect(out.stdout).toContain('VLLM_IMAGE: img:$$TAG');
-    expect(out.stdout).toContain('"$$(buildkite-agent secret get INGEST_BEARER_TOKEN)"');
+    const [step] = (parse(out.stdout) as { steps: Array<{ env: Record<string, string>; commands: string[] }> }).steps;
+    expect(step?.env).toEqual({ VLLM_IMAGE: 'img:$$TAG' });
+    expect(step?.commands[1]).toContain('"$$(buildkite-agent secret get INGEST_BEARER_TOKEN)"');
   });
 
   it('rejects bad flag combinations and unknown flags with usage errors', async () => {

@@ -1,0 +1,234 @@
+/** One Buildkite command step per recipe (recipe-compat.md §13.3–13.6, buildkite.md §2). */
+import { quoteArg } from '@perf-eval/util';
+import { isTruthyFlag, type GpuProfile, type ResolvedWorkload } from '@perf-eval/workload-schema';
+import { parse as parseYaml } from 'yaml';
+import { PipelineOverrideError } from './errors.js';
+import type { CommandStep, KubernetesPlugin, RetryRule } from './types.js';
+
+export type Env = Readonly<Record<string, string | undefined>>;
+
+export const DEFAULT_AMD_HF_HOME = '/root/.cache/huggingface';
+export const NVIDIA_POD_HF_HOME = '/mnt/shared/hf_cache';
+export const HF_CACHE_VOLUME_NAME = 'hf-cache';
+export const ECR_PUBLIC_PREFIX = 'public.ecr.aws/';
+export const ECR_PULL_THROUGH_PREFIX = '936637512419.dkr.ecr.us-west-2.amazonaws.com/vllm-ci-pull-through-cache/';
+export const ARTIFACT_PATHS = ['results/**/*'];
+/** The executable the bootstrap step builds and uploads as an artifact. */
+export const EXECUTABLE = 'perf-eval';
+
+const EMOJI: Record<string, string> = { H200: ':h200:', B200: ':b200:', A100: ':a100:', MI355X: ':amd:', MI300X: ':amd:' };
+
+export function gpuEmoji(gpu: string): string {
+  return EMOJI[gpu] ?? ':buildkite:';
+}
+
+/** `wl-<stem>` with every character outside `[A-Za-z0-9_-]` replaced by `-` (buildkite.md §2.2). */
+export function stepKey(stem: string): string {
+  return `wl-${stem.replace(/[^A-Za-z0-9_-]/g, '-')}`;
+}
+
+export function queueOverrideVariable(gpu: string): string {
+  return `${gpu.toUpperCase()}_QUEUE`;
+}
+
+export function hfCacheVolumeVariable(gpu: string): string {
+  return `${gpu.toUpperCase()}_HF_CACHE_VOLUME`;
+}
+
+/** `<GPU>_QUEUE` (trimmed, non-empty) or the profile's queue. */
+export function queueFor(profile: GpuProfile, env: Env): string {
+  const override = env[queueOverrideVariable(profile.name)]?.trim();
+  return override ? override : profile.queue;
+}
+
+function checkVolumeSource(source: unknown, where: string, variable: string): Record<string, unknown> {
+  if (typeof source !== 'object' || source === null || Array.isArray(source)) {
+    throw new PipelineOverrideError(variable, `${where} must be a Kubernetes volume source map such as {"persistentVolumeClaim":{"claimName":"hf-cache"}}`);
+  }
+  const keys = Object.keys(source);
+  if (keys.includes('name')) {
+    throw new PipelineOverrideError(variable, `${where} must not set 'name' (the volume is always named ${HF_CACHE_VOLUME_NAME})`);
+  }
+  if (keys.length !== 1) {
+    throw new PipelineOverrideError(variable, `${where} must have exactly one volume-source key (e.g. emptyDir, hostPath, persistentVolumeClaim), got ${keys.length === 0 ? 'none' : keys.join(', ')}`);
+  }
+  return source as Record<string, unknown>;
+}
+
+/**
+ * The `hf-cache` volume source for an AMD pod: env `<GPU>_HF_CACHE_VOLUME` (YAML or JSON) >
+ * profile `hf_cache_volume` > `{emptyDir: {}}`. A `name` key is rejected (D28).
+ */
+export function hfCacheVolumeFor(profile: GpuProfile, env: Env): Record<string, unknown> {
+  const variable = hfCacheVolumeVariable(profile.name);
+  const raw = env[variable]?.trim();
+  if (raw) {
+    let parsed: unknown;
+    try {
+      parsed = parseYaml(raw);
+    } catch (error) {
+      throw new PipelineOverrideError(variable, `${variable} is not valid YAML/JSON: ${(error as Error).message.split('\n')[0]}`, { cause: error });
+    }
+    return checkVolumeSource(parsed, variable, variable);
+  }
+  if (profile.hfCacheVolume) return checkVolumeSource(structuredClone(profile.hfCacheVolume), `profile '${profile.name}' hf_cache_volume`, variable);
+  return { emptyDir: {} };
+}
+
+/** The pod image: the resolved image, rewritten to the ECR pull-through cache unless the profile opts out. */
+export function podImage(image: string, profile: GpuProfile): string {
+  if (profile.ecrPullThroughCache && image.startsWith(ECR_PUBLIC_PREFIX)) return ECR_PULL_THROUGH_PREFIX + image.slice(ECR_PUBLIC_PREFIX.length);
+  return image;
+}
+
+export function nvidiaPlugin(image: string, numGpus: number): KubernetesPlugin {
+  return {
+    kubernetes: {
+      podSpec: {
+        runtimeClassName: 'nvidia',
+        hostNetwork: true,
+        dnsPolicy: 'ClusterFirstWithHostNet',
+        imagePullSecrets: [{ name: 'k8s-ecr-login-renew-docker-secret' }],
+        containers: [
+          {
+            image,
+            resources: { limits: { 'nvidia.com/gpu': numGpus } },
+            securityContext: { capabilities: { add: ['IPC_LOCK', 'SYS_RESOURCE'] } },
+            volumeMounts: [
+              { name: 'devshm', mountPath: '/dev/shm' },
+              { name: 'raid', mountPath: '/raid' },
+              { name: 'shared', mountPath: '/mnt/shared' },
+            ],
+            env: [
+              { name: 'VLLM_USAGE_SOURCE', value: 'ci-test' },
+              { name: 'NCCL_CUMEM_HOST_ENABLE', value: '0' },
+              { name: 'HF_HOME', value: NVIDIA_POD_HF_HOME },
+              { name: 'HF_TOKEN', valueFrom: { secretKeyRef: { name: 'hf-token-secret', key: 'token' } } },
+            ],
+          },
+        ],
+        volumes: [
+          { name: 'devshm', emptyDir: { medium: 'Memory' } },
+          { name: 'raid', hostPath: { path: '/raid', type: 'DirectoryOrCreate' } },
+          { name: 'shared', hostPath: { path: '/mnt/shared', type: 'DirectoryOrCreate' } },
+        ],
+      },
+    },
+  };
+}
+
+export function amdPlugin(image: string, numGpus: number, hfHome: string, volumeSource: Record<string, unknown>): KubernetesPlugin {
+  return {
+    kubernetes: {
+      podSpecPatch: {
+        imagePullSecrets: [{ name: 'docker-config' }],
+        containers: [
+          {
+            name: 'container-0',
+            image,
+            resources: { limits: { 'amd.com/gpu': numGpus } },
+            securityContext: { seccompProfile: { type: 'Unconfined' }, capabilities: { add: ['IPC_LOCK', 'SYS_PTRACE'] } },
+            volumeMounts: [
+              { name: 'devshm', mountPath: '/dev/shm' },
+              { name: HF_CACHE_VOLUME_NAME, mountPath: hfHome },
+            ],
+            env: [
+              { name: 'VLLM_USAGE_SOURCE', value: 'ci-test' },
+              { name: 'HF_HOME', value: hfHome },
+              { name: 'HF_TOKEN', valueFrom: { secretKeyRef: { name: 'hf-token', key: 'TOKEN' } } },
+            ],
+          },
+        ],
+        volumes: [{ name: 'devshm', emptyDir: { medium: 'Memory' } }, { name: HF_CACHE_VOLUME_NAME, ...volumeSource }],
+      },
+    },
+  };
+}
+
+/** The Kubernetes plugin of a `native` profile, or undefined for `docker` / `sim`. */
+export function k8sPluginFor(workload: ResolvedWorkload, env: Env): KubernetesPlugin | undefined {
+  const profile = workload.profile;
+  if (profile.serverRuntime !== 'native') return undefined;
+  const image = podImage(workload.server.image, profile);
+  if (profile.k8sPlugin === 'amd') return amdPlugin(image, workload.numGpus, profile.hfHome ?? DEFAULT_AMD_HF_HOME, hfCacheVolumeFor(profile, env));
+  return nvidiaPlugin(image, workload.numGpus);
+}
+
+export function isBenchOnly(workload: ResolvedWorkload, env: Env): boolean {
+  return isTruthyFlag(env['BENCH_ONLY']) || workload.benchOnly;
+}
+
+/**
+ * `perf-eval setup --only …` components, mirroring upstream's package sets: bench-only → bench;
+ * a bfcl block → lm_eval,bfcl; else lm_eval. The bench client is only needed on the job host when
+ * the server is not a docker container (native / sim), so those runtimes also get `bench`.
+ */
+export function setupComponents(workload: ResolvedWorkload, env: Env): string[] {
+  if (isBenchOnly(workload, env)) return ['bench'];
+  const components = workload.bfcl.length > 0 ? ['lm_eval', 'bfcl'] : ['lm_eval'];
+  if (workload.profile.serverRuntime !== 'docker') components.unshift('bench');
+  return components;
+}
+
+export const SECRET_COMMAND = 'INGEST_BEARER_TOKEN="$(buildkite-agent secret get INGEST_BEARER_TOKEN)" && export INGEST_BEARER_TOKEN';
+
+/**
+ * `[setup, run]` (recipe-compat.md §13.4). The job needs no Node, npm or checkout build: it downloads
+ * the self-contained `perf-eval` executable the bootstrap step uploaded. Runtime `$` references are
+ * meant for the job shell; the bootstrap uploads with `--no-interpolation` (buildkite.md §5).
+ */
+export function stepCommands(workload: ResolvedWorkload, env: Env): [string, string] {
+  const setup = [
+    `echo '~~~ :package: perf-eval setup'`,
+    `buildkite-agent artifact download ${EXECUTABLE} .`,
+    `chmod +x ./${EXECUTABLE}`,
+    `./${EXECUTABLE} setup --only ${setupComponents(workload, env).join(',')}`,
+  ].join(' && ');
+  const run = [SECRET_COMMAND, 'export PATH="$PWD/.venv/bin:$HOME/.local/bin:$PATH"'];
+  // D19: Kubernetes pods keep the pod's HF_HOME (the mounted cache); only host jobs use a checkout cache.
+  if (workload.profile.serverRuntime !== 'native') run.push('export HF_HOME="$PWD/.hf-cache"');
+  run.push(`./${EXECUTABLE} run ${quoteArg(workload.path)}`);
+  return [setup, run.join(' && ')];
+}
+
+/** `VLLM_IMAGE`, `VLLM_COMMIT`, `BENCH_ONLY` (verbatim when non-empty; else `"1"` from the recipe), `NIGHTLY` when set. */
+export function stepEnv(workload: ResolvedWorkload, env: Env): Record<string, string> | undefined {
+  const out: Record<string, string> = {};
+  for (const name of ['VLLM_IMAGE', 'VLLM_COMMIT', 'BENCH_ONLY']) {
+    const value = env[name];
+    if (value) out[name] = value;
+  }
+  if (workload.benchOnly && out['BENCH_ONLY'] === undefined) out['BENCH_ONLY'] = '1';
+  const nightly = env['NIGHTLY'];
+  if (nightly) out['NIGHTLY'] = nightly;
+  return Object.keys(out).length > 0 ? out : undefined;
+}
+
+export function retryRules(kubernetes: boolean): { automatic: RetryRule[] } {
+  const automatic: RetryRule[] = [
+    { exit_status: -1, limit: 2 },
+    { signal_reason: 'agent_stop', limit: 2 },
+  ];
+  if (kubernetes) automatic.push({ signal_reason: 'stack_error', limit: 1 });
+  return { automatic };
+}
+
+/** The command step for one resolved recipe, keys in upstream order plus `key` and `retry`. */
+export function buildStep(workload: ResolvedWorkload, env: Env): CommandStep {
+  const plugin = k8sPluginFor(workload, env);
+  const step: CommandStep = {
+    label: `${gpuEmoji(workload.gpu)} ${workload.name}`,
+    key: stepKey(workload.stem),
+    agents: { queue: queueFor(workload.profile, env) },
+    timeout_in_minutes: workload.timeoutInMinutes,
+    commands: stepCommands(workload, env),
+    artifact_paths: [...ARTIFACT_PATHS],
+    retry: retryRules(plugin !== undefined),
+  };
+  if (plugin) step.plugins = [plugin];
+  const stepEnvironment = stepEnv(workload, env);
+  if (stepEnvironment) step.env = stepEnvironment;
+  // Re-insert retry last so the YAML reads label … env, retry.
+  const { retry, ...rest } = step;
+  return { ...rest, retry };
+}
