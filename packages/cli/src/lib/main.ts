@@ -19,7 +19,9 @@ export const COMMANDS: Record<string, CommandEntry> = {
   plan: { summary: 'show what a run would do: server, commands, env, results', load: () => import('../commands/plan.js') },
   schema: { summary: 'print the recipe JSON Schema', load: () => import('../commands/schema.js') },
   ingest: { summary: '(re)ingest a results directory into the dashboards, or replay the outbox', load: () => import('../commands/ingest.js') },
+  pipeline: { summary: 'print the Buildkite pipeline for the selected recipes', load: () => import('../commands/pipeline.js') },
   cleanup: { summary: 'stop and remove stale perf-eval vLLM containers of other jobs', load: () => import('../commands/cleanup.js') },
+  setup: { summary: 'provision pinned Python tools and the vLLM simulator under a cache directory', load: () => import('../commands/setup.js') },
   run: { summary: 'run a recipe: server, bench, lm_eval, BFCL, summary, ingest, teardown', load: () => import('../commands/run.js') },
 };
 

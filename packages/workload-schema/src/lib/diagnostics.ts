@@ -93,7 +93,7 @@ export class DiagnosticCollector {
     return this.items
       .filter((item) => item.severity === severity)
       .sort((a, b) => compareRank(a.rank, b.rank) || a.line - b.line || a.col - b.col)
-      .map(({ rank: _rank, segments: _segments, ...rest }) => rest);
+      .map(({ severity: kind, file, line, col, path, message }) => ({ severity: kind, file, line, col, path, message }));
   }
 }
 
