@@ -6,3 +6,5 @@ export { quoteArg, formatCommand } from './lib/shell-quote.js';
 export { LineTail, LineSplitter } from './lib/line-tail.js';
 export { PyFloat, pyFloatRepr, pyStr, pyRepr, pyJsonCompact, toPlain } from './lib/py-render.js';
 export type { PyValue } from './lib/py-render.js';
+export { runTool } from './lib/run-tool.js';
+export type { RunToolOptions, RunToolResult, OutputStream } from './lib/run-tool.js';

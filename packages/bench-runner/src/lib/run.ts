@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, rename, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { describeExit, formatCommand, secretValuesOf, writeFileAtomic } from '@perf-eval/util';
+import { describeExit, formatCommand, runTool, secretValuesOf, writeFileAtomic, type RunToolResult as ToolRunResult } from '@perf-eval/util';
 import { aggregateMedian, formatSortedJson } from './aggregate.js';
 import { buildBenchArgv, renderExtraArgs } from './argv.js';
 import type { BenchRunSpec, BenchTarget } from './argv.js';
@@ -14,8 +14,6 @@ import {
   BenchSpecError,
   BenchTimeoutError,
 } from './errors.js';
-import { runTool } from './exec.js';
-import type { ToolRunResult } from './exec.js';
 import { parseBenchResult, sanitizeBenchJson, validateBenchResult } from './result.js';
 import type { BenchCounts, BenchResult } from './result.js';
 import { prepareSpeedBench } from './speed-bench.js';
@@ -182,6 +180,7 @@ export async function runBench(spec: BenchRunSpec, options: RunBenchOptions): Pr
       argv = [executor.docker ?? 'docker', 'exec', ...forward, executor.container, ...inner];
     }
     const run = await runTool(argv, {
+      extendEnv: true,
       env,
       signal: options.signal,
       timeoutMs,
@@ -194,7 +193,7 @@ export async function runBench(spec: BenchRunSpec, options: RunBenchOptions): Pr
     if (executor.kind === 'docker') {
       const docker = executor.docker ?? 'docker';
       const temp = join(options.resultsDir, `.${name}.cp-${process.pid}-${randomBytes(4).toString('hex')}`);
-      const copy = await runTool([docker, 'cp', `${executor.container}:/tmp/${name}`, temp], { env, signal: options.signal, timeoutMs, secrets });
+      const copy = await runTool([docker, 'cp', `${executor.container}:/tmp/${name}`, temp], { extendEnv: true, env, signal: options.signal, timeoutMs, secrets });
       if (!copy.ok) {
         await rm(temp, { force: true, recursive: true });
         if (copy.canceled) throw benchFailure(runName, copy, timeoutMs);

@@ -1,11 +1,9 @@
 import { mkdir, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { formatCommand, secretValuesOf } from '@perf-eval/util';
+import { formatCommand, runTool, secretValuesOf, type RunToolResult as ToolRunResult } from '@perf-eval/util';
 import { DEFAULT_SPEED_BENCH_SUBSET } from './argv.js';
 import { BenchCancelledError, BenchDockerError, BenchSpecError, SpeedBenchOfflineError, SpeedBenchPrepError } from './errors.js';
-import { runTool } from './exec.js';
-import type { ToolRunResult } from './exec.js';
 
 export interface SpeedBenchLocation {
   /** Default `qualitative`. */
@@ -173,6 +171,7 @@ export async function prepareSpeedBench(options: PrepareSpeedBenchOptions = {}):
     await mkdir(dir, { recursive: true });
     print(`--- :arrow_down: preparing SPEED-Bench ${subset} dataset in ${dir}`);
     const run = await runTool([...(options.python ?? ['python3']), '-c', SPEED_BENCH_PREPARE_SCRIPT, subset, category, file], {
+      extendEnv: true,
       env: options.processEnv,
       signal: options.signal,
       timeoutMs,
@@ -193,7 +192,7 @@ export async function prepareSpeedBench(options: PrepareSpeedBenchOptions = {}):
       [docker, 'cp', `${dir}/.`, `${options.docker.container}:${dir}/`],
     ];
     for (const argv of steps) {
-      const run = await runTool(argv, { env: options.processEnv, signal: options.signal, timeoutMs, secrets });
+      const run = await runTool(argv, { extendEnv: true, env: options.processEnv, signal: options.signal, timeoutMs, secrets });
       if (run.canceled) throw new BenchCancelledError('speed_bench', 'SPEED-Bench copy into the container was cancelled', context(run), { cause: run.error });
       if (!run.ok) {
         throw new BenchDockerError(`copying SPEED-Bench data into container ${options.docker.container} failed: ${formatCommand(run.command)}`, context(run), {

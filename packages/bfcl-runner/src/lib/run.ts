@@ -1,7 +1,6 @@
 import { rm } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { execa } from 'execa';
-import { LineSplitter, LineTail, describeExit, redactArgv, scrubText, secretValuesOf } from '@perf-eval/util';
+import { describeExit, redactArgv, runTool, scrubText, secretValuesOf } from '@perf-eval/util';
 import type { ToolRunContext } from '@perf-eval/util';
 import { bfclWorkDir, buildBfclArgv } from './argv.js';
 import type { BfclRunSpec } from './argv.js';
@@ -124,37 +123,18 @@ export async function runBfcl(spec: BfclRunSpec, options: RunBfclOptions): Promi
   const secrets = secretValuesOf(env);
   const display = redactArgv(argv, secrets);
 
-  const tail = new LineTail(options.tailLines ?? 80);
-  const started = performance.now();
-  const subprocess = execa(argv[0] as string, argv.slice(1), {
+  const result = await runTool(argv, {
     cwd,
     env,
     extendEnv: false,
-    reject: false,
-    buffer: false,
-    stdin: 'ignore',
-    stdout: 'pipe',
-    stderr: 'pipe',
-    timeout: timeoutMs,
-    ...(options.signal === undefined ? {} : { cancelSignal: options.signal }),
-    forceKillAfterDelay: options.killGraceMs ?? 10_000,
+    signal: options.signal,
+    timeoutMs,
+    forceKillAfterMs: options.killGraceMs ?? 10_000,
+    secrets,
+    tailLines: options.tailLines ?? 80,
+    onLine: options.onOutput,
   });
-  for (const stream of ['stdout', 'stderr'] as const) {
-    const readable = subprocess[stream];
-    const splitter = new LineSplitter();
-    const take = (lines: string[]): void => {
-      for (const raw of lines) {
-        const line = scrubText(raw, secrets);
-        tail.push(line);
-        options.onOutput?.(line, stream);
-      }
-    };
-    readable.setEncoding('utf8');
-    readable.on('data', (chunk: string) => take(splitter.push(chunk)));
-    readable.on('end', () => take(splitter.flush()));
-  }
-  const result = await subprocess;
-  const durationMs = performance.now() - started;
+  const durationMs = result.durationMs;
 
   const context: ToolRunContext = {
     command: display,
@@ -162,18 +142,18 @@ export async function runBfcl(spec: BfclRunSpec, options: RunBfclOptions): Promi
     signal: result.signal,
     durationMs,
     timedOut: result.timedOut,
-    outputTail: tail.lines(),
+    outputTail: result.outputTail,
   };
-  if (result.isCanceled) throw new BfclCancelledError(spec.category, context, { cause: result });
-  if (result.timedOut) throw new BfclTimeoutError(spec.category, timeoutMs, context, { cause: result });
-  if (result.failed) {
+  if (result.canceled) throw new BfclCancelledError(spec.category, context, { cause: result.error });
+  if (result.timedOut) throw new BfclTimeoutError(spec.category, timeoutMs, context, { cause: result.error });
+  if (!result.ok) {
     let how = describeExit(context);
     if (result.exitCode === undefined && !result.signal) {
-      how += `: ${scrubText(result.originalMessage ?? result.shortMessage ?? 'could not start', secrets)}`;
+      how += `: ${result.error?.message ?? 'could not start'}`;
     }
     const reason = lastBfclLine(context.outputTail ?? []);
     throw new BfclFailedError(spec.category, `bfcl ${spec.category} ${how}${reason === undefined ? '' : `: ${reason}`}`, context, {
-      cause: result,
+      cause: result.error,
     });
   }
 

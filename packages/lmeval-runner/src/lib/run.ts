@@ -1,7 +1,6 @@
 import { readFile, readdir, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
-import { execa } from 'execa';
-import { LineSplitter, LineTail, describeExit, redactArgv, scrubText, secretValuesOf } from '@perf-eval/util';
+import { describeExit, redactArgv, runTool, secretValuesOf } from '@perf-eval/util';
 import type { ToolRunContext } from '@perf-eval/util';
 import { buildLmEvalArgv, redactModelArgs, secretModelArgValues } from './argv.js';
 import type { LmEvalTaskSpec } from './argv.js';
@@ -89,36 +88,17 @@ export async function runLmEval(spec: LmEvalTaskSpec, options: RunLmEvalOptions 
   const modelDir = join(outputPath, sanitizeModelName(spec.modelName));
   const before = await listFiles(outputPath);
 
-  const tail = new LineTail(options.tailLines ?? 80);
-  const started = performance.now();
-  const subprocess = execa(argv[0] as string, argv.slice(1), {
+  const result = await runTool(argv, {
     cwd,
-    ...(env === undefined ? {} : { env: { ...env }, extendEnv: false }),
-    reject: false,
-    buffer: false,
-    stdin: 'ignore',
-    stdout: 'pipe',
-    stderr: 'pipe',
-    ...(options.signal === undefined ? {} : { cancelSignal: options.signal }),
-    ...(options.timeoutMs === undefined ? {} : { timeout: options.timeoutMs }),
-    forceKillAfterDelay: options.killGraceMs ?? 10_000,
+    ...(env === undefined ? {} : { env, extendEnv: false }),
+    signal: options.signal,
+    timeoutMs: options.timeoutMs,
+    forceKillAfterMs: options.killGraceMs ?? 10_000,
+    secrets,
+    tailLines: options.tailLines ?? 80,
+    onLine: options.onOutput,
   });
-  for (const stream of ['stdout', 'stderr'] as const) {
-    const readable = subprocess[stream];
-    const splitter = new LineSplitter();
-    const take = (lines: string[]): void => {
-      for (const raw of lines) {
-        const line = scrubText(raw, secrets);
-        tail.push(line);
-        options.onOutput?.(line, stream);
-      }
-    };
-    readable.setEncoding('utf8');
-    readable.on('data', (chunk: string) => take(splitter.push(chunk)));
-    readable.on('end', () => take(splitter.flush()));
-  }
-  const result = await subprocess;
-  const durationMs = performance.now() - started;
+  const durationMs = result.durationMs;
 
   const context: ToolRunContext = {
     command: display,
@@ -126,16 +106,16 @@ export async function runLmEval(spec: LmEvalTaskSpec, options: RunLmEvalOptions 
     signal: result.signal,
     durationMs,
     timedOut: result.timedOut,
-    outputTail: tail.lines(),
+    outputTail: result.outputTail,
   };
-  if (result.isCanceled) throw new LmEvalCancelledError(spec.task, context, { cause: result });
-  if (result.failed) {
+  if (result.canceled) throw new LmEvalCancelledError(spec.task, context, { cause: result.error });
+  if (!result.ok) {
     let how = describeExit(context);
     if (result.timedOut && options.timeoutMs !== undefined) how += ` after ${options.timeoutMs / 1000}s`;
     if (result.exitCode === undefined && !result.signal && !result.timedOut) {
-      how += `: ${scrubText(result.originalMessage ?? result.shortMessage ?? 'could not start', secrets)}`;
+      how += `: ${result.error?.message ?? 'could not start'}`;
     }
-    throw new LmEvalFailedError(spec.task, `lm_eval ${spec.task} ${how}`, context, { cause: result });
+    throw new LmEvalFailedError(spec.task, `lm_eval ${spec.task} ${how}`, context, { cause: result.error });
   }
 
   const after = await listFiles(outputPath);
