@@ -45,12 +45,20 @@ function taskError(error: unknown): TaskError {
 
 const now = (): string => new Date().toISOString();
 
+function pickDefined(env: Readonly<Record<string, string>>, names: readonly string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const name of names) if (env[name] !== undefined) out[name] = env[name] as string;
+  return out;
+}
+
 export class Orchestrator {
   readonly summary: RunSummary;
   private server: ServerHandle | undefined;
   /** Aborted when the user cancels or the server dies; every tool watches it. */
   private readonly stopAll = new AbortController();
   private serverFailure: TaskError | undefined;
+  /** Summary writes are queued so a slower, older snapshot can never land after a newer one. */
+  private saving: Promise<void> = Promise.resolve();
 
   constructor(private readonly options: OrchestrateOptions) {
     const { workload } = options.context;
@@ -78,10 +86,12 @@ export class Orchestrator {
     return this.options.context.resultsDir;
   }
 
-  private async save(): Promise<void> {
+  private save(): Promise<void> {
     this.summary.ingest = this.options.ingest.summary();
-    await writeSummary(this.resultsDir, this.summary);
-    this.options.onSummary?.(this.summary);
+    const snapshot = structuredClone(this.summary);
+    this.saving = this.saving.then(() => writeSummary(this.resultsDir, snapshot));
+    this.options.onSummary?.(snapshot);
+    return this.saving;
   }
 
   private addTask(kind: TaskKind, name: string): TaskRecord {
@@ -190,7 +200,9 @@ export class Orchestrator {
           executor: inContainer
             ? { kind: 'docker', container: serverSpec(context).containerName, docker: context.tools.docker }
             : { kind: 'native', command: context.tools.vllm },
-          env: this.options.toolEnv,
+          // Inside the server container the bench keeps the image's own environment (upstream);
+          // only credentials cross over, by name.
+          env: inContainer ? pickDefined(this.options.toolEnv, ['HF_TOKEN', 'OPENAI_API_KEY']) : this.options.toolEnv,
           signal: this.stopAll.signal,
           timeoutMs: this.remainingMs(),
           print: this.print,

@@ -25,7 +25,7 @@ export interface TaskRecord {
   durationS?: number;
   /** Headline numbers: throughput/latency for bench, metric values for lm_eval, accuracy for BFCL. */
   metrics: Record<string, number | null>;
-  /** Result files this task produced (relative to the working directory). */
+  /** Result files this task produced (absolute paths). */
   files: string[];
   error?: TaskError;
   /** Why a task did not run. */
