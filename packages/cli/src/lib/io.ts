@@ -8,7 +8,19 @@ export interface Io {
   signal: AbortSignal;
 }
 
+let guarded = false;
+
+/** The real process streams. A closed stdout (`perf-eval plan … | head`) ends output quietly, not with EPIPE. */
 export function processIo(signal: AbortSignal): Io {
+  if (!guarded) {
+    guarded = true;
+    for (const stream of [process.stdout, process.stderr]) {
+      stream.on('error', (error: NodeJS.ErrnoException) => {
+        if (error.code !== 'EPIPE') throw error;
+        stream.destroy();
+      });
+    }
+  }
   return { stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd(), signal };
 }
 
