@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { access, mkdir, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { execa } from 'execa';
@@ -5,7 +6,7 @@ import { checkTaskNames, listLmEvalTasks } from '@perf-eval/lmeval-runner';
 import { assertPortFree, resolvePort } from '@perf-eval/server-lifecycle';
 import { PerfEvalError } from '@perf-eval/util';
 import { parseCommandArgs, parsePositiveInt, UsageError } from '../lib/args.js';
-import { benchOnly, type RunContext } from '../lib/compose.js';
+import { benchOnly, runtimeToolEnv, simBenchTokenizer, type RunContext } from '../lib/compose.js';
 import { EXIT } from '../lib/exit-codes.js';
 import { IngestBridge } from '../lib/ingest-bridge.js';
 import { writeLine, type Io } from '../lib/io.js';
@@ -92,7 +93,7 @@ export function toolEnvironment(env: Readonly<Record<string, string | undefined>
 async function preflight(context: RunContext, tools: DiscoveredTools, phases: Set<Phase>, io: Io, ingest: IngestBridge): Promise<void> {
   const problems: string[] = [];
   const { workload } = context;
-  const setupHint = `run 'perf-eval setup' (tools dir ${tools.dir}) or put it on PATH`;
+  const setupHint = `run 'npx perf-eval setup ${workload.path}' (tools dir ${tools.dir}) or put it on PATH`;
   const accuracy = !benchOnly(context);
   if (!context.serverUrl) {
     const runtime = workload.server.runtime;
@@ -109,6 +110,10 @@ async function preflight(context: RunContext, tools: DiscoveredTools, phases: Se
   if (phases.has('bench') && workload.bench.length > 0 && hostBench && !tools.found.vllm) {
     problems.push(`bench: 'vllm' (for vllm bench serve) not found; ${setupHint} (--only lm_eval,bfcl skips the bench)`);
   }
+  const tokenizer = workload.bench[0] ? simBenchTokenizer(context, workload.bench[0].extraArgs) : undefined;
+  if (phases.has('bench') && tokenizer && !existsSync(join(tokenizer, 'tokenizer.json'))) {
+    problems.push(`bench: the offline tokenizer for the simulator (${tokenizer}) is missing; run 'npx perf-eval setup ${workload.path}'`);
+  }
   if (accuracy && phases.has('lm_eval') && workload.lmEval.length > 0) {
     if (!tools.found.lm_eval) {
       problems.push(`lm_eval: 'lm_eval' not found; ${setupHint}`);
@@ -121,7 +126,7 @@ async function preflight(context: RunContext, tools: DiscoveredTools, phases: Se
             python: tools.lmEvalPython,
             lmEval: context.tools.lmEval,
             cacheDir: toolPaths(tools.dir).cache,
-            env: toolEnvironment(io.env, {}),
+            env: { ...toolEnvironment(io.env, {}), ...runtimeToolEnv(context) },
             signal: io.signal,
             ...(includePath ? { includePath } : {}),
           });
@@ -216,7 +221,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
     signal: io.signal,
     phases,
     jobs,
-    toolEnv: toolEnvironment(io.env, workload.server.env),
+    toolEnv: { ...toolEnvironment(io.env, workload.server.env), ...runtimeToolEnv(context) },
     ingest,
     // Leave a minute before Buildkite's step timeout so our own timeout reports the cause.
     deadline: Date.now() + Math.max(60_000, stepTimeoutMs - 60_000),

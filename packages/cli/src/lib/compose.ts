@@ -8,6 +8,7 @@ import { buildBenchArgv, type BenchRunSpec, type BenchTarget } from '@perf-eval/
 import { buildLmEvalArgv, renderBaseUrl, renderModelArgs, type LmEvalTaskSpec } from '@perf-eval/lmeval-runner';
 import { buildDockerRunArgv, buildNativeArgv, buildkiteLabels, stopGraceFromEnv, type ServerSpec } from '@perf-eval/server-lifecycle';
 import { isTruthyFlag, type ResolvedWorkload } from '@perf-eval/workload-schema';
+import { toolPaths, toolsDir } from './tools.js';
 
 export interface ToolCommands {
   /** `vllm` for `vllm serve` (native) and `vllm bench serve` (outside containers). */
@@ -82,9 +83,38 @@ export function serverArgv(context: RunContext): string[] {
   return buildNativeArgv(spec);
 }
 
-/** Base URL of the server as tools should reach it (upstream: http://localhost:<port>). */
-export function serverBaseUrl(context: Pick<RunContext, 'serverUrl' | 'port'>): string {
-  return (context.serverUrl ?? `http://localhost:${context.port}`).replace(/\/+$/, '');
+/** The simulator we launch ourselves (not `--server-url`). */
+function launchesSimulator(context: Pick<RunContext, 'serverUrl' | 'workload'>): boolean {
+  return context.workload.server.runtime === 'sim' && !context.serverUrl;
+}
+
+/**
+ * Base URL of the server as tools should reach it (upstream: http://localhost:<port>). The simulator
+ * listens on IPv4 only, so for it the URL says 127.0.0.1: where `localhost` resolves to ::1 first,
+ * clients that do not fall back to IPv4 would fail against it.
+ */
+export function serverBaseUrl(context: Pick<RunContext, 'serverUrl' | 'port'> & Partial<Pick<RunContext, 'workload'>>): string {
+  if (context.serverUrl) return context.serverUrl.replace(/\/+$/, '');
+  const host = context.workload && launchesSimulator({ workload: context.workload }) ? '127.0.0.1' : 'localhost';
+  return `http://${host}:${context.port}`;
+}
+
+/**
+ * The offline tokenizer `vllm bench serve` uses against the simulator when the recipe's bench args
+ * set none: `<tools>/tokenizers/sim-bpe`, built by `perf-eval setup` (the simulator's model name is
+ * not loadable without the hub). Undefined for every other runtime.
+ */
+export function simBenchTokenizer(context: Pick<RunContext, 'serverUrl' | 'workload' | 'env'>, extraArgs: Readonly<Record<string, unknown>>): string | undefined {
+  if (!launchesSimulator(context) || extraArgs['tokenizer'] !== undefined) return undefined;
+  return toolPaths(toolsDir(context.env)).simTokenizer;
+}
+
+/**
+ * Extra env of the host-side tools for the runtime: against the simulator everything is offline
+ * (local tokenizer, local lm-eval data), so the hub is never contacted.
+ */
+export function runtimeToolEnv(context: Pick<RunContext, 'serverUrl' | 'workload'>): Record<string, string> {
+  return launchesSimulator(context) ? { HF_HUB_OFFLINE: '1', HF_DATASETS_OFFLINE: '1' } : {};
 }
 
 export function benchTarget(context: Pick<RunContext, 'serverUrl' | 'port'>): BenchTarget {
@@ -115,7 +145,7 @@ export function benchPlans(context: RunContext): PlannedBench[] {
       numPrompts: run.numPrompts,
       maxConcurrency: run.maxConcurrency,
       repetitions: run.repetitions,
-      extraArgs: run.extraArgs,
+      extraArgs: ((tokenizer) => (tokenizer ? { ...run.extraArgs, tokenizer } : run.extraArgs))(simBenchTokenizer(context, run.extraArgs)),
       trustRemoteCode: workload.server.trustRemoteCode,
       speedBenchSubset: run.speedBenchSubset,
       speedBenchCategory: run.speedBenchCategory,

@@ -26,6 +26,8 @@ export function toolPaths(dir: string) {
     vllm: join(dir, 'venvs', 'vllm', 'bin', 'vllm'),
     bin: join(dir, 'bin'),
     simulator: join(dir, 'bin', 'llm-d-inference-sim'),
+    /** Offline tokenizer for `vllm bench serve` against the simulator (built by `perf-eval setup`). */
+    simTokenizer: join(dir, 'tokenizers', 'sim-bpe'),
     cache: join(dir, 'cache'),
   };
 }

@@ -28,9 +28,9 @@ export function redactArgv(argv: readonly string[], secretValues: readonly strin
     const assignment = /^([A-Za-z_][A-Za-z0-9_]*)=/.exec(token);
     if (assignment && isSecretName(assignment[1] as string)) {
       token = `${assignment[1]}=${REDACTED}`;
-    } else if (/^--?[a-z0-9-]*(api-key|token|password|secret)$/i.test(previous)) {
+    } else if (/^--?[a-z0-9-]*(api-key|(?<!first-)token|password|secret)$/i.test(previous)) {
       token = REDACTED;
-    } else if (/^--?[a-z0-9-]*(api-key|token|password|secret)=/i.test(token)) {
+    } else if (/^--?[a-z0-9-]*(api-key|(?<!first-)token|password|secret)=/i.test(token)) {
       token = `${token.slice(0, token.indexOf('='))}=${REDACTED}`;
     } else if (/^authorization[=:]/i.test(token)) {
       token = `${token.split(/[=:]/, 1)[0]}=${REDACTED}`;

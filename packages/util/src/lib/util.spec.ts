@@ -58,6 +58,8 @@ describe('redaction', () => {
       redactArgv(['-e', 'HF_TOKEN=hf_secret', '--api-key', 'k1', '--token=abc', 'Authorization=Bearer z', 'plain'], ['supersecretvalue']),
     ).toEqual(['-e', 'HF_TOKEN=***', '--api-key', '***', '--token=***', 'Authorization=***', 'plain']);
     expect(redactArgv(['echo', 'x-supersecretvalue-y'], ['supersecretvalue'])).toEqual(['echo', 'x-***-y']);
+    // Latency flags that merely end in 'token' are not secrets (llm-d-inference-sim --time-to-first-token 20ms).
+    expect(redactArgv(['--time-to-first-token', '20ms', '--time-to-first-token=5ms', '--hf-token', 'hf_x'])).toEqual(['--time-to-first-token', '20ms', '--time-to-first-token=5ms', '--hf-token', '***']);
   });
 });
 

@@ -51,7 +51,11 @@ export function loadWorkloadText(text: string, path: string, options: LoadOption
     };
   }
   const out = new DiagnosticCollector(path, loaded.nodes);
-  validateRecipe(out, loaded.data, { profileNames: profiles.names, profilesPath: profiles.path });
+  validateRecipe(out, loaded.data, {
+    profileNames: profiles.names,
+    profilesPath: profiles.path,
+    runtimeOf: (gpu) => profiles.byName.get(gpu)?.serverRuntime,
+  });
   // zod is the structural backstop: anything the rules above did not already report.
   const parsed = RecipeSchema.safeParse(toPlain(loaded.data));
   if (!parsed.success) {

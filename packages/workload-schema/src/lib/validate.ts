@@ -62,6 +62,8 @@ export interface ValidationContext {
   /** Profile names in file order; `undefined` when the profiles file itself failed to load. */
   profileNames: readonly string[] | undefined;
   profilesPath: string;
+  /** The server runtime of a GPU profile (the simulator needs no tool-call parser). */
+  runtimeOf?: (gpu: string) => string | undefined;
 }
 
 function checkUnknownKeys(
@@ -213,7 +215,7 @@ function validateLmEval(out: DiagnosticCollector, block: PyValue): void {
   });
 }
 
-function validateBfcl(out: DiagnosticCollector, block: PyMap, serveArgs: string): void {
+function validateBfcl(out: DiagnosticCollector, block: PyMap, serveArgs: string, simulated: boolean): void {
   const unknown = Object.keys(block)
     .filter((key) => !KNOWN_KEYS.bfcl.includes(key))
     .sort();
@@ -235,7 +237,7 @@ function validateBfcl(out: DiagnosticCollector, block: PyMap, serveArgs: string)
       out.error(['bfcl', 'test_categories', categories.lastIndexOf(duplicate)], `duplicate bfcl test category ${pyRepr(duplicate)}`, [R_BFCL, 3]);
     }
   }
-  if (!serveArgs.includes('--tool-call-parser')) {
+  if (!serveArgs.includes('--tool-call-parser') && !simulated) {
     out.warn(['bfcl'], `bfcl without --tool-call-parser in serve_args; some models may need it for function-calling`, true);
   }
   if ('maximum_step_limit' in block && !isPositiveInt(block['maximum_step_limit'])) {
@@ -453,7 +455,7 @@ export function validateRecipe(out: DiagnosticCollector, data: PyValue, context:
   const bfcl = data['bfcl'];
   if (isPresent(bfcl)) {
     if (!isMap(bfcl)) out.error(['bfcl'], `bfcl must be a map`, [R_BFCL]);
-    else if (Object.keys(bfcl).length > 0) validateBfcl(out, bfcl, serveArgs);
+    else if (Object.keys(bfcl).length > 0) validateBfcl(out, bfcl, serveArgs, typeof gpu === 'string' && context.runtimeOf?.(gpu) === 'sim');
   }
   validateBench(out, data['vllm_bench'] as PyValue);
 

@@ -1,0 +1,131 @@
+import { resolve } from 'node:path';
+import { parseCommandArgs, UsageError } from '../lib/args.js';
+import { benchOnly } from '../lib/compose.js';
+import { EXIT } from '../lib/exit-codes.js';
+import { writeLine, type Io } from '../lib/io.js';
+import { COMPONENTS, provision, type Component } from '../lib/provision.js';
+import {
+  BFCL_EVAL_VERSION,
+  LM_EVAL_VERSION,
+  SIMULATOR_VERSION,
+  VLLM_VERSION,
+} from '../lib/provision-pins.js';
+import { toolsDir } from '../lib/tools.js';
+import { loadRecipe } from '../lib/workload.js';
+
+const HELP = `Usage: perf-eval setup [FILE] [options]
+
+Provision the pinned external tools under the tools directory, reusing what is already there:
+  lm_eval  venv with lm-eval[api]==${LM_EVAL_VERSION}
+  bfcl     venv with bfcl-eval==${BFCL_EVAL_VERSION} (without sentence-transformers/torch)
+  bench    venv with vllm==${VLLM_VERSION} for 'vllm bench serve' (skipped when 'vllm' is on PATH)
+  sim      llm-d-inference-sim ${SIMULATOR_VERSION} built with Go (skipped when on PATH), plus the
+           offline tokenizer the bench uses against it (tokenizers/sim-bpe)
+With FILE, exactly what 'perf-eval run FILE' needs; without FILE, --only's list or everything.
+
+Options:
+  --only LIST        components, comma-separated: ${COMPONENTS.join(',')} (not with FILE)
+  --tools-dir DIR    where tools go (default: $PERF_EVAL_TOOLS_DIR, else ~/.cache/perf-eval/tools)
+  --force            rebuild even when an up-to-date install exists
+  --python PY        base interpreter for the venvs (default: python3; 3.10–3.12)
+  --profiles PATH    GPU profiles file (with FILE)
+  --verbose          stream pip/go output (default: only the tail of a failing command)
+
+Installs are atomic (built next to the target, renamed into place) and stamped with their pinned
+spec in DIR/stamps/; a changed pin rebuilds. Needs network access to PyPI and the Go module proxy.
+Exit: 0 ok, 1 an install failed (the output tail is printed), 2 bad flags or recipe, 130/143 interrupted.`;
+
+interface SetupFlags {
+  help?: boolean;
+  only?: string;
+  'tools-dir'?: string;
+  force?: boolean;
+  python?: string;
+  profiles?: string;
+  verbose?: boolean;
+}
+
+function parseComponents(value: string): Set<Component> {
+  const out = new Set<Component>();
+  for (const item of value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
+    if (!(COMPONENTS as readonly string[]).includes(item))
+      throw new UsageError(`perf-eval setup: --only takes ${COMPONENTS.join(', ')}; got '${item}'`);
+    out.add(item as Component);
+  }
+  if (out.size === 0)
+    throw new UsageError(`perf-eval setup: --only needs at least one of ${COMPONENTS.join(', ')}`);
+  return out;
+}
+
+/** What `perf-eval run FILE` needs on this machine. */
+function componentsForRecipe(file: string, io: Io, profiles: string | undefined): Set<Component> {
+  const workload = loadRecipe(file, io, profiles);
+  const out = new Set<Component>();
+  const runtime = workload.server.runtime;
+  if (runtime === 'sim') out.add('sim');
+  // Inside a docker server the bench runs in the container; natively and against the simulator, here.
+  if (workload.bench.length > 0 && runtime !== 'docker') out.add('bench');
+  if (!benchOnly({ workload, env: io.env })) {
+    if (workload.lmEval.length > 0) out.add('lm_eval');
+    if (workload.bfcl.length > 0) out.add('bfcl');
+  }
+  return out;
+}
+
+export async function run(argv: string[], io: Io): Promise<number> {
+  const { values, positionals } = parseCommandArgs<SetupFlags>('setup', argv, {
+    only: { type: 'string' },
+    'tools-dir': { type: 'string' },
+    force: { type: 'boolean' },
+    python: { type: 'string' },
+    profiles: { type: 'string' },
+    verbose: { type: 'boolean' },
+  });
+  if (values.help) {
+    writeLine(io.stdout, HELP);
+    return EXIT.ok;
+  }
+  if (positionals.length > 1)
+    throw new UsageError(
+      `perf-eval setup: expected at most one recipe FILE, got ${positionals.length} (see 'perf-eval setup --help')`,
+    );
+  if (positionals.length === 1 && values.only !== undefined)
+    throw new UsageError(`perf-eval setup: give either a recipe FILE or --only, not both`);
+  if (values.python !== undefined && values.python.trim() === '')
+    throw new UsageError(`perf-eval setup: --python needs an interpreter name or path`);
+  const components =
+    positionals[0] !== undefined
+      ? componentsForRecipe(positionals[0], io, values.profiles)
+      : values.only !== undefined
+        ? parseComponents(values.only)
+        : new Set<Component>(COMPONENTS);
+  const dir = values['tools-dir'] ? resolve(io.cwd, values['tools-dir']) : toolsDir(io.env);
+  const started = Date.now();
+  const out = (line: string): void => writeLine(io.stdout, line);
+  if (components.size === 0) {
+    out(`${positionals[0]} needs no local tools (docker runtime, no accuracy tasks); nothing to do`);
+    return EXIT.ok;
+  }
+  out(`--- :package: perf-eval setup: ${[...components].join(', ')} → ${dir}`);
+  const reports = await provision(components, {
+    dir,
+    python: values.python?.trim() || 'python3',
+    force: Boolean(values.force),
+    verbose: Boolean(values.verbose),
+    env: io.env,
+    signal: io.signal,
+    print: out,
+  });
+  out('');
+  for (const report of reports)
+    out(
+      `  ${report.tool.padEnd(10)} ${report.status.padEnd(11)} ${String(report.durationS).padStart(7)} s  ${report.path}`,
+    );
+  out(`setup done in ${Math.round((Date.now() - started) / 100) / 10} s`);
+  if (values['tools-dir'] && dir !== toolsDir(io.env))
+    out(`'perf-eval run' finds these tools with PERF_EVAL_TOOLS_DIR=${dir}`);
+  return EXIT.ok;
+}
