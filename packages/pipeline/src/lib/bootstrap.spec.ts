@@ -90,7 +90,7 @@ describeUnlessNested('.buildkite/bootstrap.sh', () => {
     expect(version.stdout.trim()).toBe((JSON.parse(readFileSync(join(REPO_ROOT, 'packages/cli/package.json'), 'utf8')) as { version: string }).version);
     const validate = spawnSync(executable, ['validate'], { cwd: REPO_ROOT, env: { PATH: noNode }, encoding: 'utf8' });
     expect(validate.status, validate.stderr).toBe(0);
-    expect(validate.stdout).toContain('13 recipe(s): 13 valid, 0 invalid');
+    expect(validate.stdout).toMatch(/^(\d+) recipe\(s\): \1 valid, 0 invalid/m);
   }, 240_000);
 
   it('uploads nothing when WORKLOADS names an unknown recipe', () => {

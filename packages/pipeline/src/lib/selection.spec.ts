@@ -89,7 +89,9 @@ describe('selection through generatePipeline', () => {
 
   it('lists the repository recipes in sorted order, ignoring non-YAML files', () => {
     const files = listWorkloadFiles(REPO_ROOT);
-    expect(files).toHaveLength(13);
+    // The 13 upstream recipes plus the simulator demo; workload.schema.json and tasks/ are not recipes.
+    expect(files).toHaveLength(14);
+    expect(files).toContain('workloads/demo_sim.yaml');
     expect(files).toEqual([...files].sort());
     expect(files.every((file) => file.startsWith('workloads/') && file.endsWith('.yaml'))).toBe(true);
   });
