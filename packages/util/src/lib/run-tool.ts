@@ -1,4 +1,3 @@
-import { execa } from 'execa';
 import { LineSplitter, LineTail } from './line-tail.js';
 import { redactArgv, scrubText } from './redact.js';
 
@@ -49,6 +48,8 @@ export async function runTool(argv: readonly string[], options: RunToolOptions =
   const tail = new LineTail(options.tailLines ?? 80);
   const started = performance.now();
   const extendEnv = options.extendEnv ?? options.env === undefined;
+  // Loaded on first use: execa takes ~140 ms to import, and most commands (validate, plan) never spawn.
+  const { execa } = await import('execa');
   const subprocess = execa(file, args, {
     cwd: options.cwd,
     env: options.env ? { ...options.env } : undefined,
