@@ -15,6 +15,7 @@ import { Reporter } from '../lib/reporter.js';
 import { interruptionOf } from '../lib/signals.js';
 import { renderSummaryMarkdown, type RunSummary } from '../lib/summary.js';
 import { discoverTools, findOnPath, toolPaths, type DiscoveredTools } from '../lib/tools.js';
+import { checkToolVersions, type VersionCheck } from '../lib/tool-versions.js';
 import { loadRecipe } from '../lib/workload.js';
 
 const HELP = `Usage: perf-eval run FILE [options]
@@ -142,6 +143,14 @@ async function preflight(context: RunContext, tools: DiscoveredTools, phases: Se
   if (accuracy && phases.has('bfcl') && workload.bfcl.length > 0 && !tools.found.bfcl) {
     problems.push(`bfcl: the BFCL virtualenv was not found; ${setupHint}`);
   }
+  // Tools that will run must be of versions whose contracts we encode.
+  const versionChecks: VersionCheck[] = [];
+  if (phases.has('bench') && workload.bench.length > 0 && hostBench && tools.found.vllm) versionChecks.push({ tool: 'vllm', executable: tools.found.vllm });
+  if (accuracy && phases.has('lm_eval') && workload.lmEval.length > 0 && tools.found.lm_eval) versionChecks.push({ tool: 'lm_eval', executable: tools.found.lm_eval });
+  if (accuracy && phases.has('bfcl') && workload.bfcl.length > 0 && tools.found.bfcl) versionChecks.push({ tool: 'bfcl', executable: tools.found.bfcl });
+  const versions = await checkToolVersions(versionChecks, toolEnvironment(io.env, {}), io.signal);
+  problems.push(...versions.problems);
+  for (const unknown of versions.unknown) writeLine(io.stderr, `warning: could not read the version of ${unknown}`);
   try {
     await mkdir(context.resultsDir, { recursive: true });
     const probe = join(context.resultsDir, `.write-probe-${process.pid}`);
