@@ -38,3 +38,11 @@ export {
   PortInUseError,
 } from './lib/errors.js';
 export type { ServerFailureContext } from './lib/errors.js';
+export { startTopology } from './lib/topology.js';
+export type { TopologySpec, TopologyServerSpec, TopologyHandle, TopologyMember } from './lib/topology.js';
+export type { ProxySpec } from './lib/proxy.js';
+export { DEFAULT_PROXY_READY_TIMEOUT_S, DEFAULT_PROXY_STOP_GRACE_S } from './lib/proxy.js';
+export { buildRayArgv, RAY_EXECUTOR_FLAG, DEFAULT_RAY_PORT } from './lib/ray.js';
+export type { RayNodeOptions } from './lib/ray.js';
+export { ProxyExitedError, ProxyTimeoutError } from './lib/errors.js';
+export type { ProxyFailureContext } from './lib/errors.js';

@@ -91,3 +91,16 @@ export async function nativeSpec(overrides: Partial<ServerSpec> = {}): Promise<S
     ...overrides,
   };
 }
+
+export const FAKE_TOY_PROXY = join(FIXTURES, 'fake-toy-proxy.mjs');
+
+/** Process ids announced in captured lines, e.g. `[decode] (APIServer pid=123) …` or `[proxy] INFO:     Started server process [456]`. */
+export function pidsIn(lines: readonly string[], prefix: string): number[] {
+  const pids = new Set<number>();
+  for (const line of lines) {
+    if (!line.startsWith(prefix)) continue;
+    const match = /\(APIServer pid=(\d+)\)|Started server process \[(\d+)\]/.exec(line);
+    if (match) pids.add(Number(match[1] ?? match[2]));
+  }
+  return [...pids];
+}

@@ -7,6 +7,13 @@ export interface ServerFailureContext extends ToolRunContext {
   runtime: ServerRuntime;
   diagnosis: Diagnosis;
   logFile: string;
+  /** Topology role (`prefill`, `decode` …); named in the message when set. */
+  role?: string | undefined;
+}
+
+/** `vLLM server` or `vLLM <role> server`. */
+function serverNoun(role: string | undefined): string {
+  return role ? `vLLM ${role} server` : 'vLLM server';
 }
 
 /** The server process or container exited before becoming ready, or while it was in use. */
@@ -15,14 +22,17 @@ export class ServerExitedError extends ToolError {
   readonly phase: 'startup' | 'running';
   readonly diagnosis: Diagnosis;
   readonly logFile: string;
+  readonly role: string | undefined;
 
   constructor(phase: 'startup' | 'running', context: ServerFailureContext, options: PerfEvalErrorOptions = {}) {
-    const what = phase === 'startup' ? 'vLLM server exited before becoming healthy' : 'vLLM server exited while in use';
+    const noun = serverNoun(context.role);
+    const what = phase === 'startup' ? `${noun} exited before becoming healthy` : `${noun} exited while in use`;
     super('E_SERVER_EXITED', `${what} (${describeExit(context)}): ${context.diagnosis.summary}`, context, options);
     this.runtime = context.runtime;
     this.phase = phase;
     this.diagnosis = context.diagnosis;
     this.logFile = context.logFile;
+    this.role = context.role;
   }
 }
 
@@ -31,13 +41,15 @@ export class ServerLaunchError extends ToolError {
   readonly runtime: ServerRuntime;
   readonly diagnosis: Diagnosis;
   readonly logFile: string;
+  readonly role: string | undefined;
 
   constructor(context: ServerFailureContext, options: PerfEvalErrorOptions = {}) {
     const program = context.command[0] ?? 'server';
-    super('E_SERVER_LAUNCH', `could not start the vLLM server: ${program} ${describeExit(context)}: ${context.diagnosis.summary}`, context, options);
+    super('E_SERVER_LAUNCH', `could not start the ${serverNoun(context.role)}: ${program} ${describeExit(context)}: ${context.diagnosis.summary}`, context, options);
     this.runtime = context.runtime;
     this.diagnosis = context.diagnosis;
     this.logFile = context.logFile;
+    this.role = context.role;
   }
 }
 
@@ -46,17 +58,20 @@ export class ServerTimeoutError extends ToolError {
   readonly url: string;
   readonly timeoutS: number;
   readonly logFile: string;
+  readonly role: string | undefined;
 
-  constructor(url: string, timeoutS: number, logFile: string, context: ToolRunContext, options: PerfEvalErrorOptions = {}) {
+  constructor(url: string, timeoutS: number, logFile: string, context: ToolRunContext & { role?: string | undefined }, options: PerfEvalErrorOptions = {}) {
+    const noun = context.role ? `${context.role} server` : 'server';
     super(
       'E_SERVER_TIMEOUT',
-      `server never came up: ${url}/health did not return 200 within ${timeoutS}s (raise vllm.startup_timeout_s or check ${logFile})`,
+      `${noun} never came up: ${url}/health did not return 200 within ${timeoutS}s (raise vllm.startup_timeout_s or check ${logFile})`,
       { ...context, timedOut: true },
       options,
     );
     this.url = url;
     this.timeoutS = timeoutS;
     this.logFile = logFile;
+    this.role = context.role;
   }
 }
 
@@ -65,16 +80,18 @@ export class ServerModelMissingError extends PerfEvalError {
   readonly url: string;
   readonly expected: string;
   readonly listed: readonly string[];
+  readonly role: string | undefined;
 
-  constructor(url: string, expected: string, listed: readonly string[], options: PerfEvalErrorOptions = {}) {
+  constructor(url: string, expected: string, listed: readonly string[], options: PerfEvalErrorOptions & { role?: string | undefined } = {}) {
     super(
       'E_SERVER_MODEL_MISSING',
-      `server at ${url} is healthy but /v1/models does not list '${expected}' (listed: ${listed.length ? listed.join(', ') : 'none'}); check --served-model-name`,
+      `${options.role ? `${options.role} server` : 'server'} at ${url} is healthy but /v1/models does not list '${expected}' (listed: ${listed.length ? listed.join(', ') : 'none'}); check --served-model-name`,
       options,
     );
     this.url = url;
     this.expected = expected;
     this.listed = listed;
+    this.role = options.role;
   }
 }
 
@@ -105,9 +122,59 @@ export class PortInvalidError extends PerfEvalError {
 /** Something already listens on (or has bound) the server port. */
 export class PortInUseError extends PerfEvalError {
   readonly port: number;
+  readonly role: string | undefined;
 
-  constructor(port: number, options: PerfEvalErrorOptions = {}) {
-    super('E_PORT_IN_USE', `port ${port} is already in use on this host; stop whatever holds it or set VLLM_PORT to a free port`, options);
+  constructor(port: number, options: PerfEvalErrorOptions & { role?: string | undefined } = {}) {
+    const owner = options.role ? ` (${options.role})` : '';
+    super('E_PORT_IN_USE', `port ${port}${owner} is already in use on this host; stop whatever holds it or set VLLM_PORT to a free port`, options);
     this.port = port;
+    this.role = options.role;
+  }
+}
+
+/** What a proxy failure carries besides the ToolRunContext. */
+export interface ProxyFailureContext extends ToolRunContext {
+  /** Proxy base URL, e.g. `http://127.0.0.1:8192`. */
+  url: string;
+  logFile: string;
+}
+
+/** Last non-empty proxy log line, quoted as evidence in the message. */
+function evidenceOf(tail: readonly string[] | undefined): string {
+  const last = [...(tail ?? [])].reverse().find((line) => line.trim() !== '');
+  return last ? `: ${last.trim()}` : '';
+}
+
+/** The disaggregation proxy exited before answering its health check, or while in use. */
+export class ProxyExitedError extends ToolError {
+  readonly phase: 'startup' | 'running';
+  readonly url: string;
+  readonly logFile: string;
+
+  constructor(phase: 'startup' | 'running', context: ProxyFailureContext, options: PerfEvalErrorOptions = {}) {
+    const what = phase === 'startup' ? 'proxy exited before becoming healthy' : 'proxy exited while in use';
+    super('E_SERVER_PROXY_EXITED', `${what} (${describeExit(context)})${evidenceOf(context.outputTail)} (see ${context.logFile})`, context, options);
+    this.phase = phase;
+    this.url = context.url;
+    this.logFile = context.logFile;
+  }
+}
+
+/** The proxy's health endpoint never answered 200 within its timeout. */
+export class ProxyTimeoutError extends ToolError {
+  readonly url: string;
+  readonly timeoutS: number;
+  readonly logFile: string;
+
+  constructor(healthUrl: string, timeoutS: number, context: ProxyFailureContext, options: PerfEvalErrorOptions = {}) {
+    super(
+      'E_SERVER_PROXY_TIMEOUT',
+      `proxy never came up: ${healthUrl} did not return 200 within ${timeoutS}s (raise proxy readyTimeoutS or check ${context.logFile})`,
+      { ...context, timedOut: true },
+      options,
+    );
+    this.url = context.url;
+    this.timeoutS = timeoutS;
+    this.logFile = context.logFile;
   }
 }

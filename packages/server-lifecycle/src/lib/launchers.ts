@@ -28,12 +28,12 @@ export interface LaunchContext {
 
 type RawExit = Omit<ServerExit, 'stopped'>;
 
-function raceTimeout<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
+export function raceTimeout<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
   const timer = new AbortController();
   return Promise.race([promise, sleep(ms, undefined, { signal: timer.signal }).catch(() => undefined)]).finally(() => timer.abort());
 }
 
-function killGroup(pid: number, signal: NodeJS.Signals): boolean {
+export function killGroup(pid: number, signal: NodeJS.Signals): boolean {
   try {
     process.kill(-pid, signal);
     return true;

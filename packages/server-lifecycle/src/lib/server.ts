@@ -141,6 +141,14 @@ export async function launchServer(spec: ServerSpec, options: LaunchOptions = {}
   return handle;
 }
 
+/**
+ * Resolves as soon as the server process/container has exited (before the log is drained), for
+ * fast failure detection by the topology launcher. Falls back to `handle.exited`.
+ */
+export function rawExitOf(handle: ServerHandle): Promise<unknown> {
+  return internals.get(handle)?.rawExit ?? handle.exited;
+}
+
 /** Printed before `docker run` returns, so the command shows up even during a slow image pull. */
 function redactedDockerArgv(spec: ServerSpec): string[] {
   return redactArgv(buildDockerRunArgv(spec), specSecrets(spec));
