@@ -11,6 +11,38 @@ export type {
   ResolvedBfclRun,
   PerfMetadata,
 } from './lib/resolve.js';
+export {
+  topologyPorts,
+  renderProxyArgv,
+  proxyHealthUrl,
+  splitGpus,
+  parseCudaVisibleDevices,
+  kvTransferConfigJson,
+  vllmSourcePath,
+  flagValue,
+  ensureFlag,
+  TopologyPortError,
+  DEFAULT_KV_CONNECTOR,
+  DEFAULT_PROXY_SCRIPT,
+  DEFAULT_PROXY_HEALTH_PATH,
+  DEFAULT_NIXL_SIDE_CHANNEL_PORT,
+} from './lib/topology.js';
+export type { ResolvedRole, ResolvedProxy, ResolvedDisaggregation, RoleName, GpuSource, GpuSplit, TopologyPorts } from './lib/topology.js';
+export {
+  renderSemanticEval,
+  semanticEvalOutputPath,
+  defaultSemanticEvalCommand,
+  semanticEvalTokens,
+  placeholdersOf,
+  SemanticEvalTemplateError,
+  DEFAULT_SEMANTIC_EVAL_SCRIPT,
+  DEFAULT_SEMANTIC_EVAL_QUESTIONS,
+  DEFAULT_SEMANTIC_EVAL_TIMEOUT_MINUTES,
+  DEFAULT_SEMANTIC_EVAL_OUTPUT,
+} from './lib/semantic-eval.js';
+export type { ResolvedSemanticEval, SemanticEvalValues } from './lib/semantic-eval.js';
+export { expandVariants, variantName, variantCount, setFlag, pathSafe } from './lib/sweep.js';
+export type { Variant, ResolvedSweep, SweepDimension } from './lib/sweep.js';
 export { resolveImage, extractCommit, parseImageRef } from './lib/image.js';
 export type { ImageInputs, ImageRef, ResolvedImage } from './lib/image.js';
 export { splitServeArgs, parallelismOf, precisionOfModel, hasTrustRemoteCode, servedModelNameOf } from './lib/perf.js';
@@ -28,6 +60,8 @@ export {
   BFCL_GROUP_CATEGORIES,
   BENCH_RESERVED_OPTIONS,
   BENCH_DATASETS,
+  MAX_SWEEP_VARIANTS,
+  SEMANTIC_EVAL_PLACEHOLDERS,
 } from './lib/schema.js';
 export type { RecipeInput, GpuProfileInput } from './lib/schema.js';
 export { loadYaml11 } from './lib/yaml11.js';

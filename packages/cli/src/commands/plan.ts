@@ -1,22 +1,34 @@
 import { join } from 'node:path';
-import { resolvePort } from '@perf-eval/server-lifecycle';
+import { buildNativeArgv, resolvePort } from '@perf-eval/server-lifecycle';
 import { formatCommand, redactArgv, redactEnv, secretValuesOf } from '@perf-eval/util';
+import {
+  expandVariants,
+  proxyHealthUrl,
+  renderProxyArgv,
+  renderSemanticEval,
+  semanticEvalOutputPath,
+  topologyPorts,
+  type ResolvedRole,
+  type ResolvedWorkload,
+} from '@perf-eval/workload-schema';
 import { parseCommandArgs, UsageError } from '../lib/args.js';
-import { benchOnly, benchPlans, DEFAULT_TOOLS, lmEvalPlans, serverArgv, type RunContext } from '../lib/compose.js';
+import { benchOnly, benchPlans, DEFAULT_TOOLS, lmEvalPlans, serverArgv, serverBaseUrl, serverSpec, type RunContext } from '../lib/compose.js';
 import { EXIT } from '../lib/exit-codes.js';
 import { writeLine, type Io } from '../lib/io.js';
 import { loadRecipe } from '../lib/workload.js';
 
-const HELP = `Usage: perf-eval plan FILE [--json] [--profiles PATH] [--results-dir DIR] [--server-url URL]
+const HELP = `Usage: perf-eval plan FILE [--json] [--profiles PATH] [--results-dir DIR] [--server-url URL] [--variant NAME]
 
-Show what 'perf-eval run FILE' would do, without doing it: the server launch, every bench, lm_eval
-and BFCL command, the server env (secrets as ***), the port and the results directory.
+Show what 'perf-eval run FILE' would do, without doing it: the server launch (or the prefill and
+decode servers and their proxy), every bench, lm_eval, BFCL and semantic-eval command, the server
+env (secrets as ***), the ports, the results directory and the sweep variants.
 
 Options:
   --json             one JSON object on stdout (machine-readable)
   --profiles PATH    GPU profiles file
   --results-dir DIR  results root (default: results); files go to DIR/<name>/
-  --server-url URL   plan against an already-running server (no launch)`;
+  --server-url URL   plan against an already-running server (no launch)
+  --variant NAME     the full plan of one sweep variant (names: see 'variants' of the plan)`;
 
 interface PlanFlags {
   help?: boolean;
@@ -24,12 +36,92 @@ interface PlanFlags {
   profiles?: string;
   'results-dir'?: string;
   'server-url'?: string;
+  variant?: string;
 }
 
-export function buildPlan(context: RunContext): Record<string, unknown> {
+function planRoles(context: RunContext, secrets: string[]): { roles: Record<string, unknown>[]; proxy: Record<string, unknown> | null } {
+  const disagg = context.workload.disaggregated;
+  if (!disagg || context.serverUrl) return { roles: [], proxy: null };
+  const ports = topologyPorts(context.workload, context.port);
+  const base = serverSpec(context);
+  const role = (spec: ResolvedRole, port: number) => {
+    const roleSecrets = [...secrets, ...secretValuesOf(spec.env)];
+    const argv = buildNativeArgv({ ...base, port, serveArgs: spec.serveArgs, env: spec.env, logFile: join(context.resultsDir, `server-${spec.role}.log`) });
+    return {
+      role: spec.role,
+      port,
+      gpuIds: spec.gpuIds,
+      gpuSource: spec.gpuSource,
+      numNodes: spec.numNodes,
+      distributedExecutorBackend: spec.distributedExecutorBackend ?? null,
+      kvTransferConfig: spec.kvTransferConfig,
+      healthUrl: `http://localhost:${port}/health`,
+      serveArgs: redactArgv(spec.serveArgs, roleSecrets),
+      env: redactEnv(spec.env),
+      argv: redactArgv(argv, roleSecrets),
+    };
+  };
+  const proxyPorts = { proxy: ports.proxy as number, prefill: ports.prefill as number, decode: ports.decode as number };
+  return {
+    roles: [role(disagg.prefill, proxyPorts.prefill), role(disagg.decode, proxyPorts.decode)],
+    proxy: {
+      port: proxyPorts.proxy,
+      healthUrl: proxyHealthUrl(disagg.proxy, proxyPorts.proxy),
+      script: disagg.proxy.script,
+      kvConnector: disagg.kvConnector,
+      argv: renderProxyArgv(disagg.proxy, proxyPorts),
+    },
+  };
+}
+
+function planSemanticEval(context: RunContext): Record<string, unknown> | null {
+  const template = context.workload.semanticEval;
+  if (!template) return null;
+  const url = serverBaseUrl(context);
+  const parsed = new URL(url);
+  const outputPath = semanticEvalOutputPath(template, context.resultsDir);
+  return {
+    outputPath,
+    timeoutMinutes: template.timeoutMinutes,
+    defaultCommand: template.defaultCommand,
+    argv: renderSemanticEval(template, {
+      model: context.workload.server.servedModelName,
+      host: parsed.hostname,
+      port: Number(parsed.port || (parsed.protocol === 'https:' ? 443 : 80)),
+      url,
+      resultDir: context.resultsDir,
+      outputPath,
+    }),
+  };
+}
+
+/** The variants of a swept workload (empty without `sweep:`); results dirs under `resultsRoot`. */
+export function planVariants(workload: ResolvedWorkload, resultsRoot: string): Record<string, unknown>[] {
+  if (!workload.sweep) return [];
+  return expandVariants(workload).map((variant) => {
+    const secrets = secretValuesOf(variant.server.env);
+    const row: Record<string, unknown> = {
+      name: variant.name,
+      resultsDir: join(resultsRoot, variant.name),
+      settings: variant.variant?.settings ?? {},
+      serveArgs: redactArgv(variant.server.serveArgs, secrets),
+    };
+    if (variant.disaggregated) {
+      row['roleServeArgs'] = {
+        prefill: redactArgv(variant.disaggregated.prefill.serveArgs, secrets),
+        decode: redactArgv(variant.disaggregated.decode.serveArgs, secrets),
+      };
+    }
+    return row;
+  });
+}
+
+export function buildPlan(context: RunContext, resultsRoot = join(context.resultsDir, '..')): Record<string, unknown> {
   const { workload } = context;
   const secrets = secretValuesOf(workload.server.env);
   const skipAccuracy = benchOnly(context);
+  const disaggregated = workload.topology === 'disaggregated' && !context.serverUrl;
+  const { roles, proxy } = planRoles(context, secrets);
   return {
     workload: {
       name: workload.name,
@@ -51,8 +143,17 @@ export function buildPlan(context: RunContext): Record<string, unknown> {
       serveArgs: redactArgv(workload.server.serveArgs, secrets),
       env: redactEnv(workload.server.env),
       startupTimeoutS: workload.server.startupTimeoutS,
-      argv: redactArgv(serverArgv(context), secrets),
+      numNodes: workload.server.numNodes,
+      distributedExecutorBackend: workload.server.distributedExecutorBackend ?? null,
+      // Disaggregated: nothing is launched as "the server"; see roles and proxy.
+      argv: disaggregated ? [] : redactArgv(serverArgv(context), secrets),
     },
+    topology: workload.topology,
+    roles,
+    proxy,
+    semanticEval: skipAccuracy ? null : planSemanticEval(context),
+    variant: workload.variant ?? null,
+    variants: planVariants(workload, resultsRoot),
     bench: benchPlans(context).map(({ spec, argv, resultFile }) => ({
       runName: spec.runName,
       backend: spec.backend ?? null,
@@ -98,13 +199,34 @@ function printHuman(plan: ReturnType<typeof buildPlan>, io: Io): void {
   out(`image     ${p.server.image}   (rule: ${p.server.imageRule}${p.server.vllmCommit ? `, commit ${p.server.vllmCommit}` : ''})`);
   out(`results   ${p.resultsDir}/`);
   out(`perf      device=${p.perf.device} tp=${p.perf.tp} precision=${p.perf.precision}`);
+  if (p.variant) out(`variant   ${p.variant.name}  (${Object.entries(p.variant.settings as Record<string, string>).map(([k, v]) => `${k}=${v}`).join(' ')})`);
   out();
-  out(`server (${p.server.runtime}, port ${p.server.port}, ready within ${p.server.startupTimeoutS}s, serving '${p.server.servedModelName}')`);
-  if (p.server.argv.length > 0) out(`  $ ${formatCommand(p.server.argv)}`);
-  for (const [key, value] of Object.entries(p.server.env as Record<string, string>)) out(`  env ${key}=${value}`);
+  if (p.topology === 'disaggregated' && p.proxy) {
+    out(`proxy (port ${p.proxy.port}, health ${p.proxy.healthUrl}, serving '${p.server.servedModelName}')`);
+    out(`  $ ${formatCommand(p.proxy.argv)}`);
+    for (const role of p.roles) {
+      out(`${role.role} (${p.server.runtime}, port ${role.port}, GPUs ${role.gpuIds.join(',')} from ${role.gpuSource}, ${role.numNodes} node(s))`);
+      out(`  $ ${formatCommand(role.argv)}`);
+      for (const [key, value] of Object.entries(role.env as Record<string, string>)) out(`  env ${key}=${value}`);
+    }
+  } else {
+    out(`server (${p.server.runtime}, port ${p.server.port}, ready within ${p.server.startupTimeoutS}s, serving '${p.server.servedModelName}'${p.server.numNodes > 1 ? `, ${p.server.numNodes} nodes` : ''})`);
+    if (p.server.argv.length > 0) out(`  $ ${formatCommand(p.server.argv)}`);
+    for (const [key, value] of Object.entries(p.server.env as Record<string, string>)) out(`  env ${key}=${value}`);
+  }
   out();
   out(`bench (${p.bench.length} run(s), alone on the server)`);
   for (const run of p.bench) out(`  ${run.runName}: n=${run.numPrompts} conc=${run.maxConcurrency} repetitions=${run.repetitions}\n    $ ${formatCommand(run.argv)}`);
+  if (p.variants.length > 0) {
+    out();
+    out(`variants (${p.variants.length}; plan one with --variant NAME)`);
+    for (const variant of p.variants) out(`  ${variant.name}  → ${variant.resultsDir}/`);
+  }
+  if (p.semanticEval) {
+    out();
+    out(`semantic eval (after the bench, within ${p.semanticEval.timeoutMinutes} min)`);
+    out(`  $ ${formatCommand(p.semanticEval.argv)}`);
+  }
   if (p.workload.benchOnly) {
     out();
     out('lm_eval and bfcl: skipped (bench_only / BENCH_ONLY)');
@@ -126,23 +248,39 @@ export async function run(argv: string[], io: Io): Promise<number> {
     profiles: { type: 'string' },
     'results-dir': { type: 'string' },
     'server-url': { type: 'string' },
+    variant: { type: 'string' },
   });
   if (values.help) {
     writeLine(io.stdout, HELP);
     return EXIT.ok;
   }
   if (positionals.length !== 1) throw new UsageError(`perf-eval plan: expected exactly one recipe FILE, got ${positionals.length} (see 'perf-eval plan --help')`);
-  const workload = loadRecipe(positionals[0] as string, io, values.profiles);
+  const base = loadRecipe(positionals[0] as string, io, values.profiles);
+  let workload = base;
+  if (values.variant !== undefined) {
+    const variants = expandVariants(base);
+    const chosen = base.sweep ? variants.find((v) => v.name === values.variant) : undefined;
+    if (!chosen) {
+      throw new UsageError(
+        base.sweep
+          ? `perf-eval plan: unknown variant '${values.variant}'; ${positionals[0]} has ${variants.length}: ${variants.map((v) => v.name).join(', ')}`
+          : `perf-eval plan: --variant '${values.variant}' given but ${positionals[0]} has no sweep: block`,
+      );
+    }
+    workload = chosen;
+  }
+  const resultsRoot = values['results-dir'] ?? 'results';
   const context: RunContext = {
     workload,
-    resultsDir: join(values['results-dir'] ?? 'results', workload.name),
-    port: resolvePort(io.env),
+    resultsDir: join(resultsRoot, workload.name),
+    // Disaggregated: the tools talk to the proxy (its explicit port, else the resolved port).
+    port: topologyPorts(workload, resolvePort(io.env)).client,
     env: io.env,
     tools: DEFAULT_TOOLS,
     pid: process.pid,
   };
   if (values['server-url']) context.serverUrl = values['server-url'];
-  const plan = buildPlan(context);
+  const plan = buildPlan(context, resultsRoot);
   if (values.json) writeLine(io.stdout, JSON.stringify(plan, null, 2));
   else printHuman(plan, io);
   return EXIT.ok;

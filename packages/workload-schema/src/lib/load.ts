@@ -55,6 +55,7 @@ export function loadWorkloadText(text: string, path: string, options: LoadOption
     profileNames: profiles.names,
     profilesPath: profiles.path,
     runtimeOf: (gpu) => profiles.byName.get(gpu)?.serverRuntime,
+    env,
   });
   // zod is the structural backstop: anything the rules above did not already report.
   const parsed = RecipeSchema.safeParse(toPlain(loaded.data));

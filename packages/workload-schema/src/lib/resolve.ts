@@ -5,6 +5,23 @@ import type { Diagnostic } from './diagnostics.js';
 import { resolveImage, type ResolvedImage } from './image.js';
 import { hasTrustRemoteCode, parallelismOf, precisionOfModel, servedModelNameOf, splitServeArgs } from './perf.js';
 import type { GpuProfile, ServerRuntime } from './profiles.js';
+import { defaultSemanticEvalCommand, DEFAULT_SEMANTIC_EVAL_OUTPUT, DEFAULT_SEMANTIC_EVAL_TIMEOUT_MINUTES, semanticEvalTokens, type ResolvedSemanticEval } from './semantic-eval.js';
+import type { ResolvedSweep, Variant } from './sweep.js';
+import {
+  DEFAULT_KV_CONNECTOR,
+  DEFAULT_NIXL_SIDE_CHANNEL_PORT,
+  DEFAULT_PROXY_HEALTH_PATH,
+  DEFAULT_PROXY_SCRIPT,
+  ensureFlag,
+  flagValue,
+  kvTransferConfigJson,
+  RAY_FLAG,
+  splitGpus,
+  vllmSourcePath,
+  type ResolvedDisaggregation,
+  type ResolvedRole,
+  type RoleName,
+} from './topology.js';
 import { benchRunName, isMap, isTruthyFlag, normalizeBenchArgKey, type PyMap } from './validate.js';
 
 export const DEFAULT_STARTUP_TIMEOUT_S = 3600;
@@ -26,6 +43,10 @@ export interface ResolvedServer {
   env: Record<string, string>;
   startupTimeoutS: number;
   trustRemoteCode: boolean;
+  /** vllm.num_nodes (default 1); always 1 when disaggregated (roles have their own). */
+  numNodes: number;
+  /** `ray` when num_nodes > 1 (the serve args then carry `--distributed-executor-backend ray` unless they set one). */
+  distributedExecutorBackend?: string;
 }
 
 export interface ResolvedBenchRun {
@@ -94,6 +115,14 @@ export interface ResolvedWorkload {
   bfcl: ResolvedBfclRun[];
   perf: PerfMetadata;
   warnings: Diagnostic[];
+  /** `disaggregated` when vllm.prefill/vllm.decode are set (then `disaggregated` holds the roles and the proxy). */
+  topology: 'aggregated' | 'disaggregated';
+  disaggregated?: ResolvedDisaggregation;
+  semanticEval?: ResolvedSemanticEval;
+  /** The recipe's sweep; `expandVariants` turns it into workloads. */
+  sweep?: ResolvedSweep;
+  /** Set on the workloads `expandVariants` returns. */
+  variant?: Variant;
 }
 
 function mergeInOrder(...maps: PyValue[]): Record<string, PyValue> {
@@ -145,19 +174,27 @@ export function resolveWorkload({ path, stem, data, profile, env, warnings }: Re
   if (isMap(vllm['env'])) for (const [key, value] of Object.entries(vllm['env'])) serverEnv[key] = pyStr(value);
   if (!('HF_HOME' in serverEnv) && profile.hfHome) serverEnv['HF_HOME'] = profile.hfHome;
 
+  const numGpus = (data['num_gpus'] as number | null | undefined) ?? 1;
+  const disaggregated = isMap(vllm['prefill']) && isMap(vllm['decode']) ? resolveDisaggregation(vllm, serveArgs, serverEnv, model, numGpus, env) : undefined;
+  const numNodes = disaggregated ? 1 : ((vllm['num_nodes'] as number | null | undefined) ?? 1);
+  const serverArgs = numNodes > 1 ? ensureFlag(serveArgs, RAY_FLAG, 'ray') : serveArgs;
+  // Disaggregated: the tools talk to the proxy, which serves what the decode role serves.
+  const mainArgs = disaggregated ? disaggregated.decode.serveArgs : serverArgs;
   const server: ResolvedServer = {
     runtime: profile.serverRuntime,
     image: image.image,
     vllmCommit: image.commit,
     imageRule: image.rule,
     model,
-    servedModelName: servedModelNameOf(serveArgs) ?? model,
+    servedModelName: servedModelNameOf(mainArgs) ?? model,
     serveArgsText,
-    serveArgs,
+    serveArgs: serverArgs,
     env: serverEnv,
     startupTimeoutS: (vllm['startup_timeout_s'] as number | undefined) ?? DEFAULT_STARTUP_TIMEOUT_S,
-    trustRemoteCode: hasTrustRemoteCode(serveArgs),
+    trustRemoteCode: hasTrustRemoteCode(mainArgs),
+    numNodes,
   };
+  if (numNodes > 1) server.distributedExecutorBackend = flagValue(serverArgs, RAY_FLAG) || 'ray';
 
   const bench: ResolvedBenchRun[] = [];
   const benchBlock = isMap(data['vllm_bench']) ? data['vllm_bench'] : {};
@@ -239,7 +276,7 @@ export function resolveWorkload({ path, stem, data, profile, env, warnings }: Re
   const metaPrecision = optionalString(metadata['precision'] as PyValue);
   const perf: PerfMetadata = {
     device: optionalString(metadata['device'] as PyValue) ?? gpu.toLowerCase(),
-    tp: typeof metadata['tp'] === 'number' ? metadata['tp'] : parallelismOf(serveArgs).product,
+    tp: typeof metadata['tp'] === 'number' ? metadata['tp'] : parallelismOf(mainArgs).product,
     precision: metaPrecision ?? precisionOfModel(model),
     sources: {
       device: optionalString(metadata['device'] as PyValue) ? 'metadata' : 'gpu',
@@ -248,12 +285,12 @@ export function resolveWorkload({ path, stem, data, profile, env, warnings }: Re
     },
   };
 
-  return {
+  const workload: ResolvedWorkload = {
     path,
     stem,
     name: optionalString(data['name'] as PyValue) ?? stem,
     gpu,
-    numGpus: (data['num_gpus'] as number | null | undefined) ?? 1,
+    numGpus,
     nightly: data['nightly'] === true,
     timeoutInMinutes: (data['timeout_in_minutes'] as number | null | undefined) ?? DEFAULT_TIMEOUT_IN_MINUTES,
     benchOnly: isTruthyFlag(data['bench_only']),
@@ -264,6 +301,110 @@ export function resolveWorkload({ path, stem, data, profile, env, warnings }: Re
     bfcl,
     perf,
     warnings,
+    topology: disaggregated ? 'disaggregated' : 'aggregated',
+  };
+  if (disaggregated) workload.disaggregated = disaggregated;
+  if (isMap(data['semantic_eval'])) workload.semanticEval = resolveSemanticEval(data['semantic_eval'], env);
+  if (isMap(data['sweep']) && isMap(data['sweep']['serve_args'])) {
+    workload.sweep = {
+      serveArgs: Object.entries(data['sweep']['serve_args']).map(([flag, values]) => ({ flag, values: (values as PyValue[]).map((v) => pyStr(v)) })),
+    };
+  }
+  return workload;
+}
+
+function resolveRole(
+  role: RoleName,
+  spec: PyMap,
+  shared: readonly string[],
+  serverEnv: Readonly<Record<string, string>>,
+  gpuIds: number[],
+  gpuSource: ResolvedRole['gpuSource'],
+  model: string,
+  kv: { connector: string; threads?: number | undefined },
+): ResolvedRole {
+  const text = typeof spec['serve_args'] === 'string' ? spec['serve_args'] : '';
+  let tokens = [...shared, ...splitServeArgs(text)];
+  const numNodes = (spec['num_nodes'] as number | null | undefined) ?? 1;
+  // A --kv-transfer-config already in the serve args wins over the kv_transfer block.
+  const kvTransferConfig = flagValue(tokens, '--kv-transfer-config') || kvTransferConfigJson(role, kv.connector, kv.threads);
+  tokens = ensureFlag(tokens, '--kv-transfer-config', kvTransferConfig);
+  if (numNodes > 1) tokens = ensureFlag(tokens, RAY_FLAG, 'ray');
+  const env: Record<string, string> = { ...serverEnv };
+  if (isMap(spec['env'])) for (const [key, value] of Object.entries(spec['env'])) env[key] = pyStr(value);
+  env['CUDA_VISIBLE_DEVICES'] = gpuIds.join(',');
+  const resolved: ResolvedRole = {
+    role,
+    serveArgsText: text,
+    serveArgs: tokens,
+    env,
+    gpuIds,
+    gpuSource,
+    numNodes,
+    kvTransferConfig,
+    servedModelName: servedModelNameOf(tokens) ?? model,
+    trustRemoteCode: hasTrustRemoteCode(tokens),
+  };
+  if (typeof spec['port'] === 'number') resolved.port = spec['port'];
+  if (numNodes > 1) resolved.distributedExecutorBackend = flagValue(tokens, RAY_FLAG) || 'ray';
+  return resolved;
+}
+
+function resolveDisaggregation(
+  vllm: PyMap,
+  shared: readonly string[],
+  serverEnv: Readonly<Record<string, string>>,
+  model: string,
+  numGpus: number,
+  env: Readonly<Record<string, string | undefined>>,
+): ResolvedDisaggregation {
+  const prefillSpec = vllm['prefill'] as PyMap;
+  const decodeSpec = vllm['decode'] as PyMap;
+  const ids = (spec: PyMap): number[] | undefined => (Array.isArray(spec['gpu_ids']) ? (spec['gpu_ids'] as number[]) : undefined);
+  const split = splitGpus({ prefillIds: ids(prefillSpec), decodeIds: ids(decodeSpec), cudaVisibleDevices: env['CUDA_VISIBLE_DEVICES'], numGpus });
+  // Validation reports every impossible split with its position; reaching this is a loader bug.
+  if ('error' in split) throw new Error(`unvalidated GPU split: ${split.error}`);
+  const kvBlock = isMap(vllm['kv_transfer']) ? vllm['kv_transfer'] : {};
+  const kv = {
+    connector: optionalString(kvBlock['connector'] as PyValue) ?? DEFAULT_KV_CONNECTOR,
+    threads: typeof kvBlock['num_threads'] === 'number' ? kvBlock['num_threads'] : undefined,
+  };
+  const prefill = resolveRole('prefill', prefillSpec, shared, serverEnv, split.prefill, split.source, model, kv);
+  const decode = resolveRole('decode', decodeSpec, shared, serverEnv, split.decode, split.source, model, kv);
+  if (kv.connector === DEFAULT_KV_CONNECTOR) {
+    // Both roles on one host need distinct NIXL side-channel ports (vLLM adds the rank to the base).
+    const base = Number(serverEnv['VLLM_NIXL_SIDE_CHANNEL_PORT'] ?? DEFAULT_NIXL_SIDE_CHANNEL_PORT) || DEFAULT_NIXL_SIDE_CHANNEL_PORT;
+    if (!isMap(prefillSpec['env']) || !('VLLM_NIXL_SIDE_CHANNEL_PORT' in prefillSpec['env'])) prefill.env['VLLM_NIXL_SIDE_CHANNEL_PORT'] = String(base);
+    if (!isMap(decodeSpec['env']) || !('VLLM_NIXL_SIDE_CHANNEL_PORT' in decodeSpec['env'])) {
+      decode.env['VLLM_NIXL_SIDE_CHANNEL_PORT'] = String(base + prefill.gpuIds.length);
+    }
+  }
+  const proxyBlock = isMap(vllm['proxy']) ? vllm['proxy'] : {};
+  const proxy: ResolvedDisaggregation['proxy'] = {
+    python: optionalString(proxyBlock['python'] as PyValue) ?? 'python3',
+    script: vllmSourcePath(optionalString(proxyBlock['script'] as PyValue) ?? DEFAULT_PROXY_SCRIPT, env),
+    healthPath: optionalString(proxyBlock['health_path'] as PyValue) ?? DEFAULT_PROXY_HEALTH_PATH,
+  };
+  if (typeof proxyBlock['port'] === 'number') proxy.port = proxyBlock['port'];
+  const out: ResolvedDisaggregation = { prefill, decode, proxy, kvConnector: kv.connector };
+  if (kv.threads !== undefined) out.kvThreads = kv.threads;
+  return out;
+}
+
+function resolveSemanticEval(block: PyMap, env: Readonly<Record<string, string | undefined>>): ResolvedSemanticEval {
+  const command = block['command'];
+  const custom = typeof command === 'string' || Array.isArray(command);
+  return {
+    command: custom
+      ? semanticEvalTokens(command as string | string[])
+      : defaultSemanticEvalCommand({
+          python: optionalString(block['python'] as PyValue),
+          numQuestions: typeof block['num_questions'] === 'number' ? block['num_questions'] : undefined,
+          env,
+        }),
+    outputPath: optionalString(block['output_path'] as PyValue) ?? DEFAULT_SEMANTIC_EVAL_OUTPUT,
+    timeoutMinutes: typeof block['timeout_minutes'] === 'number' ? block['timeout_minutes'] : DEFAULT_SEMANTIC_EVAL_TIMEOUT_MINUTES,
+    defaultCommand: !custom,
   };
 }
 

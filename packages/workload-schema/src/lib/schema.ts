@@ -150,13 +150,84 @@ export const BfclBlockSchema = z.union([
   }),
 ]);
 
+const port = z.int().min(1).max(65535);
+
+export const VllmRoleSchema = z
+  .strictObject({
+    serve_args: z.string().nullish().describe('This role\'s vllm serve arguments, appended after the shared vllm.serve_args.'),
+    gpu_ids: z
+      .array(z.int().min(0))
+      .min(1)
+      .nullish()
+      .describe('GPU indices for this role (CUDA_VISIBLE_DEVICES). Set on both roles or neither; default: halves of the available GPUs.'),
+    num_nodes: positiveInt.nullish().describe('Nodes for this role (default 1); > 1 adds --distributed-executor-backend ray.'),
+    port: port.nullish().describe('Port of this role\'s server (default: the resolved port + 1 for prefill, + 2 for decode).'),
+    env: envMap.nullish().describe('Extra server env for this role, merged over vllm.env.'),
+  })
+  .describe('One role of a disaggregated prefill/decode deployment.');
+
+export const KvTransferSchema = z
+  .strictObject({
+    connector: z.string().min(1).nullish().describe('kv_connector of --kv-transfer-config (default NixlConnector).'),
+    num_threads: positiveInt.nullish().describe('kv_connector_extra_config.num_threads (NIXL connector threads).'),
+  })
+  .describe('KV transfer between the prefill and decode servers (disaggregated only).');
+
+export const ProxySchema = z
+  .strictObject({
+    script: z
+      .string()
+      .min(1)
+      .nullish()
+      .describe('Proxy script; relative paths are taken under env VLLM_SOURCE_DIR (default tests/v1/kv_connector/nixl_integration/toy_proxy_server.py).'),
+    python: z.string().min(1).nullish().describe('Interpreter for the proxy script (default python3).'),
+    port: port.nullish().describe('Proxy port (default: the resolved port, so clients talk to the proxy).'),
+    health_path: z.string().regex(/^\//).nullish().describe('Proxy health endpoint (default /healthcheck).'),
+  })
+  .describe('The request proxy in front of the prefill and decode servers (disaggregated only).');
+
 export const VllmBlockSchema = z.strictObject({
   model: z.string().min(1).describe('HF model id or path passed to vllm serve.'),
   image: z.string().min(1).nullish().describe('Fallback image when VLLM_IMAGE/VLLM_COMMIT are not set.'),
   env: envMap.nullish(),
-  serve_args: z.string().nullish().describe('vllm serve arguments, split on whitespace (no shell quoting).'),
+  serve_args: z
+    .string()
+    .nullish()
+    .describe('vllm serve arguments, split on whitespace (no shell quoting). With prefill/decode: shared args prepended to both roles.'),
   startup_timeout_s: positiveInt.nullish().describe('Readiness timeout in seconds (default 3600).'),
+  num_nodes: positiveInt.nullish().describe('Nodes of the aggregated server (default 1); > 1 adds --distributed-executor-backend ray.'),
+  prefill: VllmRoleSchema.nullish(),
+  decode: VllmRoleSchema.nullish(),
+  kv_transfer: KvTransferSchema.nullish(),
+  proxy: ProxySchema.nullish(),
 });
+
+export const SEMANTIC_EVAL_PLACEHOLDERS = ['model', 'host', 'port', 'url', 'output_path', 'result_dir'] as const;
+
+export const SemanticEvalSchema = z
+  .strictObject({
+    command: z
+      .union([z.array(z.string().min(1)).min(1), z.string().regex(/\S/)])
+      .nullish()
+      .describe(
+        'Full argv (a list, or a string split on whitespace; no shell). Placeholders: {model} {host} {port} {url} {output_path} {result_dir}. Default: python3 $VLLM_SOURCE_DIR/tests/evals/gsm8k/gsm8k_eval.py --host http://{host} --port {port} --num-questions 200 --save-results {output_path}.',
+      ),
+    python: z.string().min(1).nullish().describe('Interpreter of the default command (default python3).'),
+    num_questions: positiveInt.nullish().describe('--num-questions of the default command (default 200).'),
+    timeout_minutes: positiveInt.nullish().describe('Time limit of the command (default 30).'),
+    output_path: z.string().min(1).nullish().describe('Result file; may use {result_dir}; relative paths are under the results dir (default {result_dir}/semantic_eval.json).'),
+  })
+  .describe('A semantic check (vLLM\'s GSM8K eval by default) run after the benchmark on the same server.');
+
+export const MAX_SWEEP_VARIANTS = 64;
+
+export const SweepSchema = z
+  .strictObject({
+    serve_args: z
+      .record(z.string().regex(/^--[A-Za-z0-9][A-Za-z0-9._-]*$/), z.array(z.union([z.string().min(1), z.number()])).min(1))
+      .describe('Flag → list of values; the Cartesian product (key order as written) gives one variant each.'),
+  })
+  .describe(`Server-config sweep: at most ${MAX_SWEEP_VARIANTS} variants, each with its own results dir <name>--<flag>-<value>….`);
 
 export const RecipeSchema = z
   .strictObject({
@@ -174,6 +245,8 @@ export const RecipeSchema = z
     lm_eval: LmEvalBlockSchema.nullish(),
     vllm_bench: VllmBenchBlockSchema.nullish(),
     bfcl: BfclBlockSchema.nullish(),
+    semantic_eval: SemanticEvalSchema.nullish(),
+    sweep: SweepSchema.nullish(),
   })
   .describe('perf-eval workload recipe (one model × one GPU kind × a set of tasks).');
 
@@ -207,6 +280,11 @@ export function recipeJsonSchema(): Record<string, unknown> {
 export const KNOWN_KEYS = {
   recipe: Object.keys(RecipeSchema.shape),
   vllm: Object.keys(VllmBlockSchema.shape),
+  vllm_role: Object.keys(VllmRoleSchema.shape),
+  kv_transfer: Object.keys(KvTransferSchema.shape),
+  proxy: Object.keys(ProxySchema.shape),
+  semantic_eval: Object.keys(SemanticEvalSchema.shape),
+  sweep: Object.keys(SweepSchema.shape),
   lm_eval: Object.keys(LmEvalBlockSchema.shape),
   lm_eval_task: Object.keys(LmEvalTaskSchema.shape),
   vllm_bench: Object.keys(VllmBenchBlockSchema.shape),

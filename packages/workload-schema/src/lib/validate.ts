@@ -5,7 +5,10 @@
  */
 import { PyFloat, pyRepr, pyStr, type PyValue } from '@perf-eval/util';
 import { DiagnosticCollector, didYouMean } from './diagnostics.js';
-import { BENCH_DATASETS, BENCH_RESERVED_OPTIONS, BFCL_CATEGORIES, KNOWN_KEYS } from './schema.js';
+import { BENCH_DATASETS, BENCH_RESERVED_OPTIONS, BFCL_CATEGORIES, KNOWN_KEYS, MAX_SWEEP_VARIANTS, SEMANTIC_EVAL_PLACEHOLDERS } from './schema.js';
+import { placeholdersOf, semanticEvalTokens } from './semantic-eval.js';
+import { pathSafe } from './sweep.js';
+import { splitGpus } from './topology.js';
 import { YAML11_ONLY_BOOLEANS, type Path } from './yaml11.js';
 
 export type PyMap = Record<string, PyValue>;
@@ -64,6 +67,8 @@ export interface ValidationContext {
   profilesPath: string;
   /** The server runtime of a GPU profile (the simulator needs no tool-call parser). */
   runtimeOf?: (gpu: string) => string | undefined;
+  /** The loader env (CUDA_VISIBLE_DEVICES decides the default prefill/decode GPU split). */
+  env?: Readonly<Record<string, string | undefined>>;
 }
 
 function checkUnknownKeys(
@@ -109,7 +114,7 @@ function checkScalarMap(out: DiagnosticCollector, value: PyValue, path: Path, la
   }
 }
 
-function validateVllm(out: DiagnosticCollector, recipe: PyMap): void {
+function validateVllm(out: DiagnosticCollector, recipe: PyMap, context: ValidationContext): void {
   const vllm = recipe['vllm'];
   if (!isPresent(vllm)) {
     out.error(['vllm'], `missing required 'vllm' block (vllm.model is required)`, [R_OTHER]);
@@ -133,6 +138,219 @@ function validateVllm(out: DiagnosticCollector, recipe: PyMap): void {
   checkScalarMap(out, vllm['env'] as PyValue, ['vllm', 'env'], 'vllm.env');
   if ('startup_timeout_s' in vllm && !isPositiveInt(vllm['startup_timeout_s'])) {
     out.error(['vllm', 'startup_timeout_s'], `vllm.startup_timeout_s must be a positive integer`, [R_OTHER]);
+  }
+  validateTopology(out, recipe, vllm, context);
+}
+
+function checkPortField(out: DiagnosticCollector, map: PyMap, path: Path, label: string): void {
+  if (!isPresent(map['port'])) return;
+  if (!(isInt(map['port']) && map['port'] >= 1 && map['port'] <= 65535)) out.error([...path, 'port'], `${label}.port must be a port number (1-65535)`, [R_OTHER]);
+}
+
+function checkNonEmptyString(out: DiagnosticCollector, map: PyMap, key: string, path: Path, label: string): void {
+  if (isPresent(map[key]) && (typeof map[key] !== 'string' || (map[key] as string).trim() === '')) {
+    out.error([...path, key], `${label}.${key} must be a non-empty string`, [R_OTHER]);
+  }
+}
+
+/** GPU ids of a role when they are a valid list, else undefined (errors reported). */
+function roleGpuIds(out: DiagnosticCollector, role: PyMap, name: string): number[] | undefined {
+  const ids = role['gpu_ids'];
+  if (!isPresent(ids)) return undefined;
+  const path = ['vllm', name, 'gpu_ids'];
+  if (!Array.isArray(ids) || ids.length === 0) {
+    out.error(path, `vllm.${name}.gpu_ids must be a non-empty list of GPU indices`, [R_OTHER]);
+    return undefined;
+  }
+  let ok = true;
+  ids.forEach((id, i) => {
+    if (!(isInt(id) && id >= 0)) {
+      out.error([...path, i], `vllm.${name}.gpu_ids[${i}] must be a GPU index (an integer >= 0), got ${pyRepr(id)}`, [R_OTHER]);
+      ok = false;
+    } else if (ids.indexOf(id) !== i) {
+      out.error([...path, i], `vllm.${name}.gpu_ids lists GPU ${id} twice`, [R_OTHER]);
+      ok = false;
+    }
+  });
+  return ok ? (ids as number[]) : undefined;
+}
+
+function validateRole(out: DiagnosticCollector, role: PyMap, name: 'prefill' | 'decode'): void {
+  const path = ['vllm', name];
+  checkUnknownKeys(out, role, KNOWN_KEYS.vllm_role, path, [R_OTHER]);
+  if (isPresent(role['serve_args']) && typeof role['serve_args'] !== 'string') {
+    out.error([...path, 'serve_args'], `vllm.${name}.serve_args must be a string (use a '>-' folded block)`, [R_OTHER]);
+  }
+  checkPositiveIntField(out, role, 'num_nodes', path, `vllm.${name}.num_nodes`, [R_OTHER]);
+  checkPortField(out, role, path, `vllm.${name}`);
+  checkScalarMap(out, role['env'] as PyValue, [...path, 'env'], `vllm.${name}.env`);
+}
+
+/** Disaggregated prefill/decode, kv_transfer, proxy and num_nodes (perf-eval extensions). */
+function validateTopology(out: DiagnosticCollector, recipe: PyMap, vllm: PyMap, context: ValidationContext): void {
+  checkPositiveIntField(out, vllm, 'num_nodes', ['vllm'], 'vllm.num_nodes', [R_OTHER]);
+  const roles = (['prefill', 'decode'] as const).filter((name) => isPresent(vllm[name]));
+  for (const name of roles) {
+    if (!isMap(vllm[name])) out.error(['vllm', name], `vllm.${name} must be a map (its serve_args, gpu_ids, num_nodes, port, env)`, [R_OTHER]);
+    else validateRole(out, vllm[name] as PyMap, name);
+  }
+  if (roles.length === 1) {
+    const [set, unset] = roles[0] === 'prefill' ? ['prefill', 'decode'] : ['decode', 'prefill'];
+    out.error(['vllm', set as string], `vllm.${set} needs vllm.${unset}: disaggregated serving sets both roles`, [R_OTHER], true);
+  }
+  for (const block of ['kv_transfer', 'proxy'] as const) {
+    if (!isPresent(vllm[block])) continue;
+    if (roles.length === 0) {
+      out.error(['vllm', block], `vllm.${block} needs vllm.prefill and vllm.decode (disaggregated serving)`, [R_OTHER], true);
+    } else if (!isMap(vllm[block])) {
+      out.error(['vllm', block], `vllm.${block} must be a map`, [R_OTHER]);
+    } else {
+      checkUnknownKeys(out, vllm[block] as PyMap, KNOWN_KEYS[block], ['vllm', block], [R_OTHER]);
+    }
+  }
+  const kv = isMap(vllm['kv_transfer']) ? vllm['kv_transfer'] : {};
+  checkNonEmptyString(out, kv, 'connector', ['vllm', 'kv_transfer'], 'vllm.kv_transfer');
+  checkPositiveIntField(out, kv, 'num_threads', ['vllm', 'kv_transfer'], 'vllm.kv_transfer.num_threads', [R_OTHER]);
+  const proxy = isMap(vllm['proxy']) ? vllm['proxy'] : {};
+  checkNonEmptyString(out, proxy, 'script', ['vllm', 'proxy'], 'vllm.proxy');
+  checkNonEmptyString(out, proxy, 'python', ['vllm', 'proxy'], 'vllm.proxy');
+  checkPortField(out, proxy, ['vllm', 'proxy'], 'vllm.proxy');
+  const health = proxy['health_path'];
+  if (isPresent(health) && !(typeof health === 'string' && health.startsWith('/'))) {
+    out.error(['vllm', 'proxy', 'health_path'], `vllm.proxy.health_path must be a path starting with '/', got ${pyRepr(health)}`, [R_OTHER]);
+  }
+  const prefill = vllm['prefill'];
+  const decode = vllm['decode'];
+  if (!isMap(prefill) || !isMap(decode)) return;
+
+  if (isPresent(vllm['num_nodes'])) {
+    out.error(['vllm', 'num_nodes'], `vllm.num_nodes applies to the aggregated server; with prefill/decode set vllm.prefill.num_nodes and vllm.decode.num_nodes`, [R_OTHER], true);
+  }
+  const gpu = recipe['gpu'];
+  const runtime = typeof gpu === 'string' ? context.runtimeOf?.(gpu) : undefined;
+  if (runtime === 'docker') {
+    out.error(
+      ['vllm', 'prefill'],
+      `disaggregated prefill/decode is not supported with the docker server runtime (GPU profile '${gpu as string}'); use a profile with server_runtime native or sim`,
+      [R_OTHER],
+      true,
+    );
+  }
+  const ports: [string, number][] = [];
+  for (const [label, map] of [['proxy', proxy], ['prefill', prefill], ['decode', decode]] as const) {
+    const port = map['port'];
+    if (!(isInt(port) && port >= 1 && port <= 65535)) continue;
+    const clash = ports.find(([, other]) => other === port);
+    if (clash) out.error(['vllm', label, 'port'], `vllm.${label}.port ${port} is also vllm.${clash[0]}.port; each service needs its own port`, [R_OTHER]);
+    ports.push([label, port]);
+  }
+  const prefillIds = roleGpuIds(out, prefill, 'prefill');
+  const decodeIds = roleGpuIds(out, decode, 'decode');
+  const idsInvalid = (isPresent(prefill['gpu_ids']) && !prefillIds) || (isPresent(decode['gpu_ids']) && !decodeIds);
+  if (idsInvalid) return;
+  const numGpus = isPositiveInt(recipe['num_gpus']) ? recipe['num_gpus'] : 1;
+  const split = splitGpus({ prefillIds, decodeIds, cudaVisibleDevices: context.env?.['CUDA_VISIBLE_DEVICES'], numGpus });
+  if ('error' in split) {
+    const at = prefillIds && decodeIds ? ['vllm', 'decode', 'gpu_ids'] : prefillIds ? ['vllm', 'prefill', 'gpu_ids'] : decodeIds ? ['vllm', 'decode', 'gpu_ids'] : ['vllm', 'prefill'];
+    out.error(at, split.error, [R_OTHER], at.length === 2);
+  }
+}
+
+function checkPlaceholders(out: DiagnosticCollector, text: string, path: Path, label: string, known: readonly string[]): void {
+  for (const name of placeholdersOf(text)) {
+    if (known.includes(name)) continue;
+    const hint = didYouMean(name, known);
+    out.error(path, `${label} has unknown placeholder '{${name}}' (known: ${known.map((k) => `{${k}}`).join(', ')})${hint.replace(/'([^']+)'/, "'{$1}'")}`, [R_OTHER]);
+  }
+}
+
+function validateSemanticEval(out: DiagnosticCollector, block: PyValue): void {
+  if (!isPresent(block)) return;
+  if (!isMap(block)) {
+    out.error(['semantic_eval'], `semantic_eval must be a map (command, python, num_questions, timeout_minutes, output_path)`, [R_OTHER]);
+    return;
+  }
+  checkUnknownKeys(out, block, KNOWN_KEYS.semantic_eval, ['semantic_eval'], [R_OTHER]);
+  const command = block['command'];
+  if (isPresent(command)) {
+    if (typeof command === 'string') {
+      if (semanticEvalTokens(command).length === 0) out.error(['semantic_eval', 'command'], `semantic_eval.command must not be empty`, [R_OTHER]);
+      checkPlaceholders(out, command, ['semantic_eval', 'command'], 'semantic_eval.command', SEMANTIC_EVAL_PLACEHOLDERS);
+    } else if (Array.isArray(command) && command.length > 0) {
+      command.forEach((token, i) => {
+        if (typeof token !== 'string' || token === '') {
+          out.error(['semantic_eval', 'command', i], `semantic_eval.command[${i}] must be a non-empty string, got ${pyRepr(token)}`, [R_OTHER]);
+        } else {
+          checkPlaceholders(out, token, ['semantic_eval', 'command', i], `semantic_eval.command[${i}]`, SEMANTIC_EVAL_PLACEHOLDERS);
+        }
+      });
+    } else {
+      out.error(['semantic_eval', 'command'], `semantic_eval.command must be a non-empty list of arguments or a string`, [R_OTHER]);
+    }
+    if (isPresent(block['python'])) {
+      out.error(['semantic_eval', 'python'], `semantic_eval.python only applies to the default command; put the interpreter in semantic_eval.command`, [R_OTHER], true);
+    }
+    if (isPresent(block['num_questions'])) {
+      out.error(['semantic_eval', 'num_questions'], `semantic_eval.num_questions only applies to the default command; put --num-questions in semantic_eval.command`, [R_OTHER], true);
+    }
+  }
+  checkNonEmptyString(out, block, 'python', ['semantic_eval'], 'semantic_eval');
+  checkPositiveIntField(out, block, 'num_questions', ['semantic_eval'], 'semantic_eval.num_questions', [R_OTHER]);
+  checkPositiveIntField(out, block, 'timeout_minutes', ['semantic_eval'], 'semantic_eval.timeout_minutes', [R_OTHER]);
+  const output = block['output_path'];
+  if (isPresent(output)) {
+    if (typeof output !== 'string' || output.trim() === '') out.error(['semantic_eval', 'output_path'], `semantic_eval.output_path must be a non-empty string`, [R_OTHER]);
+    else checkPlaceholders(out, output, ['semantic_eval', 'output_path'], 'semantic_eval.output_path', ['result_dir']);
+  }
+}
+
+function validateSweep(out: DiagnosticCollector, block: PyValue): void {
+  if (!isPresent(block)) return;
+  if (!isMap(block)) {
+    out.error(['sweep'], `sweep must be a map with serve_args`, [R_OTHER]);
+    return;
+  }
+  checkUnknownKeys(out, block, KNOWN_KEYS.sweep, ['sweep'], [R_OTHER]);
+  const serveArgs = block['serve_args'];
+  if (!isMap(serveArgs) || Object.keys(serveArgs).length === 0) {
+    out.error(['sweep', 'serve_args'], `sweep.serve_args must map serve flags to lists of values, e.g. {--max-num-seqs: [128, 256]}`, [R_OTHER], true);
+    return;
+  }
+  const counts: number[] = [];
+  for (const [flag, values] of Object.entries(serveArgs)) {
+    const path = ['sweep', 'serve_args', flag];
+    const label = `sweep.serve_args['${flag}']`;
+    if (!/^--[A-Za-z0-9][A-Za-z0-9._-]*$/.test(flag) || out.isNonStringKey(path)) {
+      const bare = flag.replace(/^-+/, '').split('=')[0] as string;
+      out.error(path, `sweep.serve_args key '${flag}' is not a serve flag; write it as '--${bare}'`, [R_OTHER], true);
+    }
+    if (!Array.isArray(values)) {
+      out.error(path, `${label} must be a list of values`, [R_OTHER]);
+      continue;
+    }
+    if (values.length === 0) {
+      out.error(path, `${label} has an empty value list`, [R_OTHER]);
+      continue;
+    }
+    const parts = new Map<string, string>();
+    values.forEach((value, i) => {
+      const ok = (typeof value === 'string' && value.trim() !== '' && !/\s/.test(value)) || typeof value === 'number' || value instanceof PyFloat;
+      if (!ok) {
+        out.error([...path, i], `${label}[${i}] must be a number or a non-empty string without whitespace, got ${pyRepr(value)}`, [R_OTHER]);
+        return;
+      }
+      const text = pyStr(value);
+      const part = pathSafe(text);
+      const previous = parts.get(part);
+      if (previous === text) out.error([...path, i], `${label} lists ${text} twice`, [R_OTHER]);
+      else if (previous !== undefined) out.error([...path, i], `${label} values '${previous}' and '${text}' give the same variant name part '${part}'`, [R_OTHER]);
+      parts.set(part, text);
+    });
+    counts.push(values.length);
+  }
+  const total = counts.reduce((a, b) => a * b, 1);
+  if (total > MAX_SWEEP_VARIANTS) {
+    out.error(['sweep'], `sweep expands to ${total} variants (${counts.join(' × ')}); at most ${MAX_SWEEP_VARIANTS} are allowed`, [R_OTHER], true);
   }
 }
 
@@ -468,5 +686,7 @@ export function validateRecipe(out: DiagnosticCollector, data: PyValue, context:
   checkBooleanField(out, data, 'bench_only', []);
   checkPositiveIntField(out, data, 'num_gpus', [], 'num_gpus', [R_OTHER]);
   checkPositiveIntField(out, data, 'timeout_in_minutes', [], 'timeout_in_minutes', [R_OTHER]);
-  validateVllm(out, data);
+  validateVllm(out, data, context);
+  validateSemanticEval(out, data['semantic_eval'] as PyValue);
+  validateSweep(out, data['sweep'] as PyValue);
 }
