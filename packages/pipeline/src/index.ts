@@ -1,4 +1,4 @@
-export { generatePipeline, resolveProfilesPath, toYaml } from './lib/generate.js';
+export { generatePipeline, resolveProfilesPath, toYaml, assignStepKeys } from './lib/generate.js';
 export type { GenerateOptions, GeneratedPipeline } from './lib/generate.js';
 export { listWorkloadFiles, parseWorkloadsEnv, selectFromEntries, stemOf, WORKLOADS_DIR } from './lib/selection.js';
 export type { Selection } from './lib/selection.js';
@@ -7,6 +7,9 @@ export {
   stepCommands,
   stepEnv,
   stepKey,
+  stepKeyFor,
+  hashedStepKey,
+  MAX_KEY_LENGTH,
   setupComponents,
   gpuEmoji,
   queueFor,
@@ -19,6 +22,16 @@ export {
   DEFAULT_AMD_HF_HOME,
 } from './lib/steps.js';
 export type { Env } from './lib/steps.js';
+export {
+  nodeCount,
+  checkMultiNode,
+  multiNodeSetup,
+  multiNodeRun,
+  rayMetaDataKeys,
+  RAY_HEAD_PORT,
+  DEFAULT_RAY_WAIT_S,
+  DEFAULT_RAY_POLL_S,
+} from './lib/multinode.js';
 export { escapeDollars, escapeDeep, interpolate, simulateUpload, findUnescapedDollars } from './lib/interpolation.js';
 export type { InterpolationMode } from './lib/interpolation.js';
 export { createSchemaValidator, defaultSchemaPath, loadSchema, DEFAULT_SCHEMA_RELATIVE_PATH, SCHEMA_PATH_ENV, SCHEMA_ID } from './lib/schema.js';
@@ -27,6 +40,6 @@ export { lintPipeline, MAX_STEPS } from './lib/lint.js';
 export type { LintContext, ExpectedStep } from './lib/lint.js';
 export { checkPipeline, assertValidPipeline } from './lib/validate.js';
 export type { CheckOptions } from './lib/validate.js';
-export { PipelineSelectionError, PipelineRecipeError, PipelineOverrideError, PipelineInvalidError, PipelineSchemaError } from './lib/errors.js';
+export { PipelineSelectionError, PipelineRecipeError, PipelineOverrideError, PipelineInvalidError, PipelineSchemaError, PipelineTopologyError } from './lib/errors.js';
 export type { PipelineIssue } from './lib/errors.js';
 export type { Pipeline, CommandStep, RetryRule, KubernetesPlugin } from './lib/types.js';

@@ -92,6 +92,35 @@ describe('perf-eval pipeline', () => {
     expect((await invoke([], { cwd: root, env: { WORKLOADS: 'good' } })).code).toBe(0);
   });
 
+  it('fans a sweep out into one valid step per variant', async () => {
+    const sweep = `${RECIPE}sweep:\n  serve_args:\n    --max-num-seqs: [64, 128]\n`;
+    const root = tempRoot({ 'sw.yaml': sweep });
+    const out = await invoke(['--validate'], { cwd: root, env: { WORKLOADS: 'sw', PERF_EVAL_BUILDKITE_SCHEMA: SCHEMA } });
+    expect(out.code).toBe(0);
+    const doc = parse(out.stdout) as { steps: Array<{ key: string; label: string; commands: string[] }> };
+    expect(doc.steps.map((step) => [step.key, step.label])).toEqual([
+      ['wl-sw--max-num-seqs-64', ':h200: sw--max-num-seqs-64'],
+      ['wl-sw--max-num-seqs-128', ':h200: sw--max-num-seqs-128'],
+    ]);
+    expect(doc.steps[1]?.commands[1]).toMatch(/\.\/perf-eval run workloads\/sw\.yaml --variant sw--max-num-seqs-128$/);
+  });
+
+  it('emits a parallel step for a multi-node recipe on a native profile and exits 2 on docker', async () => {
+    const multi = (gpu: string) => RECIPE.replace('gpu: H200', `gpu: ${gpu}`).replace('  model: org/m\n', '  model: org/m\n  num_nodes: 2\n');
+    const root = tempRoot({ 'mn.yaml': multi('B200'), 'dk.yaml': multi('H200') });
+    const out = await invoke(['--validate'], { cwd: root, env: { WORKLOADS: 'mn', PERF_EVAL_BUILDKITE_SCHEMA: SCHEMA } });
+    expect(out.code).toBe(0);
+    const doc = parse(out.stdout) as { steps: Array<{ key: string; parallelism: number; commands: string[] }> };
+    expect(doc.steps[0]).toMatchObject({ key: 'wl-mn', parallelism: 2 });
+    expect(doc.steps[0]?.commands[1]).toContain('BUILDKITE_PARALLEL_JOB');
+    const docker = await invoke([], { cwd: root, env: { WORKLOADS: 'dk' } });
+    expect(docker.code).toBe(2);
+    expect(docker.stdout).toBe('');
+    expect(docker.stderr).toBe(
+      "workloads/dk.yaml: multi-node serving (vllm.num_nodes: 2) needs a GPU profile with server_runtime native (Kubernetes pods with hostNetwork); profile 'H200' uses docker\n",
+    );
+  });
+
   it('--output writes the file atomically; --validate FILE re-checks it; a broken file gets per-step messages', async () => {
     const root = tempRoot({ 'a.yaml': RECIPE });
     const written = await invoke(['--validate', '--schema', SCHEMA, '--output', 'out.yaml'], { cwd: root });

@@ -22,6 +22,11 @@ const HELP = `Usage: perf-eval pipeline [--validate] [--schema PATH] [--output F
 
 Print the Buildkite pipeline (YAML) for 'buildkite-agent pipeline upload --no-interpolation': one
 command step per selected recipe. Run from the repository root (workloads/, profiles/).
+A recipe with 'sweep:' becomes one step per variant (key wl-<stem>--<variant>, command
+'perf-eval run <recipe> --variant <name>'), so the variants run in parallel. A multi-node recipe
+(vllm.num_nodes or a role's num_nodes > 1; server_runtime native only) becomes one step with
+'parallelism: <nodes>': parallel job 0 starts the Ray head and runs the recipe, the others join it
+('ray start --address', via build meta-data). PERF_EVAL_RAY_WAIT_S (default 1800) bounds the wait.
 
 Environment (the bootstrap job's):
   WORKLOADS              recipe paths or stems, comma/newline separated, in build order
@@ -44,7 +49,7 @@ Options:
                     upload with --no-interpolation)
   FILE              with --validate: check an existing pipeline file instead of generating one
 
-Exit: 0 ok, 2 bad WORKLOADS, invalid recipe, or invalid pipeline.`;
+Exit: 0 ok, 2 bad WORKLOADS, invalid recipe, multi-node on a docker/sim profile, or invalid pipeline.`;
 
 interface Flags {
   help?: boolean;

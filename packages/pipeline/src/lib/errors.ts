@@ -62,3 +62,16 @@ export class PipelineSchemaError extends PerfEvalError {
     super('E_PIPELINE_INVALID_SCHEMA', message, options);
   }
 }
+
+/** A recipe's topology cannot be expressed as a step for its GPU profile (exit 2). */
+export class PipelineTopologyError extends PerfEvalError {
+  constructor(
+    readonly file: string,
+    readonly gpu: string,
+    readonly runtime: string,
+    readonly nodes: number,
+    message: string,
+  ) {
+    super('E_PIPELINE_INVALID_TOPOLOGY', message);
+  }
+}

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { secretValuesOf } from '@perf-eval/util';
 import {
+  expandVariants,
   formatDiagnostic,
   loadProfiles,
   loadWorkloadText,
@@ -16,7 +17,8 @@ import { PipelineRecipeError, PipelineSelectionError } from './errors.js';
 import { escapeDeep, type InterpolationMode } from './interpolation.js';
 import type { ExpectedStep, LintContext } from './lint.js';
 import { listWorkloadFiles, parseWorkloadsEnv, selectFromEntries, WORKLOADS_DIR } from './selection.js';
-import { buildStep, queueFor, queueOverrideVariable, type Env } from './steps.js';
+import { nodeCount } from './multinode.js';
+import { buildStep, hashedStepKey, queueFor, queueOverrideVariable, stepIdentity, stepKeyFor, type Env } from './steps.js';
 import type { Pipeline } from './types.js';
 import { emitYaml } from './yaml-emit.js';
 
@@ -40,7 +42,10 @@ export interface GeneratedPipeline {
   yaml: string;
   /** Selected recipe paths, in step order. */
   files: string[];
+  /** The selected recipes, one per file. */
   workloads: ResolvedWorkload[];
+  /** One per step, in step order: the recipe itself, or each of its sweep variants (`expandVariants`). */
+  variants: ResolvedWorkload[];
   /** Selection warnings (duplicates) and recipe warnings, formatted. */
   warnings: string[];
   /** What `lintPipeline` needs to check queues, GPU limits and HF_HOME agreement. */
@@ -82,6 +87,20 @@ function loadAll(files: readonly string[], root: string, profiles: GpuProfiles, 
   return { workloads, warnings };
 }
 
+/**
+ * One key per step (`stepKeyFor`); a variant whose key is taken by another step gets the stable
+ * hashed form instead, so keys stay unique however the sanitised suffixes collide.
+ */
+export function assignStepKeys(variants: readonly ResolvedWorkload[]): string[] {
+  const keys = variants.map(stepKeyFor);
+  const count = new Map<string, number>();
+  for (const key of keys) count.set(key, (count.get(key) ?? 0) + 1);
+  return keys.map((key, i) => {
+    const variant = variants[i] as ResolvedWorkload;
+    return variant.variant && (count.get(key) ?? 0) > 1 ? hashedStepKey(key, stepIdentity(variant)) : key;
+  });
+}
+
 export function toYaml(pipeline: Pipeline): string {
   return emitYaml(pipeline as unknown as Record<string, unknown>);
 }
@@ -113,7 +132,10 @@ export function generatePipeline(options: GenerateOptions): GeneratedPipeline {
   if (files.length === 0) throw new PipelineSelectionError('E_PIPELINE_SELECTION_EMPTY', NO_NIGHTLY);
 
   const workloads = files.map((file) => loaded.workloads.get(file) as ResolvedWorkload);
-  const steps = workloads.map((workload) => buildStep(workload, env));
+  // Sweeps: one step per variant, in expansion order, right where the recipe's step would be.
+  const variants = workloads.flatMap(expandVariants);
+  const keys = assignStepKeys(variants);
+  const steps = variants.map((variant, i) => buildStep(variant, env, keys[i]));
   const mode = options.mode ?? 'verbatim';
   const pipeline: Pipeline = mode === 'escaped' ? escapeDeep({ steps }) : { steps };
 
@@ -125,12 +147,12 @@ export function generatePipeline(options: GenerateOptions): GeneratedPipeline {
     if (override) allowedQueues.add(override);
   }
   const expected = new Map<string, ExpectedStep>();
-  workloads.forEach((workload, i) => {
-    const entry: ExpectedStep = { numGpus: workload.numGpus };
+  variants.forEach((workload, i) => {
+    const entry: ExpectedStep = { numGpus: workload.numGpus, numNodes: nodeCount(workload) };
     const serverHfHome = workload.server.env['HF_HOME'];
     if (serverHfHome !== undefined) entry.serverHfHome = serverHfHome;
     expected.set((steps[i] as { key: string }).key, entry);
   });
   const lintContext: LintContext = { allowedQueues, expected, mode, secretValues: secretValuesOf(env) };
-  return { pipeline, yaml: toYaml(pipeline), files, workloads, warnings, lintContext };
+  return { pipeline, yaml: toYaml(pipeline), files, workloads, variants, warnings, lintContext };
 }

@@ -10,6 +10,8 @@ export const COMMANDS_PER_STEP = 2;
 export interface ExpectedStep {
   /** The recipe's `num_gpus`: the pod GPU limit must equal it. */
   numGpus: number;
+  /** Hosts the recipe's server spans (`nodeCount`); a multi-node step's `parallelism` must equal it, a single-node step has none. */
+  numNodes?: number;
   /** The server's HF_HOME (profile `hf_home` or recipe env); on a pod it must equal the pod's HF_HOME (D19). */
   serverHfHome?: string;
 }
@@ -59,6 +61,7 @@ function unescape(value: unknown): unknown {
 
 interface PodView {
   kind: 'podSpec' | 'podSpecPatch';
+  hostNetwork: unknown;
   container: Step;
   volumes: Step[];
 }
@@ -74,7 +77,7 @@ function podOf(step: Step): PodView | undefined {
     const spec = kubernetes[kind] as Step;
     const containers = Array.isArray(spec['containers']) ? spec['containers'] : [];
     const container = isMap(containers[0]) ? containers[0] : {};
-    return { kind, container, volumes: Array.isArray(spec['volumes']) ? spec['volumes'].filter(isMap) : [] };
+    return { kind, hostNetwork: spec['hostNetwork'], container, volumes: Array.isArray(spec['volumes']) ? spec['volumes'].filter(isMap) : [] };
   }
   return undefined;
 }
@@ -177,10 +180,22 @@ export function lintPipeline(pipeline: unknown, context: LintContext = {}): Pipe
       if (HF_TOKEN.test(text)) add('secret', i, `${at}: contains what looks like a Hugging Face token`);
       for (const secret of context.secretValues ?? []) if (secret.length >= 4 && text.includes(secret)) add('secret', i, `${at}: contains the value of a secret from the generator environment`);
     }
-    // 10. Kubernetes sanity
+    // 11. multi-node: parallelism = node count, on pods that share the hosts' network
+    const expected = typeof step['key'] === 'string' ? context.expected?.get(step['key']) : undefined;
+    const parallelism = step['parallelism'];
     const pod = podOf(step);
+    if (parallelism !== undefined) {
+      if (!Number.isInteger(parallelism) || (parallelism as number) < 2) add('parallelism', i, `${at}: parallelism must be an integer >= 2 (one job per node of a multi-node server), got ${JSON.stringify(parallelism)}`);
+      else if (expected?.numNodes !== undefined && parallelism !== expected.numNodes) {
+        add('parallelism', i, `${at}: parallelism ${String(parallelism)} differs from the recipe's node count ${expected.numNodes}`);
+      }
+      if (!pod) add('parallelism', i, `${at}: a multi-node step needs the Kubernetes plugin (server_runtime native)`);
+      else if (pod.hostNetwork !== true) add('parallelism', i, `${at}: a multi-node step's pod must set hostNetwork: true (the Ray nodes connect over the hosts' network)`);
+    } else if (expected?.numNodes !== undefined && expected.numNodes > 1) {
+      add('parallelism', i, `${at}: the recipe spans ${expected.numNodes} nodes but the step has no parallelism`);
+    }
+    // 10. Kubernetes sanity
     if (pod) {
-      const expected = typeof step['key'] === 'string' ? context.expected?.get(step['key']) : undefined;
       const limits = isMap(pod.container['resources']) && isMap(pod.container['resources']['limits']) ? pod.container['resources']['limits'] : {};
       const gpuLimit = limits['nvidia.com/gpu'] ?? limits['amd.com/gpu'];
       if (!Number.isInteger(gpuLimit) || (gpuLimit as number) < 1) add('k8s', i, `${at}: pod GPU limit must be a positive integer, got ${JSON.stringify(gpuLimit)}`);

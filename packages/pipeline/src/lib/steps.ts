@@ -1,8 +1,10 @@
 /** One Buildkite command step per recipe (recipe-compat.md §13.3–13.6, buildkite.md §2). */
+import { createHash } from 'node:crypto';
 import { quoteArg } from '@perf-eval/util';
 import { isTruthyFlag, type GpuProfile, type ResolvedWorkload } from '@perf-eval/workload-schema';
 import { parse as parseYaml } from 'yaml';
 import { PipelineOverrideError } from './errors.js';
+import { checkMultiNode, multiNodeRun, multiNodeSetup } from './multinode.js';
 import type { CommandStep, KubernetesPlugin, RetryRule } from './types.js';
 
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -25,6 +27,36 @@ export function gpuEmoji(gpu: string): string {
 /** `wl-<stem>` with every character outside `[A-Za-z0-9_-]` replaced by `-` (buildkite.md §2.2). */
 export function stepKey(stem: string): string {
   return `wl-${stem.replace(/[^A-Za-z0-9_-]/g, '-')}`;
+}
+
+/** The schema's limit on `key` (buildkite.md §7.3). */
+export const MAX_KEY_LENGTH = 100;
+const HASH_LENGTH = 8;
+
+/** `key` cut to fit `MAX_KEY_LENGTH` with `-<8 hex of sha256(identity)>` appended: stable and distinct per identity. */
+export function hashedStepKey(key: string, identity: string): string {
+  const hash = createHash('sha256').update(identity).digest('hex').slice(0, HASH_LENGTH);
+  return `${key.slice(0, MAX_KEY_LENGTH - HASH_LENGTH - 1).replace(/-+$/, '')}-${hash}`;
+}
+
+/** What makes a step's hashed key distinct: the recipe stem plus the variant name. */
+export function stepIdentity(workload: ResolvedWorkload): string {
+  return `${workload.stem}\0${workload.variant?.name ?? ''}`;
+}
+
+/**
+ * `wl-<stem>` for a recipe; `wl-<stem>--<variant suffix>` for a sweep variant (the suffix is the
+ * variant name after `<base name>--`), sanitised like the stem and, when longer than 100
+ * characters, shortened with a stable hash suffix (`hashedStepKey`).
+ */
+export function stepKeyFor(workload: ResolvedWorkload): string {
+  const base = stepKey(workload.stem);
+  const variant = workload.variant;
+  if (!variant) return base;
+  const prefix = `${variant.baseName}--`;
+  const suffix = variant.name.startsWith(prefix) ? variant.name.slice(prefix.length) : variant.name;
+  const key = `${base}--${suffix.replace(/[^A-Za-z0-9_-]/g, '-')}`;
+  return key.length <= MAX_KEY_LENGTH ? key : hashedStepKey(key, stepIdentity(workload));
 }
 
 export function queueOverrideVariable(gpu: string): string {
@@ -117,10 +149,12 @@ export function nvidiaPlugin(image: string, numGpus: number): KubernetesPlugin {
   };
 }
 
-export function amdPlugin(image: string, numGpus: number, hfHome: string, volumeSource: Record<string, unknown>): KubernetesPlugin {
+export function amdPlugin(image: string, numGpus: number, hfHome: string, volumeSource: Record<string, unknown>, hostNetwork = false): KubernetesPlugin {
   return {
     kubernetes: {
       podSpecPatch: {
+        // Multi-node: the Ray nodes reach each other on the hosts' network, as the nvidia pods always do.
+        ...(hostNetwork ? { hostNetwork: true, dnsPolicy: 'ClusterFirstWithHostNet' } : {}),
         imagePullSecrets: [{ name: 'docker-config' }],
         containers: [
           {
@@ -145,12 +179,14 @@ export function amdPlugin(image: string, numGpus: number, hfHome: string, volume
   };
 }
 
-/** The Kubernetes plugin of a `native` profile, or undefined for `docker` / `sim`. */
+/** The Kubernetes plugin of a `native` profile, or undefined for `docker` / `sim`. Multi-node AMD pods get hostNetwork. */
 export function k8sPluginFor(workload: ResolvedWorkload, env: Env): KubernetesPlugin | undefined {
   const profile = workload.profile;
   if (profile.serverRuntime !== 'native') return undefined;
   const image = podImage(workload.server.image, profile);
-  if (profile.k8sPlugin === 'amd') return amdPlugin(image, workload.numGpus, profile.hfHome ?? DEFAULT_AMD_HF_HOME, hfCacheVolumeFor(profile, env));
+  if (profile.k8sPlugin === 'amd') {
+    return amdPlugin(image, workload.numGpus, profile.hfHome ?? DEFAULT_AMD_HF_HOME, hfCacheVolumeFor(profile, env), checkMultiNode(workload) > 1);
+  }
   return nvidiaPlugin(image, workload.numGpus);
 }
 
@@ -175,9 +211,11 @@ export const SECRET_COMMAND = 'INGEST_BEARER_TOKEN="$(buildkite-agent secret get
 /**
  * `[setup, run]` (recipe-compat.md §13.4). The job needs no Node, npm or checkout build: it downloads
  * the self-contained `perf-eval` executable the bootstrap step uploaded. Runtime `$` references are
- * meant for the job shell; the bootstrap uploads with `--no-interpolation` (buildkite.md §5).
+ * meant for the job shell; the bootstrap uploads with `--no-interpolation` (buildkite.md §5). A sweep
+ * variant runs `run '<path>' --variant '<name>'`; a multi-node recipe branches on
+ * `BUILDKITE_PARALLEL_JOB` (multinode.ts), its Ray meta-data keyed by `key`.
  */
-export function stepCommands(workload: ResolvedWorkload, env: Env): [string, string] {
+export function stepCommands(workload: ResolvedWorkload, env: Env, key = stepKeyFor(workload)): [string, string] {
   const setup = [
     `echo '~~~ :package: perf-eval setup'`,
     `buildkite-agent artifact download ${EXECUTABLE} .`,
@@ -187,7 +225,10 @@ export function stepCommands(workload: ResolvedWorkload, env: Env): [string, str
   const run = [SECRET_COMMAND, 'export PATH="$PWD/.venv/bin:$HOME/.local/bin:$PATH"'];
   // D19: Kubernetes pods keep the pod's HF_HOME (the mounted cache); only host jobs use a checkout cache.
   if (workload.profile.serverRuntime !== 'native') run.push('export HF_HOME="$PWD/.hf-cache"');
-  run.push(`./${EXECUTABLE} run ${quoteArg(workload.path)}`);
+  const variant = workload.variant ? ` --variant ${quoteArg(workload.variant.name)}` : '';
+  run.push(`./${EXECUTABLE} run ${quoteArg(workload.path)}${variant}`);
+  const nodes = checkMultiNode(workload);
+  if (nodes > 1) return [multiNodeSetup(setup), multiNodeRun(run.join(' && '), key, nodes)];
   return [setup, run.join(' && ')];
 }
 
@@ -213,15 +254,20 @@ export function retryRules(kubernetes: boolean): { automatic: RetryRule[] } {
   return { automatic };
 }
 
-/** The command step for one resolved recipe, keys in upstream order plus `key` and `retry`. */
-export function buildStep(workload: ResolvedWorkload, env: Env): CommandStep {
+/**
+ * The command step for one resolved recipe (or sweep variant), keys in upstream order plus `key` and
+ * `retry`, and `parallelism: <nodes>` after `agents` for a multi-node recipe.
+ */
+export function buildStep(workload: ResolvedWorkload, env: Env, key = stepKeyFor(workload)): CommandStep {
+  const nodes = checkMultiNode(workload);
   const plugin = k8sPluginFor(workload, env);
   const step: CommandStep = {
     label: `${gpuEmoji(workload.gpu)} ${workload.name}`,
-    key: stepKey(workload.stem),
+    key,
     agents: { queue: queueFor(workload.profile, env) },
+    ...(nodes > 1 ? { parallelism: nodes } : {}),
     timeout_in_minutes: workload.timeoutInMinutes,
-    commands: stepCommands(workload, env),
+    commands: stepCommands(workload, env, key),
     artifact_paths: [...ARTIFACT_PATHS],
     retry: retryRules(plugin !== undefined),
   };

@@ -17,6 +17,8 @@ export interface CommandStep {
   label: string;
   key: string;
   agents: { queue: string };
+  /** Multi-node recipes only: one parallel job per node (job 0 = Ray head + orchestrator). */
+  parallelism?: number;
   timeout_in_minutes: number;
   commands: string[];
   artifact_paths: string[];
