@@ -22,7 +22,36 @@ export const FAKES = {
   bfclPython: resolve(PACKAGES, 'bfcl-runner/test/fixtures/bin/fake-bfcl-python'),
   benchVllm: resolve(PACKAGES, 'bench-runner/test/fixtures/bin/vllm'),
   simulator: resolve(PACKAGES, 'server-lifecycle/test/fixtures/bin/llm-d-inference-sim'),
+  /** Contract-faithful fake of vLLM's toy_proxy_server.py (disaggregated prefill/decode). */
+  toyProxy: resolve(PACKAGES, 'server-lifecycle/test/fixtures/fake-toy-proxy.mjs'),
+  /** Fake of vLLM's tests/evals/gsm8k/gsm8k_eval.py (semantic eval). */
+  gsm8kEval: resolve(import.meta.dirname, 'fixtures/bin/fake-gsm8k-eval'),
 } as const;
+
+/** The GSM8K copy of the spec (../shared/data/gsm8k: test.jsonl, train.jsonl). */
+export const GSM8K_DATA = resolve(REPO, '../shared/data/gsm8k');
+
+/**
+ * An executable `<sandbox>/<name>` that loads the sandbox knobs into its env and runs `target`
+ * (for tools the CLI starts with an explicit environment).
+ */
+export function knobbedTool(box: Sandbox, name: string, target: string): string {
+  const path = join(box.dir, name);
+  writeFileSync(
+    path,
+    `#!/usr/bin/env node\nimport { readFileSync } from 'node:fs';\nObject.assign(process.env, JSON.parse(readFileSync(${JSON.stringify(join(box.dir, 'knobs.json'))}, 'utf8')));\nawait import(${JSON.stringify(target)});\n`,
+  );
+  chmodSync(path, 0o755);
+  return path;
+}
+
+/** The pid of a role's fake server, from its `(APIServer pid=N)` prefix in server-<role>.log. */
+export function rolePid(resultsDir: string, role: string): number | undefined {
+  const log = join(resultsDir, `server-${role}.log`);
+  if (!existsSync(log)) return undefined;
+  const match = /\(APIServer pid=(\d+)\)/.exec(readFileSync(log, 'utf8'));
+  return match ? Number(match[1]) : undefined;
+}
 
 export type ToolName = 'lm_eval' | 'lmeval_python' | 'bfcl' | 'vllm' | 'simulator' | 'tokenizer';
 
@@ -196,7 +225,15 @@ export interface SummaryJson {
   startedAt: string;
   finishedAt?: string;
   durationS?: number;
-  server: { status: string; url?: string; readyAfterS?: number; error?: { code: string; message: string; tail?: string[] }; diagnosis?: string };
+  server: {
+    status: string;
+    url?: string;
+    readyAfterS?: number;
+    error?: { code: string; message: string; tail?: string[] };
+    diagnosis?: string;
+    roles?: Record<string, { status: string; port: number; url?: string; pid?: number; logFile: string }>;
+  };
+  variant?: { name: string; baseName: string; settings: Record<string, string> };
   tasks: TaskRecordJson[];
   ingest: { enabled: boolean; reason?: string; posted: number; failed: number; failures: string[] };
 }

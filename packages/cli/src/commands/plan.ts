@@ -1,18 +1,22 @@
 import { join } from 'node:path';
 import { buildNativeArgv, resolvePort } from '@perf-eval/server-lifecycle';
 import { formatCommand, redactArgv, redactEnv, secretValuesOf } from '@perf-eval/util';
-import {
-  expandVariants,
-  proxyHealthUrl,
-  renderProxyArgv,
-  renderSemanticEval,
-  semanticEvalOutputPath,
-  topologyPorts,
-  type ResolvedRole,
-  type ResolvedWorkload,
-} from '@perf-eval/workload-schema';
+import { expandVariants, proxyHealthUrl, topologyPorts, type ResolvedRole, type ResolvedWorkload } from '@perf-eval/workload-schema';
 import { parseCommandArgs, UsageError } from '../lib/args.js';
-import { benchOnly, benchPlans, DEFAULT_TOOLS, lmEvalPlans, serverArgv, serverBaseUrl, serverSpec, type RunContext } from '../lib/compose.js';
+import {
+  benchOnly,
+  benchPlans,
+  DEFAULT_TOOLS,
+  isDisaggregated,
+  lmEvalPlans,
+  proxyArgv,
+  rolePorts,
+  roleServerSpecs,
+  semanticEvalPlan,
+  serverArgv,
+  type RunContext,
+} from '../lib/compose.js';
+import { selectVariant } from '../lib/variants.js';
 import { EXIT } from '../lib/exit-codes.js';
 import { writeLine, type Io } from '../lib/io.js';
 import { loadRecipe } from '../lib/workload.js';
@@ -41,58 +45,42 @@ interface PlanFlags {
 
 function planRoles(context: RunContext, secrets: string[]): { roles: Record<string, unknown>[]; proxy: Record<string, unknown> | null } {
   const disagg = context.workload.disaggregated;
-  if (!disagg || context.serverUrl) return { roles: [], proxy: null };
-  const ports = topologyPorts(context.workload, context.port);
-  const base = serverSpec(context);
-  const role = (spec: ResolvedRole, port: number) => {
-    const roleSecrets = [...secrets, ...secretValuesOf(spec.env)];
-    const argv = buildNativeArgv({ ...base, port, serveArgs: spec.serveArgs, env: spec.env, logFile: join(context.resultsDir, `server-${spec.role}.log`) });
-    return {
-      role: spec.role,
-      port,
-      gpuIds: spec.gpuIds,
-      gpuSource: spec.gpuSource,
-      numNodes: spec.numNodes,
-      distributedExecutorBackend: spec.distributedExecutorBackend ?? null,
-      kvTransferConfig: spec.kvTransferConfig,
-      healthUrl: `http://localhost:${port}/health`,
-      serveArgs: redactArgv(spec.serveArgs, roleSecrets),
-      env: redactEnv(spec.env),
-      argv: redactArgv(argv, roleSecrets),
-    };
-  };
-  const proxyPorts = { proxy: ports.proxy as number, prefill: ports.prefill as number, decode: ports.decode as number };
+  if (!disagg || !isDisaggregated(context)) return { roles: [], proxy: null };
+  const ports = rolePorts(context);
+  const roles = [disagg.prefill, disagg.decode];
   return {
-    roles: [role(disagg.prefill, proxyPorts.prefill), role(disagg.decode, proxyPorts.decode)],
+    roles: roleServerSpecs(context).map((spec, index) => {
+      const role = roles[index] as ResolvedRole;
+      const roleSecrets = [...secrets, ...secretValuesOf(spec.env)];
+      return {
+        role: role.role,
+        port: spec.port,
+        gpuIds: role.gpuIds,
+        gpuSource: role.gpuSource,
+        numNodes: role.numNodes,
+        distributedExecutorBackend: role.distributedExecutorBackend ?? null,
+        kvTransferConfig: role.kvTransferConfig,
+        healthUrl: `http://localhost:${spec.port}/health`,
+        serveArgs: redactArgv(spec.serveArgs, roleSecrets),
+        env: redactEnv(spec.env),
+        argv: redactArgv(buildNativeArgv(spec), roleSecrets),
+      };
+    }),
     proxy: {
-      port: proxyPorts.proxy,
-      healthUrl: proxyHealthUrl(disagg.proxy, proxyPorts.proxy),
+      port: ports.proxy,
+      healthUrl: proxyHealthUrl(disagg.proxy, ports.proxy),
       script: disagg.proxy.script,
       kvConnector: disagg.kvConnector,
-      argv: renderProxyArgv(disagg.proxy, proxyPorts),
+      argv: proxyArgv(context),
     },
   };
 }
 
 function planSemanticEval(context: RunContext): Record<string, unknown> | null {
   const template = context.workload.semanticEval;
-  if (!template) return null;
-  const url = serverBaseUrl(context);
-  const parsed = new URL(url);
-  const outputPath = semanticEvalOutputPath(template, context.resultsDir);
-  return {
-    outputPath,
-    timeoutMinutes: template.timeoutMinutes,
-    defaultCommand: template.defaultCommand,
-    argv: renderSemanticEval(template, {
-      model: context.workload.server.servedModelName,
-      host: parsed.hostname,
-      port: Number(parsed.port || (parsed.protocol === 'https:' ? 443 : 80)),
-      url,
-      resultDir: context.resultsDir,
-      outputPath,
-    }),
-  };
+  const plan = semanticEvalPlan(context);
+  if (!template || !plan) return null;
+  return { outputPath: plan.outputPath, timeoutMinutes: template.timeoutMinutes, defaultCommand: template.defaultCommand, argv: plan.argv };
 }
 
 /** The variants of a swept workload (empty without `sweep:`); results dirs under `resultsRoot`. */
@@ -120,7 +108,7 @@ export function buildPlan(context: RunContext, resultsRoot = join(context.result
   const { workload } = context;
   const secrets = secretValuesOf(workload.server.env);
   const skipAccuracy = benchOnly(context);
-  const disaggregated = workload.topology === 'disaggregated' && !context.serverUrl;
+  const disaggregated = isDisaggregated(context);
   const { roles, proxy } = planRoles(context, secrets);
   return {
     workload: {
@@ -256,25 +244,14 @@ export async function run(argv: string[], io: Io): Promise<number> {
   }
   if (positionals.length !== 1) throw new UsageError(`perf-eval plan: expected exactly one recipe FILE, got ${positionals.length} (see 'perf-eval plan --help')`);
   const base = loadRecipe(positionals[0] as string, io, values.profiles);
-  let workload = base;
-  if (values.variant !== undefined) {
-    const variants = expandVariants(base);
-    const chosen = base.sweep ? variants.find((v) => v.name === values.variant) : undefined;
-    if (!chosen) {
-      throw new UsageError(
-        base.sweep
-          ? `perf-eval plan: unknown variant '${values.variant}'; ${positionals[0]} has ${variants.length}: ${variants.map((v) => v.name).join(', ')}`
-          : `perf-eval plan: --variant '${values.variant}' given but ${positionals[0]} has no sweep: block`,
-      );
-    }
-    workload = chosen;
-  }
+  const workload = values.variant === undefined ? base : selectVariant(base, values.variant, positionals[0] as string, 'plan');
   const resultsRoot = values['results-dir'] ?? 'results';
   const context: RunContext = {
     workload,
     resultsDir: join(resultsRoot, workload.name),
     // Disaggregated: the tools talk to the proxy (its explicit port, else the resolved port).
     port: topologyPorts(workload, resolvePort(io.env)).client,
+    basePort: resolvePort(io.env),
     env: io.env,
     tools: DEFAULT_TOOLS,
     pid: process.pid,

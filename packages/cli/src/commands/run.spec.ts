@@ -142,7 +142,7 @@ describe('perf-eval run (sim runtime, faked tools)', () => {
     const box = sandbox();
     const out = await runCli(box, ['run', box.recipe(simRecipe('badonly')), '--only', 'bench,accuracy'], cliEnv(box, await freePort()));
     expect(out.code).toBe(2);
-    expect(out.stderr).toContain("--only takes bench, lm_eval, bfcl; got 'accuracy'");
+    expect(out.stderr).toContain("--only takes bench, semantic_eval, lm_eval, bfcl; got 'accuracy'");
     expect(existsSync(box.resultsRoot)).toBe(false);
   });
 

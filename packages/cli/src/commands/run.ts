@@ -5,8 +5,10 @@ import { execa } from 'execa';
 import { checkTaskNames, listLmEvalTasks } from '@perf-eval/lmeval-runner';
 import { assertPortFree, resolvePort } from '@perf-eval/server-lifecycle';
 import { PerfEvalError } from '@perf-eval/util';
+import { topologyPorts } from '@perf-eval/workload-schema';
 import { parseCommandArgs, parsePositiveInt, UsageError } from '../lib/args.js';
-import { benchOnly, runtimeToolEnv, simBenchTokenizer, type RunContext } from '../lib/compose.js';
+import { benchOnly, isDisaggregated, roleServerSpecs, rolePorts, runtimeToolEnv, semanticEvalPlan, simBenchTokenizer, type RunContext } from '../lib/compose.js';
+import { selectVariant, variantRequiredError } from '../lib/variants.js';
 import { EXIT } from '../lib/exit-codes.js';
 import { IngestBridge } from '../lib/ingest-bridge.js';
 import { writeLine, type Io } from '../lib/io.js';
@@ -20,14 +22,18 @@ import { loadRecipe } from '../lib/workload.js';
 
 const HELP = `Usage: perf-eval run FILE [options]
 
-Run a recipe end to end: start vLLM, run the bench configs alone on the server, then the lm_eval
-tasks and BFCL categories, write results/<name>/ (bench-*.json, <task>/, bfcl-*/, server.log,
-summary.json, summary.md), ingest results, and tear the server down.
+Run a recipe end to end: start vLLM (or, disaggregated, the prefill and decode servers and their
+proxy), run the bench configs alone on the server, then the semantic eval, the lm_eval tasks and
+BFCL categories, write results/<name>/ (bench-*.json, semantic_eval.json, <task>/, bfcl-*/,
+server.log or server-<role>.log + proxy.log, summary.json, summary.md), ingest results, and tear
+everything down.
 
 Options:
   --results-dir DIR   results root (default: results); files go to DIR/<name>/
   --server-url URL    use an already-running server (no launch, no teardown)
-  --only LIST         phases to run, comma-separated: bench,lm_eval,bfcl (default: all)
+  --only LIST         phases to run, comma-separated: bench,semantic_eval,lm_eval,bfcl (default: all)
+  --variant NAME      the sweep variant to run (a recipe with sweep: needs it; each variant is its
+                      own run, results in DIR/<variant name>/; names: 'perf-eval plan FILE')
   --jobs N            accuracy tasks run concurrently against the server (default: 4;
                       1 = upstream's serial order)
   --profiles PATH     GPU profiles file
@@ -49,6 +55,7 @@ interface RunFlags {
   'no-ingest'?: boolean;
   'strict-ingest'?: boolean;
   verbose?: boolean;
+  variant?: string;
 }
 
 /** Default concurrency of the accuracy phase; see the README ("Accuracy concurrency") for the measurement. */
@@ -61,13 +68,13 @@ export class PreflightError extends PerfEvalError {
   }
 }
 
-const ALL_PHASES: readonly Phase[] = ['bench', 'lm_eval', 'bfcl'];
+const ALL_PHASES: readonly Phase[] = ['bench', 'semantic_eval', 'lm_eval', 'bfcl'];
 
 function parsePhases(value: string | undefined): Set<Phase> {
   if (!value) return new Set(ALL_PHASES);
   const phases = new Set<Phase>();
   for (const item of value.split(',').map((s) => s.trim()).filter(Boolean)) {
-    if (!(ALL_PHASES as readonly string[]).includes(item)) throw new UsageError(`perf-eval run: --only takes bench, lm_eval, bfcl; got '${item}'`);
+    if (!(ALL_PHASES as readonly string[]).includes(item)) throw new UsageError(`perf-eval run: --only takes bench, semantic_eval, lm_eval, bfcl; got '${item}'`);
     phases.add(item as Phase);
   }
   return phases;
@@ -91,6 +98,47 @@ export function toolEnvironment(env: Readonly<Record<string, string | undefined>
   return out;
 }
 
+/** Whether argv[0] can be started: an existing path, or a name on PATH. */
+function commandExists(command: string, io: Io): boolean {
+  return command.includes('/') ? existsSync(resolve(io.cwd, command)) : findOnPath(command, io.env) !== undefined;
+}
+
+/** Disaggregated: every role port and the proxy port free; the proxy's interpreter and script present. */
+async function topologyProblems(context: RunContext, io: Io): Promise<string[]> {
+  const problems: string[] = [];
+  const disagg = context.workload.disaggregated;
+  if (!disagg) return problems;
+  const ports = rolePorts(context);
+  for (const [role, port] of [...roleServerSpecs(context).map((spec) => [spec.role, spec.port] as const), ['proxy', ports.proxy] as const]) {
+    try {
+      await assertPortFree(port);
+    } catch (error) {
+      problems.push(`${role}: ${(error as Error).message}`);
+    }
+  }
+  if (!commandExists(disagg.proxy.python, io)) problems.push(`proxy: interpreter '${disagg.proxy.python}' not found (vllm.proxy.python)`);
+  if (!existsSync(resolve(io.cwd, disagg.proxy.script))) {
+    problems.push(
+      `proxy: script ${disagg.proxy.script} not found; set VLLM_SOURCE_DIR to a vLLM source checkout${io.env['VLLM_SOURCE_DIR'] ? ` (now ${io.env['VLLM_SOURCE_DIR']})` : ''} or vllm.proxy.script to its path`,
+    );
+  }
+  return problems;
+}
+
+/** The semantic eval's command (and, for the default gsm8k_eval.py command, its script) must exist. */
+function semanticEvalProblems(context: RunContext, io: Io): string[] {
+  const plan = semanticEvalPlan(context);
+  const template = context.workload.semanticEval;
+  if (!plan || !template) return [];
+  const problems: string[] = [];
+  const [command, script] = plan.argv;
+  if (command && !commandExists(command, io)) problems.push(`semantic_eval: '${command}' not found (semantic_eval.command / semantic_eval.python)`);
+  if (template.defaultCommand && script && !existsSync(resolve(io.cwd, script))) {
+    problems.push(`semantic_eval: ${script} not found; set VLLM_SOURCE_DIR to a vLLM source checkout or give semantic_eval.command`);
+  }
+  return problems;
+}
+
 async function preflight(context: RunContext, tools: DiscoveredTools, phases: Set<Phase>, io: Io, ingest: IngestBridge): Promise<void> {
   const problems: string[] = [];
   const { workload } = context;
@@ -101,12 +149,17 @@ async function preflight(context: RunContext, tools: DiscoveredTools, phases: Se
     if (runtime === 'docker' && !tools.found.docker) problems.push(`docker runtime: 'docker' not found on PATH`);
     if (runtime === 'native' && !tools.found.vllm) problems.push(`native runtime: 'vllm' not found; ${setupHint}`);
     if (runtime === 'sim' && !tools.found.simulator) problems.push(`sim runtime: 'llm-d-inference-sim' not found; ${setupHint}`);
-    try {
-      await assertPortFree(context.port);
-    } catch (error) {
-      problems.push((error as Error).message);
+    if (isDisaggregated(context)) {
+      problems.push(...(await topologyProblems(context, io)));
+    } else {
+      try {
+        await assertPortFree(context.port);
+      } catch (error) {
+        problems.push((error as Error).message);
+      }
     }
   }
+  if (accuracy && phases.has('semantic_eval')) problems.push(...semanticEvalProblems(context, io));
   const hostBench = context.serverUrl !== undefined || workload.server.runtime !== 'docker';
   if (phases.has('bench') && workload.bench.length > 0 && hostBench && !tools.found.vllm) {
     problems.push(`bench: 'vllm' (for vllm bench serve) not found; ${setupHint} (--only lm_eval,bfcl skips the bench)`);
@@ -186,6 +239,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
     'no-ingest': { type: 'boolean' },
     'strict-ingest': { type: 'boolean' },
     verbose: { type: 'boolean' },
+    variant: { type: 'string' },
   });
   if (values.help) {
     writeLine(io.stdout, HELP);
@@ -201,12 +255,18 @@ export async function run(argv: string[], io: Io): Promise<number> {
       throw new UsageError(`perf-eval run: --server-url must be a URL like http://127.0.0.1:8000, got '${values['server-url']}'`);
     }
   }
-  const workload = loadRecipe(positionals[0] as string, io, values.profiles);
+  const file = positionals[0] as string;
+  const recipe = loadRecipe(file, io, values.profiles);
+  if (recipe.sweep && values.variant === undefined) throw variantRequiredError(recipe, file);
+  const workload = values.variant === undefined ? recipe : selectVariant(recipe, values.variant, file, 'run');
   const tools = discoverTools(io.env);
+  const basePort = resolvePort(io.env);
   const context: RunContext = {
     workload,
     resultsDir: resolve(io.cwd, values['results-dir'] ?? 'results', workload.name),
-    port: values['server-url'] ? 0 : resolvePort(io.env),
+    // Disaggregated: the tools talk to the proxy (its explicit port, else the resolved port).
+    port: values['server-url'] ? 0 : topologyPorts(workload, basePort).client,
+    basePort,
     env: io.env,
     tools: tools.commands,
     pid: process.pid,

@@ -6,8 +6,16 @@
 import { join } from 'node:path';
 import { buildBenchArgv, type BenchRunSpec, type BenchTarget } from '@perf-eval/bench-runner';
 import { buildLmEvalArgv, renderBaseUrl, renderModelArgs, type LmEvalTaskSpec } from '@perf-eval/lmeval-runner';
-import { buildDockerRunArgv, buildNativeArgv, buildkiteLabels, stopGraceFromEnv, type ServerSpec } from '@perf-eval/server-lifecycle';
-import { isTruthyFlag, type ResolvedWorkload } from '@perf-eval/workload-schema';
+import { buildDockerRunArgv, buildNativeArgv, buildkiteLabels, stopGraceFromEnv, type ServerSpec, type TopologyServerSpec, type TopologySpec } from '@perf-eval/server-lifecycle';
+import {
+  isTruthyFlag,
+  renderProxyArgv,
+  renderSemanticEval,
+  semanticEvalOutputPath,
+  topologyPorts,
+  type ResolvedRole,
+  type ResolvedWorkload,
+} from '@perf-eval/workload-schema';
 import { toolPaths, toolsDir } from './tools.js';
 
 export interface ToolCommands {
@@ -32,7 +40,13 @@ export interface RunContext {
   workload: ResolvedWorkload;
   /** `results/<name>` (absolute or relative to the working directory). */
   resultsDir: string;
+  /** The port the tools talk to: the server's, or the proxy's when disaggregated. */
   port: number;
+  /**
+   * The resolved port (VLLM_PORT / Buildkite job id / 8000) the topology ports derive from
+   * (`topologyPorts`: proxy = it, prefill + 1, decode + 2). Default: `port`.
+   */
+  basePort?: number;
   /** An already-running server (`--server-url`): no launch, no teardown. */
   serverUrl?: string;
   env: Readonly<Record<string, string | undefined>>;
@@ -83,6 +97,122 @@ export function serverArgv(context: RunContext): string[] {
   return buildNativeArgv(spec);
 }
 
+/** True when this run launches prefill and decode servers behind a proxy. */
+export function isDisaggregated(context: Pick<RunContext, 'workload' | 'serverUrl'>): boolean {
+  return context.workload.topology === 'disaggregated' && context.workload.disaggregated !== undefined && !context.serverUrl;
+}
+
+export interface RolePorts {
+  proxy: number;
+  prefill: number;
+  decode: number;
+}
+
+/** Ports of the proxy and both roles (disaggregated workloads only). */
+export function rolePorts(context: Pick<RunContext, 'workload' | 'port' | 'basePort'>): RolePorts {
+  const ports = topologyPorts(context.workload, context.basePort ?? context.port);
+  if (ports.proxy === undefined || ports.prefill === undefined || ports.decode === undefined) {
+    throw new TypeError(`workload '${context.workload.name}' is not disaggregated`);
+  }
+  return { proxy: ports.proxy, prefill: ports.prefill, decode: ports.decode };
+}
+
+/** Flags of `vllm serve` that llm-d-inference-sim does not know (it exits on an unknown flag). */
+const SIM_UNSUPPORTED_ROLE_FLAGS = ['--kv-transfer-config', '--distributed-executor-backend'];
+
+/**
+ * A role's serve args as launched. The simulator has no KV connector and no Ray backend and rejects
+ * both flags, so for the sim runtime they are dropped (`--flag value` and `--flag=value`); every
+ * other runtime gets the role's args unchanged.
+ */
+export function roleServeArgs(context: Pick<RunContext, 'workload'>, role: ResolvedRole): string[] {
+  if (context.workload.server.runtime !== 'sim') return [...role.serveArgs];
+  const out: string[] = [];
+  for (let i = 0; i < role.serveArgs.length; i++) {
+    const arg = role.serveArgs[i] as string;
+    if (SIM_UNSUPPORTED_ROLE_FLAGS.includes(arg)) {
+      i++;
+      continue;
+    }
+    if (SIM_UNSUPPORTED_ROLE_FLAGS.some((flag) => arg.startsWith(`${flag}=`))) continue;
+    out.push(arg);
+  }
+  return out;
+}
+
+/** Host the proxy forwards to: the simulator listens on IPv4 only (see serverBaseUrl). */
+function backendHost(context: Pick<RunContext, 'workload'>): string {
+  return context.workload.server.runtime === 'sim' ? '127.0.0.1' : 'localhost';
+}
+
+/** The proxy's argv (vLLM's toy proxy flags). */
+export function proxyArgv(context: Pick<RunContext, 'workload' | 'port' | 'basePort'>): string[] {
+  const disagg = context.workload.disaggregated;
+  if (!disagg) throw new TypeError(`workload '${context.workload.name}' is not disaggregated`);
+  return renderProxyArgv(disagg.proxy, rolePorts(context), backendHost(context));
+}
+
+/** One server spec per role (prefill first), each on its own port with its own log and env. */
+export function roleServerSpecs(context: RunContext): TopologyServerSpec[] {
+  const disagg = context.workload.disaggregated;
+  if (!disagg) throw new TypeError(`workload '${context.workload.name}' is not disaggregated`);
+  const ports = rolePorts(context);
+  const base = serverSpec({ ...context, port: ports.prefill });
+  return [disagg.prefill, disagg.decode].map((role) => ({
+    ...base,
+    role: role.role,
+    port: ports[role.role],
+    serveArgs: roleServeArgs(context, role),
+    env: role.env,
+    servedModelName: role.servedModelName,
+    containerName: `${containerName(context)}-${role.role}`,
+    logFile: join(context.resultsDir, `server-${role.role}.log`),
+  }));
+}
+
+/** Everything `startTopology` launches for a disaggregated run: both roles, then the proxy. */
+export function topologySpec(context: RunContext): TopologySpec {
+  const disagg = context.workload.disaggregated;
+  if (!disagg) throw new TypeError(`workload '${context.workload.name}' is not disaggregated`);
+  return {
+    servers: roleServerSpecs(context),
+    proxy: {
+      argv: proxyArgv(context),
+      port: rolePorts(context).proxy,
+      host: '127.0.0.1',
+      healthPath: disagg.proxy.healthPath,
+      logFile: join(context.resultsDir, 'proxy.log'),
+    },
+  };
+}
+
+export interface PlannedSemanticEval {
+  /** Task name in the summary: `gsm8k` for the default command, else the result file's stem. */
+  name: string;
+  argv: string[];
+  outputPath: string;
+  timeoutMs: number;
+}
+
+/** The semantic eval as it will run against the live server (or proxy); undefined without `semantic_eval:`. */
+export function semanticEvalPlan(context: RunContext): PlannedSemanticEval | undefined {
+  const template = context.workload.semanticEval;
+  if (!template) return undefined;
+  const url = serverBaseUrl(context);
+  const parsed = new URL(url);
+  const outputPath = semanticEvalOutputPath(template, context.resultsDir);
+  const argv = renderSemanticEval(template, {
+    model: context.workload.server.servedModelName,
+    host: parsed.hostname,
+    port: Number(parsed.port || (parsed.protocol === 'https:' ? 443 : 80)),
+    url,
+    resultDir: context.resultsDir,
+    outputPath,
+  });
+  const stem = (outputPath.split('/').at(-1) ?? 'semantic_eval').replace(/\.json$/, '') || 'semantic_eval';
+  return { name: template.defaultCommand ? 'gsm8k' : stem, argv, outputPath, timeoutMs: template.timeoutMinutes * 60_000 };
+}
+
 /** The simulator we launch ourselves (not `--server-url`). */
 function launchesSimulator(context: Pick<RunContext, 'serverUrl' | 'workload'>): boolean {
   return context.workload.server.runtime === 'sim' && !context.serverUrl;
@@ -105,7 +235,8 @@ export function serverBaseUrl(context: Pick<RunContext, 'serverUrl' | 'port'> & 
  * not loadable without the hub). Undefined for every other runtime.
  */
 export function simBenchTokenizer(context: Pick<RunContext, 'serverUrl' | 'workload' | 'env'>, extraArgs: Readonly<Record<string, unknown>>): string | undefined {
-  if (!launchesSimulator(context) || extraArgs['tokenizer'] !== undefined) return undefined;
+  // A sim recipe targets a simulator even when it is already running (`--server-url`).
+  if (context.workload.server.runtime !== 'sim' || extraArgs['tokenizer'] !== undefined) return undefined;
   return toolPaths(toolsDir(context.env)).simTokenizer;
 }
 
@@ -114,7 +245,7 @@ export function simBenchTokenizer(context: Pick<RunContext, 'serverUrl' | 'workl
  * (local tokenizer, local lm-eval data), so the hub is never contacted.
  */
 export function runtimeToolEnv(context: Pick<RunContext, 'serverUrl' | 'workload'>): Record<string, string> {
-  return launchesSimulator(context) ? { HF_HUB_OFFLINE: '1', HF_DATASETS_OFFLINE: '1' } : {};
+  return context.workload.server.runtime === 'sim' ? { HF_HUB_OFFLINE: '1', HF_DATASETS_OFFLINE: '1' } : {};
 }
 
 export function benchTarget(context: Pick<RunContext, 'serverUrl' | 'port'>): BenchTarget {

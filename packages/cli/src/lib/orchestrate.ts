@@ -8,15 +8,34 @@ import { join } from 'node:path';
 import { runBench } from '@perf-eval/bench-runner';
 import { runBfcl } from '@perf-eval/bfcl-runner';
 import { metricsOf, runLmEval } from '@perf-eval/lmeval-runner';
-import { startServer, type ServerHandle } from '@perf-eval/server-lifecycle';
-import { isPerfEvalError, ToolError } from '@perf-eval/util';
-import { benchOnly, benchPlans, benchTarget, lmEvalPlans, serverBaseUrl, serverSpec, type RunContext } from './compose.js';
+import { startServer, startTopology, type TopologyHandle } from '@perf-eval/server-lifecycle';
+import { isPerfEvalError, secretValuesOf, ToolError } from '@perf-eval/util';
+import {
+  benchOnly,
+  benchPlans,
+  benchTarget,
+  isDisaggregated,
+  lmEvalPlans,
+  semanticEvalPlan,
+  serverBaseUrl,
+  serverSpec,
+  topologySpec,
+  type RunContext,
+} from './compose.js';
 import type { IngestBridge } from './ingest-bridge.js';
 import type { Reporter } from './reporter.js';
 import { interruptionOf } from './signals.js';
+import { runSemanticEval, SEMANTIC_EVAL_METRICS, SemanticEvalResultError } from './semantic-eval.js';
 import { writeSummary, type RunSummary, type TaskError, type TaskKind, type TaskRecord } from './summary.js';
 
-export type Phase = 'bench' | 'lm_eval' | 'bfcl';
+export type Phase = 'bench' | 'semantic_eval' | 'lm_eval' | 'bfcl';
+
+/** What the run needs of a started server or topology. */
+interface LiveServer {
+  readonly url: string;
+  rejectOnExit(): Promise<never>;
+  stop(): Promise<void>;
+}
 
 export interface OrchestrateOptions {
   context: RunContext;
@@ -39,6 +58,7 @@ export interface OrchestrateOptions {
 
 function taskError(error: unknown): TaskError {
   if (error instanceof ToolError) return { code: error.code, message: error.message, tail: [...error.outputTail].slice(-40) };
+  if (error instanceof SemanticEvalResultError && error.outputTail.length > 0) return { code: error.code, message: error.message, tail: [...error.outputTail].slice(-40) };
   if (isPerfEvalError(error)) return { code: error.code, message: error.message };
   return { code: 'E_INTERNAL', message: error instanceof Error ? error.message : String(error) };
 }
@@ -53,7 +73,8 @@ function pickDefined(env: Readonly<Record<string, string>>, names: readonly stri
 
 export class Orchestrator {
   readonly summary: RunSummary;
-  private server: ServerHandle | undefined;
+  private server: LiveServer | undefined;
+  private topology: TopologyHandle | undefined;
   /** Aborted when the user cancels or the server dies; every tool watches it. */
   private readonly stopAll = new AbortController();
   private serverFailure: TaskError | undefined;
@@ -77,6 +98,7 @@ export class Orchestrator {
       tasks: [],
       ingest: options.ingest.summary(),
     };
+    if (workload.variant) this.summary.variant = workload.variant;
     const onAbort = (): void => this.stopAll.abort(options.signal.reason);
     if (options.signal.aborted) onAbort();
     else options.signal.addEventListener('abort', onAbort, { once: true });
@@ -145,9 +167,10 @@ export class Orchestrator {
     }
   }
 
-  private watchServer(handle: ServerHandle): void {
+  private watchServer(handle: LiveServer): void {
     handle.rejectOnExit().catch((error: unknown) => {
       this.serverFailure = taskError(error);
+      this.markRoleFailed(error);
       const diagnosis = (error as { diagnosis?: { summary?: string; kind?: string } }).diagnosis;
       this.summary.server.status = 'failed';
       this.summary.server.error = this.serverFailure;
@@ -157,8 +180,58 @@ export class Orchestrator {
     });
   }
 
+  /** Disaggregated: the role whose process died (`ServerExitedError.role`, or the proxy). */
+  private markRoleFailed(error: unknown): void {
+    const roles = this.summary.server.roles;
+    if (!roles) return;
+    const role = (error as { code?: string }).code?.startsWith('E_SERVER_PROXY') ? 'proxy' : (error as { role?: string }).role;
+    const entry = role ? roles[role] : undefined;
+    if (entry) entry.status = 'failed';
+  }
+
+  private async startTopology(): Promise<void> {
+    const { context } = this.options;
+    const spec = topologySpec(context);
+    const roles: NonNullable<RunSummary['server']['roles']> = {};
+    for (const server of spec.servers) roles[server.role] = { status: 'starting', port: server.port, logFile: server.logFile };
+    if (spec.proxy) roles['proxy'] = { status: 'starting', port: spec.proxy.port, logFile: spec.proxy.logFile };
+    this.summary.server.roles = roles;
+    this.summary.server.status = 'starting';
+    await this.save();
+    const started = Date.now();
+    try {
+      this.topology = await startTopology(spec, {
+        signal: this.stopAll.signal,
+        print: this.print,
+        printError: (line) => this.options.reporter.error(line),
+        onLine: (line) => this.options.reporter.line(line),
+      });
+    } catch (error) {
+      this.summary.server.status = 'failed';
+      this.summary.server.error = taskError(error);
+      const diagnosis = (error as { diagnosis?: { summary?: string; kind?: string } }).diagnosis;
+      if (diagnosis) this.summary.server.diagnosis = diagnosis.summary ?? diagnosis.kind;
+      this.markRoleFailed(error);
+      // startTopology has stopped everything it launched.
+      for (const entry of Object.values(roles)) if (entry.status === 'starting') entry.status = 'stopped';
+      throw error;
+    }
+    this.server = this.topology;
+    for (const member of this.topology.members) {
+      const entry = roles[member.role];
+      if (entry) Object.assign(entry, { status: 'ready', url: member.handle.url, ...(member.handle.pid !== undefined ? { pid: member.handle.pid } : {}) });
+    }
+    if (roles['proxy']) Object.assign(roles['proxy'], { status: 'ready', url: this.topology.url, ...(this.topology.proxyPid !== undefined ? { pid: this.topology.proxyPid } : {}) });
+    this.summary.server.status = 'ready';
+    this.summary.server.url = this.topology.url;
+    this.summary.server.readyAfterS = (Date.now() - started) / 1000;
+    this.watchServer(this.topology);
+    await this.save();
+  }
+
   private async startServer(): Promise<void> {
     const { context } = this.options;
+    if (isDisaggregated(context)) return this.startTopology();
     const spec = serverSpec(context);
     this.summary.server.status = 'starting';
     await this.save();
@@ -216,6 +289,25 @@ export class Orchestrator {
         await this.options.ingest.perf(plan, outcome.resultFile);
       });
     }
+  }
+
+  /** After the bench, on the same server (CloudAI's order): the semantic eval command, then its result. */
+  private async semanticEvalPhase(): Promise<void> {
+    const { context } = this.options;
+    const plan = semanticEvalPlan(context);
+    if (!plan) return;
+    const record = this.addTask('semantic_eval', plan.name);
+    await this.runTask(record, async () => {
+      const result = await runSemanticEval(plan, {
+        env: this.options.toolEnv,
+        signal: this.stopAll.signal,
+        remainingMs: this.remainingMs(),
+        secrets: secretValuesOf(this.options.toolEnv),
+        onLine: this.toolOutput(`semantic_eval:${plan.name}`),
+      });
+      record.files = [plan.outputPath];
+      for (const key of SEMANTIC_EVAL_METRICS) record.metrics[key] = result[key];
+    });
   }
 
   private accuracyTasks(): Array<{ record: TaskRecord; body: () => Promise<void> }> {
@@ -291,7 +383,9 @@ export class Orchestrator {
       if (phases.has('bench')) await this.benchPhase();
       if (benchOnly(context)) {
         this.options.reporter.group('--- :stopwatch: BENCH_ONLY set; skipping lm_eval and bfcl tasks');
+        if (context.workload.semanticEval) this.options.reporter.line('BENCH_ONLY: the semantic eval (an accuracy check) is skipped too');
       } else {
+        if (phases.has('semantic_eval')) await this.semanticEvalPhase();
         const tasks = this.accuracyTasks();
         const { runPool } = await import('./pool.js');
         await runPool(tasks, this.options.jobs, ({ record, body }) => this.runTask(record, body));
@@ -302,6 +396,7 @@ export class Orchestrator {
       if (this.server) {
         await this.server.stop().catch((error: unknown) => this.options.reporter.error(`teardown: ${(error as Error).message}`));
         if (this.summary.server.status === 'ready') this.summary.server.status = 'stopped';
+        for (const entry of Object.values(this.summary.server.roles ?? {})) if (entry.status === 'ready') entry.status = 'stopped';
       }
       const cancelled = interruptionOf(this.stopAll.signal) !== undefined;
       for (const record of this.summary.tasks) {

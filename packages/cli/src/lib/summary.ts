@@ -5,7 +5,7 @@
 import { join } from 'node:path';
 import { writeFileAtomic, writeJsonAtomic } from '@perf-eval/util';
 
-export type TaskKind = 'bench' | 'lm_eval' | 'bfcl';
+export type TaskKind = 'bench' | 'lm_eval' | 'bfcl' | 'semantic_eval';
 export type TaskStatus = 'pending' | 'running' | 'ok' | 'failed' | 'skipped' | 'cancelled';
 
 export interface TaskError {
@@ -30,6 +30,14 @@ export interface TaskRecord {
   error?: TaskError;
   /** Why a task did not run. */
   reason?: string;
+}
+
+export interface RoleStatus {
+  status: 'starting' | 'ready' | 'failed' | 'stopped';
+  port: number;
+  url?: string;
+  pid?: number;
+  logFile: string;
 }
 
 export interface IngestSummary {
@@ -60,7 +68,11 @@ export interface RunSummary {
     version?: string;
     error?: TaskError;
     diagnosis?: string;
+    /** Disaggregated runs: every launched process (prefill, decode, proxy) by role. */
+    roles?: Record<string, RoleStatus>;
   };
+  /** Sweep variant of this run (`--variant`). */
+  variant?: { name: string; baseName: string; settings: Record<string, string> };
   tasks: TaskRecord[];
   ingest: IngestSummary;
   exitCode?: number;
@@ -90,6 +102,9 @@ export function renderSummaryMarkdown(summary: RunSummary): string {
   for (const task of summary.tasks) {
     const note = task.error ? `${task.error.code}: ${task.error.message}` : (task.reason ?? '');
     lines.push(`| ${cell(task.id)} | ${ICON[task.status]} ${task.status} | ${task.durationS !== undefined ? `${task.durationS.toFixed(1)}s` : ''} | ${cell(formatMetrics(task.metrics))} | ${cell(note)} |`);
+  }
+  if (summary.server.roles) {
+    lines.push('', `roles: ${Object.entries(summary.server.roles).map(([role, r]) => `${role} ${r.status} (port ${r.port})`).join(' · ')}`);
   }
   if (summary.server.error) {
     lines.push('', `**server:** ${cell(summary.server.error.message)}${summary.server.diagnosis ? ` (${summary.server.diagnosis})` : ''}`);
