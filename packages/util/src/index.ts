@@ -8,3 +8,4 @@ export { PyFloat, pyFloatRepr, pyStr, pyRepr, pyJsonCompact, toPlain } from './l
 export type { PyValue } from './lib/py-render.js';
 export { runTool } from './lib/run-tool.js';
 export type { RunToolOptions, RunToolResult, OutputStream } from './lib/run-tool.js';
+export { BENCH_RESERVED_OPTIONS } from './lib/bench-options.js';

@@ -1,4 +1,4 @@
-import { PyFloat, pyJsonCompact, pyStr } from '@perf-eval/util';
+import { BENCH_RESERVED_OPTIONS, PyFloat, pyJsonCompact, pyStr } from '@perf-eval/util';
 import type { PyValue } from '@perf-eval/util';
 import { BenchDatasetError, BenchReservedOptionError, BenchSpecError } from './errors.js';
 
@@ -39,30 +39,9 @@ export interface BuildBenchArgvOptions {
   command?: readonly string[] | undefined;
 }
 
-/** Wrapper-owned options an extra arg may not set (recipe-compat §9.4). */
-export const BENCH_RESERVED_OPTIONS: readonly string[] = Object.freeze([
-  'backend',
-  'base-url',
-  'host',
-  'port',
-  'model',
-  'dataset-name',
-  'num-prompts',
-  'max-concurrency',
-  'trust-remote-code',
-  'random-input-len',
-  'random-output-len',
-  'ignore-eos',
-  'dataset-path',
-  'speed-bench-output-len',
-  'speed-bench-dataset-subset',
-  'speed-bench-category',
-  'skip-tokenizer-init',
-  'save-result',
-  'result-filename',
-]);
+export { BENCH_RESERVED_OPTIONS };
 
-const RESERVED = new Set(BENCH_RESERVED_OPTIONS);
+const RESERVED: ReadonlySet<string> = new Set(BENCH_RESERVED_OPTIONS);
 
 export const DEFAULT_SPEED_BENCH_SUBSET = 'qualitative';
 

@@ -43,28 +43,7 @@ export const BFCL_GROUP_CATEGORIES = [
 
 export const BFCL_CATEGORIES: readonly string[] = [...BFCL_LEAF_CATEGORIES, ...BFCL_GROUP_CATEGORIES];
 
-/** `vllm bench serve` options the wrapper owns; recipe `args` may not set them (after normalisation). */
-export const BENCH_RESERVED_OPTIONS = [
-  'backend',
-  'base-url',
-  'host',
-  'port',
-  'model',
-  'dataset-name',
-  'num-prompts',
-  'max-concurrency',
-  'trust-remote-code',
-  'random-input-len',
-  'random-output-len',
-  'ignore-eos',
-  'dataset-path',
-  'speed-bench-output-len',
-  'speed-bench-dataset-subset',
-  'speed-bench-category',
-  'skip-tokenizer-init',
-  'save-result',
-  'result-filename',
-] as const;
+export { BENCH_RESERVED_OPTIONS } from '@perf-eval/util';
 
 export const BENCH_DATASETS = ['random', 'speed_bench'] as const;
 

@@ -5,7 +5,8 @@
  */
 import { PyFloat, pyRepr, pyStr, type PyValue } from '@perf-eval/util';
 import { DiagnosticCollector, didYouMean } from './diagnostics.js';
-import { BENCH_DATASETS, BENCH_RESERVED_OPTIONS, BFCL_CATEGORIES, KNOWN_KEYS, MAX_SWEEP_VARIANTS, SEMANTIC_EVAL_PLACEHOLDERS } from './schema.js';
+import { BENCH_RESERVED_OPTIONS } from '@perf-eval/util';
+import { BENCH_DATASETS, BFCL_CATEGORIES, KNOWN_KEYS, MAX_SWEEP_VARIANTS, SEMANTIC_EVAL_PLACEHOLDERS } from './schema.js';
 import { placeholdersOf, semanticEvalTokens } from './semantic-eval.js';
 import { pathSafe } from './sweep.js';
 import { splitGpus } from './topology.js';
