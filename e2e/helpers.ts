@@ -64,8 +64,13 @@ export function startCli(args: string[], env: Record<string, string>): CliProces
       settle({ code, signal, stdout, stderr, wallS: (Date.now() - started) / 1000 }),
     ),
   );
-  onTestFinished(() => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  // A test that fails mid-run must not leave the CLI (or the simulator it started, which runs in its
+  // own process group) behind: SIGTERM lets perf-eval tear the server down, SIGKILL is the backstop.
+  onTestFinished(async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    child.kill('SIGTERM');
+    const exited = await Promise.race([done.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 10_000))]);
+    if (!exited) child.kill('SIGKILL');
   });
   return { child, done, output: () => both };
 }
@@ -144,25 +149,9 @@ export async function waitFor<T>(
   }
 }
 
-export interface TaskJson {
-  id: string;
-  kind: string;
-  name: string;
-  status: string;
-  metrics: Record<string, number | null>;
-  files: string[];
-  error?: { code: string; message: string; tail?: string[] };
-  reason?: string;
-}
-
-export interface SummaryJson {
-  status: string;
-  workload: string;
-  runtime: string;
-  finishedAt?: string;
-  server: { status: string; url?: string; error?: { code: string; message: string }; diagnosis?: string };
-  tasks: TaskJson[];
-}
+/** summary.json as `perf-eval run` writes it (the CLI's own types, not a copy). */
+export type { RunSummary as SummaryJson, TaskRecord as TaskJson } from '../packages/cli/src/lib/summary.js';
+import type { RunSummary as SummaryJson } from '../packages/cli/src/lib/summary.js';
 
 export function readJson<T = Record<string, unknown>>(path: string): T {
   return JSON.parse(readFileSync(path, 'utf8')) as T;

@@ -19,7 +19,8 @@ export default defineConfig({
     // One simulator and heavy Python tools per test on a small machine: never in parallel.
     fileParallelism: false,
     sequence: { concurrent: false },
-    testTimeout: 20 * 60_000,
+    // A demo run takes about a minute; a stuck test fails instead of holding CI.
+    testTimeout: 10 * 60_000,
     // A cold provisioning installs ~9 GB of Python packages and builds the simulator.
     hookTimeout: 90 * 60_000,
     reporters: ['default'],

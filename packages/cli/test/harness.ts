@@ -204,39 +204,9 @@ export async function waitFor<T>(probe: () => T | undefined | false, label: stri
   }
 }
 
-export interface TaskRecordJson {
-  id: string;
-  kind: string;
-  name: string;
-  status: string;
-  startedAt?: string;
-  finishedAt?: string;
-  durationS?: number;
-  metrics: Record<string, number | null>;
-  files: string[];
-  error?: { code: string; message: string; tail?: string[] };
-  reason?: string;
-}
-
-export interface SummaryJson {
-  status: string;
-  workload: string;
-  runtime: string;
-  startedAt: string;
-  finishedAt?: string;
-  durationS?: number;
-  server: {
-    status: string;
-    url?: string;
-    readyAfterS?: number;
-    error?: { code: string; message: string; tail?: string[] };
-    diagnosis?: string;
-    roles?: Record<string, { status: string; port: number; url?: string; pid?: number; logFile: string }>;
-  };
-  variant?: { name: string; baseName: string; settings: Record<string, string> };
-  tasks: TaskRecordJson[];
-  ingest: { enabled: boolean; reason?: string; posted: number; failed: number; failures: string[] };
-}
+/** summary.json as `perf-eval run` writes it (the CLI's own types, not a copy). */
+export type { RunSummary as SummaryJson, TaskRecord as TaskRecordJson } from '../src/lib/summary.js';
+import type { RunSummary as SummaryJson, TaskRecord as TaskRecordJson } from '../src/lib/summary.js';
 
 export function readSummary(resultsDir: string): SummaryJson {
   return JSON.parse(readFileSync(join(resultsDir, 'summary.json'), 'utf8')) as SummaryJson;
