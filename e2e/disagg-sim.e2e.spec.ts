@@ -35,7 +35,7 @@ describe('disaggregated prefill/decode on the real simulator', () => {
     const tmp = join(root, 'tmp');
     mkdirSync(tmp);
     for (const file of ['train.jsonl', 'test.jsonl']) copyFileSync(join(GSM8K, file), join(tmp, file));
-    const port = await freePort();
+    const port = await freePort(3);
     const cli = startCli(['run', RECIPE, '--results-dir', root, '--no-ingest'], cliEnv({ VLLM_PORT: String(port), TMPDIR: tmp }));
     const out = await cli.done;
     report(`disaggregated run: exit ${out.code} in ${out.wallS.toFixed(1)} s`);

@@ -1,7 +1,6 @@
 /** Helpers of the full-stack tier: spawn the built CLI, find the simulator process, read results. */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -75,14 +74,8 @@ export function startCli(args: string[], env: Record<string, string>): CliProces
   return { child, done, output: () => both };
 }
 
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
-  const address = server.address();
-  await new Promise<void>((done) => server.close(() => done()));
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
-}
+/** `freePort(3)`: the proxy port and the two role ports after it are all free. */
+export { freePort } from '../packages/cli/test/harness.js';
 
 /** A results root that is removed after the test unless E2E_KEEP=1. */
 export function resultsRoot(): string {

@@ -5,7 +5,7 @@
  * Usage: npm run bench [-- NAME_FILTER]
  */
 import { spawnSync } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 
 const root = resolve(import.meta.dirname, '../..');
@@ -13,12 +13,7 @@ const filter = process.argv[2] ?? '';
 const scripts = [];
 for (const pkg of readdirSync(join(root, 'packages')).sort()) {
   const dir = join(root, 'packages', pkg, 'bench');
-  let names = [];
-  try {
-    names = readdirSync(dir);
-  } catch {
-    continue;
-  }
+  const names = existsSync(dir) ? readdirSync(dir) : [];
   for (const name of names.sort()) if (name.endsWith('.mjs')) scripts.push(join(dir, name));
 }
 for (const name of readdirSync(import.meta.dirname).sort()) {

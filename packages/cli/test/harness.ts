@@ -130,13 +130,31 @@ export function onPath(box: Sandbox, name: string, target = join(FIXTURE_BIN, na
   chmodSync(link, 0o755);
 }
 
-export async function freePort(): Promise<number> {
+/**
+ * A port `p` such that `p … p+span-1` are all free on 127.0.0.1 (disaggregated runs use the
+ * resolved port for the proxy and the next two for prefill and decode).
+ */
+export async function freePort(span = 1): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const base = await bindAndRelease(0);
+    if (base === undefined || base + span > 65535) continue;
+    let free = true;
+    for (let offset = 1; offset < span && free; offset++) free = (await bindAndRelease(base + offset)) !== undefined;
+    if (free) return base;
+  }
+  throw new Error(`no ${span} consecutive free ports on 127.0.0.1`);
+}
+
+async function bindAndRelease(port: number): Promise<number | undefined> {
   const server = createServer();
-  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+  const bound = await new Promise<boolean>((done) => {
+    server.once('error', () => done(false));
+    server.listen(port, '127.0.0.1', () => done(true));
+  });
+  if (!bound) return undefined;
   const address = server.address();
   await new Promise<void>((done) => server.close(() => done()));
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
+  return address !== null && typeof address !== 'string' ? address.port : undefined;
 }
 
 export interface CliOutcome {
@@ -189,7 +207,16 @@ export function runCli(box: Sandbox, args: string[], env: Record<string, string>
   return startCli(box, args, env, options).done;
 }
 
-export async function waitFor<T>(probe: () => T | undefined | false, label: string, timeoutMs = 20_000): Promise<T> {
+/**
+ * Polls `probe` until it returns a value. With `cli`, fails at once — with the CLI's exit code and
+ * output — when the CLI exits first, instead of spinning until the timeout.
+ */
+export async function waitFor<T>(
+  probe: () => T | undefined | false,
+  label: string,
+  options: number | { timeoutMs?: number; cli?: CliProcess } = {},
+): Promise<T> {
+  const { timeoutMs = 30_000, cli } = typeof options === 'number' ? { timeoutMs: options } : options;
   const end = Date.now() + timeoutMs;
   for (;;) {
     let value: T | undefined | false;
@@ -199,7 +226,12 @@ export async function waitFor<T>(probe: () => T | undefined | false, label: stri
       value = undefined; // e.g. a log line being appended right now
     }
     if (value !== undefined && value !== false) return value;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${label}`);
+    const exited = cli !== undefined && (cli.child.exitCode !== null || cli.child.signalCode !== null);
+    if (exited || Date.now() > end) {
+      const why = exited ? `the CLI exited (code ${cli.child.exitCode}, signal ${cli.child.signalCode}) first` : `timed out after ${timeoutMs} ms`;
+      const output = cli === undefined ? '' : `\n--- CLI stdout\n${cli.output().stdout.slice(-4000)}\n--- CLI stderr\n${cli.output().stderr.slice(-4000)}`;
+      throw new Error(`waiting for ${label}: ${why}${output}`);
+    }
     await new Promise((r) => setTimeout(r, 25));
   }
 }

@@ -9,8 +9,8 @@ describe('perf-eval run: server death and cancellation', () => {
     box.knobs['FAKE_LMEVAL_LOG'] = box.path('lm_eval.jsonl');
     const cli = startCli(box, ['run', box.recipe(simRecipe('crash')), '--jobs', '1'], cliEnv(box, await freePort(), { FAKE_VLLM_CRASH_ON_SIGUSR1: '1' }));
     const dir = box.resultsDir('crash');
-    await waitFor(() => readJsonLines(box.path('lm_eval.jsonl')).length === 1, 'lm_eval gsm8k running');
-    const pid = await waitFor(() => serverPid(dir), 'server pid');
+    await waitFor(() => readJsonLines(box.path('lm_eval.jsonl')).length === 1, 'lm_eval gsm8k running', { cli });
+    const pid = await waitFor(() => serverPid(dir), 'server pid', { cli });
     process.kill(pid, 'SIGUSR1');
     const out = await cli.done;
     expect(out.code).toBe(1);
@@ -47,8 +47,8 @@ describe('perf-eval run: server death and cancellation', () => {
     const cli = startCli(box, ['run', box.recipe(simRecipe('cancel')), '--jobs', '2'], cliEnv(box, await freePort()));
     const dir = box.resultsDir('cancel');
     // Both lm_eval processes are up (their fake logs its argv before hanging).
-    await waitFor(() => readJsonLines(box.path('lm_eval.jsonl')).length === 2, 'both lm_eval processes running');
-    const pid = await waitFor(() => serverPid(dir), 'server pid');
+    await waitFor(() => readJsonLines(box.path('lm_eval.jsonl')).length === 2, 'both lm_eval processes running', { cli });
+    const pid = await waitFor(() => serverPid(dir), 'server pid', { cli });
     expect(isAlive(pid)).toBe(true);
     cli.child.kill(signal);
     // The server is gone within 5 s of the signal.

@@ -46,7 +46,7 @@ describe('perf-eval run: disaggregated prefill/decode behind the proxy (fake sim
     const box = sandbox();
     box.knobs['FAKE_VLLM_LOG'] = box.path('bench.jsonl');
     box.knobs['FAKE_LMEVAL_LOG'] = box.path('lm_eval.jsonl');
-    const port = await freePort();
+    const port = await freePort(3);
     const requests = box.path('requests.jsonl');
     const recipe = box.recipe(disaggRecipe('pd', { extra: semanticEval(box) }));
     const out = await runCli(box, ['run', recipe], cliEnv(box, port, { FAKE_VLLM_REQUEST_LOG: requests, TMPDIR: gsm8kTmp(box) }));
@@ -91,12 +91,12 @@ describe('perf-eval run: disaggregated prefill/decode behind the proxy (fake sim
     const box = sandbox();
     box.knobs['FAKE_LMEVAL_MODE'] = 'hang';
     box.knobs['FAKE_LMEVAL_LOG'] = box.path('lm_eval.jsonl');
-    const cli = startCli(box, ['run', box.recipe(disaggRecipe('pdcrash'))], cliEnv(box, await freePort(), { FAKE_VLLM_CRASH_ON_SIGUSR1: '1' }));
+    const cli = startCli(box, ['run', box.recipe(disaggRecipe('pdcrash'))], cliEnv(box, await freePort(3), { FAKE_VLLM_CRASH_ON_SIGUSR1: '1' }));
     const dir = box.resultsDir('pdcrash');
-    await waitFor(() => readJsonLines(box.path('lm_eval.jsonl')).length === 1, 'lm_eval running');
-    const prefill = await waitFor(() => rolePid(dir, 'prefill'), 'prefill pid');
-    const decode = await waitFor(() => rolePid(dir, 'decode'), 'decode pid');
-    const proxy = await waitFor(() => readSummary(dir).server.roles?.['proxy']?.pid, 'proxy pid');
+    await waitFor(() => readJsonLines(box.path('lm_eval.jsonl')).length === 1, 'lm_eval running', { cli });
+    const prefill = await waitFor(() => rolePid(dir, 'prefill'), 'prefill pid', { cli });
+    const decode = await waitFor(() => rolePid(dir, 'decode'), 'decode pid', { cli });
+    const proxy = await waitFor(() => readSummary(dir).server.roles?.['proxy']?.pid, 'proxy pid', { cli });
     process.kill(prefill, 'SIGUSR1');
     const out = await cli.done;
     expect(out.code).toBe(1);
@@ -111,7 +111,7 @@ describe('perf-eval run: disaggregated prefill/decode behind the proxy (fake sim
 
   it('a prefill that dies while starting fails the start naming the role; nothing is left running', async () => {
     const box = sandbox();
-    const out = await runCli(box, ['run', box.recipe(disaggRecipe('pdstart', { roleEnv: '{FAKE_VLLM_CRASH: before}' }))], cliEnv(box, await freePort()));
+    const out = await runCli(box, ['run', box.recipe(disaggRecipe('pdstart', { roleEnv: '{FAKE_VLLM_CRASH: before}' }))], cliEnv(box, await freePort(3)));
     expect(out.code).toBe(1);
     const dir = box.resultsDir('pdstart');
     const summary = readSummary(dir);
@@ -126,7 +126,7 @@ describe('perf-eval run: disaggregated prefill/decode behind the proxy (fake sim
 
   it('preflight: a busy role port and a missing proxy script exit 2 before anything starts', async () => {
     const box = sandbox();
-    const port = await freePort();
+    const port = await freePort(3);
     const busy = createServer();
     await new Promise<void>((done) => busy.listen(port + 2, '127.0.0.1', done));
     onTestFinished(() => new Promise<void>((done) => busy.close(() => done())));
