@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   cliEnv,
@@ -97,8 +97,10 @@ describe('perf-eval run (sim runtime, faked tools)', () => {
 
   it('--jobs 4 runs the accuracy tasks concurrently against the one server', async () => {
     const box = sandbox();
-    box.knobs['FAKE_LMEVAL_SLEEP_MS'] = '1500';
-    box.knobs['FAKE_BFCL_SLEEP_MS'] = '1500';
+    // Each fake task waits at a barrier until all four are running: only true concurrency passes.
+    box.knobs['FAKE_BARRIER_DIR'] = box.path('barrier');
+    box.knobs['FAKE_BARRIER_COUNT'] = '4';
+    mkdirSync(box.path('barrier'));
     const out = await runCli(box, ['run', box.recipe(simRecipe('parallel')), '--jobs', '4'], cliEnv(box, await freePort()));
     expect(out.code).toBe(0);
     const summary = readSummary(box.resultsDir('parallel'));
