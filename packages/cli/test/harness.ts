@@ -216,7 +216,7 @@ export async function waitFor<T>(
   label: string,
   options: number | { timeoutMs?: number; cli?: CliProcess } = {},
 ): Promise<T> {
-  const { timeoutMs = 30_000, cli } = typeof options === 'number' ? { timeoutMs: options } : options;
+  const { timeoutMs = 20_000, cli } = typeof options === 'number' ? { timeoutMs: options } : options;
   const end = Date.now() + timeoutMs;
   for (;;) {
     let value: T | undefined | false;
