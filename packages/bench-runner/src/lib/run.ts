@@ -103,28 +103,17 @@ function validateSpec(spec: BenchRunSpec): void {
   renderExtraArgs(spec.runName, spec.extraArgs);
 }
 
-function toolContext(run: ToolRunResult) {
-  return {
-    command: run.command,
-    exitCode: run.exitCode,
-    signal: run.signal,
-    durationMs: run.durationMs,
-    timedOut: run.timedOut,
-    outputTail: run.outputTail,
-  };
-}
-
 function benchFailure(runName: string, run: ToolRunResult, timeoutMs: number): Error {
   const shown = formatCommand(run.command);
   const options = { cause: run.error };
-  if (run.canceled) return new BenchCancelledError(runName, `vllm bench serve ${runName} was cancelled: ${shown}`, toolContext(run), options);
+  if (run.canceled) return new BenchCancelledError(runName, `vllm bench serve ${runName} was cancelled: ${shown}`, run, options);
   if (run.timedOut) {
-    return new BenchTimeoutError(runName, timeoutMs, `vllm bench serve ${runName} timed out after ${timeoutMs} ms: ${shown}`, toolContext(run), options);
+    return new BenchTimeoutError(runName, timeoutMs, `vllm bench serve ${runName} timed out after ${timeoutMs} ms: ${shown}`, run, options);
   }
   if (run.spawnErrorCode) {
-    return new BenchFailedError(runName, `vllm bench serve ${runName} could not be started (${run.spawnErrorCode}): ${shown}`, toolContext(run), options);
+    return new BenchFailedError(runName, `vllm bench serve ${runName} could not be started (${run.spawnErrorCode}): ${shown}`, run, options);
   }
-  return new BenchFailedError(runName, `vllm bench serve ${runName} ${describeExit(run)}: ${shown}`, toolContext(run), options);
+  return new BenchFailedError(runName, `vllm bench serve ${runName} ${describeExit(run)}: ${shown}`, run, options);
 }
 
 /**
@@ -199,7 +188,7 @@ export async function runBench(spec: BenchRunSpec, options: RunBenchOptions): Pr
         if (copy.canceled) throw benchFailure(runName, copy, timeoutMs);
         throw new BenchDockerError(
           `copying the result of ${runName} out of container ${executor.container} failed: ${formatCommand(copy.command)}`,
-          toolContext(copy),
+          copy,
           { cause: copy.error },
         );
       }

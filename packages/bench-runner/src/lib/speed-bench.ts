@@ -116,39 +116,28 @@ async function nonEmptyFile(path: string): Promise<boolean> {
   }
 }
 
-function context(run: ToolRunResult) {
-  return {
-    command: run.command,
-    exitCode: run.exitCode,
-    signal: run.signal,
-    durationMs: run.durationMs,
-    timedOut: run.timedOut,
-    outputTail: run.outputTail,
-  };
-}
-
 function classifyPythonFailure(run: ToolRunResult, dir: string, file: string, subset: string, category: string): Error {
   const text = run.outputTail.join('\n');
-  if (run.canceled) return new BenchCancelledError('speed_bench', `SPEED-Bench preparation was cancelled`, context(run), { cause: run.error });
+  if (run.canceled) return new BenchCancelledError('speed_bench', `SPEED-Bench preparation was cancelled`, run, { cause: run.error });
   if (run.spawnErrorCode) {
-    return new SpeedBenchOfflineError(dir, file, `${run.command[0] ?? 'python3'} could not be started (${run.spawnErrorCode})`, context(run), {
+    return new SpeedBenchOfflineError(dir, file, `${run.command[0] ?? 'python3'} could not be started (${run.spawnErrorCode})`, run, {
       cause: run.error,
     });
   }
   if (run.timedOut) {
-    return new SpeedBenchPrepError(dir, `SPEED-Bench preparation timed out; pre-populate ${file}`, context(run), { cause: run.error });
+    return new SpeedBenchPrepError(dir, `SPEED-Bench preparation timed out; pre-populate ${file}`, run, { cause: run.error });
   }
-  if (run.exitCode === 3) return new SpeedBenchOfflineError(dir, file, "python module 'datasets' is not installed", context(run), { cause: run.error });
+  if (run.exitCode === 3) return new SpeedBenchOfflineError(dir, file, "python module 'datasets' is not installed", run, { cause: run.error });
   for (const [pattern, reason] of OFFLINE_PATTERNS) {
-    if (pattern.test(text)) return new SpeedBenchOfflineError(dir, file, reason, context(run), { cause: run.error });
+    if (pattern.test(text)) return new SpeedBenchOfflineError(dir, file, reason, run, { cause: run.error });
   }
   if (run.exitCode === 4) {
-    return new SpeedBenchOfflineError(dir, file, `nvidia/SPEED-Bench '${subset}' could not be loaded`, context(run), { cause: run.error });
+    return new SpeedBenchOfflineError(dir, file, `nvidia/SPEED-Bench '${subset}' could not be loaded`, run, { cause: run.error });
   }
   if (run.exitCode === 5) {
-    return new SpeedBenchPrepError(dir, `SPEED-Bench '${subset}' has no rows for category '${category}'`, context(run), { cause: run.error });
+    return new SpeedBenchPrepError(dir, `SPEED-Bench '${subset}' has no rows for category '${category}'`, run, { cause: run.error });
   }
-  return new SpeedBenchPrepError(dir, `SPEED-Bench preparation failed (exit ${run.exitCode ?? run.signal}); pre-populate ${file}`, context(run), {
+  return new SpeedBenchPrepError(dir, `SPEED-Bench preparation failed (exit ${run.exitCode ?? run.signal}); pre-populate ${file}`, run, {
     cause: run.error,
   });
 }
@@ -180,7 +169,7 @@ export async function prepareSpeedBench(options: PrepareSpeedBenchOptions = {}):
     });
     if (!run.ok) throw classifyPythonFailure(run, dir, file, subset, category);
     if (!(await nonEmptyFile(file))) {
-      throw new SpeedBenchPrepError(dir, `SPEED-Bench preparation exited 0 but ${file} is missing or empty`, context(run));
+      throw new SpeedBenchPrepError(dir, `SPEED-Bench preparation exited 0 but ${file} is missing or empty`, run);
     }
     prepared = true;
   }
@@ -193,9 +182,9 @@ export async function prepareSpeedBench(options: PrepareSpeedBenchOptions = {}):
     ];
     for (const argv of steps) {
       const run = await runTool(argv, { extendEnv: true, env: options.processEnv, signal: options.signal, timeoutMs, secrets });
-      if (run.canceled) throw new BenchCancelledError('speed_bench', 'SPEED-Bench copy into the container was cancelled', context(run), { cause: run.error });
+      if (run.canceled) throw new BenchCancelledError('speed_bench', 'SPEED-Bench copy into the container was cancelled', run, { cause: run.error });
       if (!run.ok) {
-        throw new BenchDockerError(`copying SPEED-Bench data into container ${options.docker.container} failed: ${formatCommand(run.command)}`, context(run), {
+        throw new BenchDockerError(`copying SPEED-Bench data into container ${options.docker.container} failed: ${formatCommand(run.command)}`, run, {
           cause: run.error,
         });
       }
