@@ -42,23 +42,31 @@ export function killGroup(pid: number, signal: NodeJS.Signals): boolean {
   }
 }
 
+/**
+ * A long-running child in its own process group (so teardown can signal the whole group), its output
+ * left unbuffered for a ServerLog to follow, and a promise that never rejects (exits are classified
+ * by the caller). `pid` is undefined when the spawn itself failed.
+ */
+export function spawnDetached(argv: readonly string[], env: NodeJS.ProcessEnv) {
+  const [program, ...args] = argv;
+  if (!program) throw new TypeError('spawnDetached: argv must not be empty');
+  return execa(program, args, { env, extendEnv: false, detached: true, cleanup: false, buffer: false, stdin: 'ignore', reject: false });
+}
+
+/** execa's description of a failed spawn, as log lines. */
+export function spawnFailureLines(result: { shortMessage?: string; message?: string }): string[] {
+  return String(result.shortMessage ?? result.message ?? 'spawn failed').split('\n').filter(Boolean);
+}
+
 /** Native `vllm serve` or the simulator: a detached child (own process group) with the server env. */
 export async function launchProcess(spec: ServerSpec, ctx: LaunchContext): Promise<Launched> {
   const argv = buildNativeArgv(spec);
   const command = redactArgv(argv, specSecrets(spec));
-  const child = execa(argv[0] as string, argv.slice(1), {
-    env: { ...process.env, ...serverEnv(spec) },
-    extendEnv: false,
-    detached: true,
-    cleanup: false,
-    buffer: false,
-    stdin: 'ignore',
-    reject: false,
-  });
+  const child = spawnDetached(argv, { ...process.env, ...serverEnv(spec) });
   const pid = child.pid;
   if (pid === undefined) {
     const result = await child;
-    const lines = String(result.shortMessage ?? result.message ?? 'spawn failed').split('\n').filter(Boolean);
+    const lines = spawnFailureLines(result);
     await ctx.log.write(lines);
     const classified = classifyServerLog(lines);
     throw new ServerLaunchError({

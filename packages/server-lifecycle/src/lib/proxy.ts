@@ -1,9 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { execa } from 'execa';
 import { Agent, request, type Dispatcher } from 'undici';
 import { redactArgv, secretValuesOf } from '@perf-eval/util';
 import { ProxyExitedError } from './errors.js';
-import { killGroup, raceTimeout } from './launchers.js';
+import { killGroup, raceTimeout, spawnDetached, spawnFailureLines } from './launchers.js';
 import { ServerLog } from './server-log.js';
 import type { LineFn, PrintFn, ServerExit } from './types.js';
 
@@ -80,21 +79,12 @@ export async function launchProxy(proxy: ProxySpec, options: ProxyLaunchOptions)
       cause === undefined ? {} : { cause },
     );
 
-  const [program, ...args] = proxy.argv;
-  if (!program) throw new TypeError('ProxySpec.argv must not be empty');
-  const child = execa(program, args, {
-    env: { ...process.env, ...proxy.env },
-    extendEnv: false,
-    detached: true,
-    cleanup: false,
-    buffer: false,
-    stdin: 'ignore',
-    reject: false,
-  });
+  if (proxy.argv.length === 0) throw new TypeError('ProxySpec.argv must not be empty');
+  const child = spawnDetached(proxy.argv, { ...process.env, ...proxy.env });
   const pid = child.pid;
   if (pid === undefined) {
     const result = await child;
-    await log.write(String(result.shortMessage ?? result.message ?? 'spawn failed').split('\n').filter(Boolean), { scan: false });
+    await log.write(spawnFailureLines(result), { scan: false });
     await log.close();
     throw exitedError('startup', { exitCode: result.exitCode, signal: result.signal }, result);
   }
