@@ -22,3 +22,13 @@ export async function readJsonl<T = unknown>(file: string): Promise<T[]> {
     .filter(Boolean)
     .map((line) => JSON.parse(line) as T);
 }
+
+/** The error `promise` rejects with; fails the test when it resolves. */
+export async function rejection<T extends Error = Error>(promise: Promise<unknown>): Promise<T> {
+  try {
+    await promise;
+  } catch (error) {
+    return error as T;
+  }
+  throw new Error('expected a rejection');
+}

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { ToolError } from '@perf-eval/util';
-import { FAKE_BIN, readJsonl, tempDir } from '../../test/helpers.js';
+import { FAKE_BIN, readJsonl, rejection, tempDir } from '../../test/helpers.js';
 import { formatSortedJson } from './aggregate.js';
 import type { BenchRunSpec } from './argv.js';
 import {
@@ -75,15 +75,6 @@ async function setup(mode?: string, modeOn?: string) {
     vllmCalls: () => readJsonl<VllmCall>(vllmLog),
     dockerCalls: () => readJsonl<string[]>(dockerLog),
   };
-}
-
-async function rejection<T extends Error>(promise: Promise<unknown>): Promise<T> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as T;
-  }
-  throw new Error('expected a rejection');
 }
 
 const HEADER = '--- :stopwatch: vllm bench serve 1k-in-128-out-conc-2 (dataset=random isl=1024 osl=128 conc=2 n=8 repetitions=';

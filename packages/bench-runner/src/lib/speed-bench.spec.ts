@@ -3,21 +3,12 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { FAKE_BIN, readJsonl, tempDir } from '../../test/helpers.js';
+import { FAKE_BIN, readJsonl, rejection, tempDir } from '../../test/helpers.js';
 import { BenchSpecError, SpeedBenchOfflineError, SpeedBenchPrepError } from './errors.js';
 import { prepareSpeedBench, resolveSpeedBenchDir } from './speed-bench.js';
 
 const FAKE_PYTHON_DIR = resolve(import.meta.dirname, '../../test/fixtures/python');
 const pathWithFakePython = `${FAKE_PYTHON_DIR}:${process.env['PATH'] ?? ''}`;
-
-async function rejection<T extends Error>(promise: Promise<unknown>): Promise<T> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as T;
-  }
-  throw new Error('expected a rejection');
-}
 
 function hasPython3(): boolean {
   try {

@@ -1,6 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { buildLmEvalArgv, renderBaseUrl, renderModelArgs } from './argv.js';
 import type { LmEvalTaskSpec } from './argv.js';
@@ -8,14 +7,9 @@ import { LmEvalCancelledError, LmEvalFailedError, LmEvalNoResultsError } from '.
 import { metricsOf } from './results.js';
 import { runLmEval } from './run.js';
 import type { RunLmEvalOptions } from './run.js';
+import { rejection, tempDir } from '../../test/helpers.js';
 
 const FAKE_LMEVAL = resolve(import.meta.dirname, '../../test/fixtures/bin/lm_eval');
-
-async function tempDir(): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'lmeval-run-'));
-  onTestFinished(() => rm(dir, { recursive: true, force: true }));
-  return dir;
-}
 
 function specIn(dir: string, overrides: Partial<LmEvalTaskSpec> = {}): LmEvalTaskSpec {
   return {
@@ -54,15 +48,6 @@ function harness(dir: string): Harness {
         .split('\n')
         .map((line) => JSON.parse(line) as { pid: number; argv: string[]; env: Record<string, string> }),
   };
-}
-
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected a rejection');
 }
 
 describe('runLmEval with the fake lm_eval', () => {

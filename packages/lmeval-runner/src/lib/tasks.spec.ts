@@ -1,20 +1,14 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { LmEvalTasksUnavailableError, LmEvalUnknownTaskError } from './errors.js';
 import { assertTaskNames, checkTaskNames, listLmEvalTasks, parseLsTasksOutput, suggestTaskNames } from './tasks.js';
 import type { ListLmEvalTasksOptions } from './tasks.js';
+import { rejection, tempDir } from '../../test/helpers.js';
 
 const BIN = resolve(import.meta.dirname, '../../test/fixtures/bin');
 const FAKE_PYTHON = join(BIN, 'python-lmeval');
 const FAKE_LMEVAL = join(BIN, 'lm_eval');
-
-async function tempDir(): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'lmeval-tasks-'));
-  onTestFinished(() => rm(dir, { recursive: true, force: true }));
-  return dir;
-}
 
 function setup(dir: string) {
   const pythonLog = join(dir, 'python.jsonl');
@@ -35,15 +29,6 @@ function setup(dir: string) {
       : [];
   const taskManagerCalls = () => calls(pythonLog).filter((argv) => (argv[1] ?? '').includes('TaskManager'));
   return { options, pythonLog, lmEvalLog, calls, taskManagerCalls };
-}
-
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected a rejection');
 }
 
 describe('listLmEvalTasks', () => {
