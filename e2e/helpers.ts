@@ -85,7 +85,7 @@ export function resultsRoot(): string {
       process.stderr.write(`e2e: kept ${dir}\n`);
       return;
     }
-    rmSync(dir, { recursive: true, force: true });
+    rmSync(dir, { recursive: true, force: true, maxRetries: 5 });
   });
   return dir;
 }

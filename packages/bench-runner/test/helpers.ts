@@ -11,7 +11,7 @@ export const BENCH_FIXTURES = resolve(import.meta.dirname, '../../../../shared/r
 /** A fresh temp directory removed when the current test finishes. */
 export async function tempDir(prefix = 'bench-runner-'): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), prefix));
-  onTestFinished(() => rm(dir, { recursive: true, force: true }));
+  onTestFinished(() => rm(dir, { recursive: true, force: true, maxRetries: 5 }));
   return dir;
 }
 

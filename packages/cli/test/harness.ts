@@ -83,7 +83,7 @@ export interface Sandbox {
 /** A fresh temp sandbox (removed when the test finishes) with every tool present unless `omit`. */
 export function sandbox(options: { omit?: ToolName[] } = {}): Sandbox {
   const dir = mkdtempSync(join(tmpdir(), 'perf-eval-run-'));
-  onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+  onTestFinished(() => rmSync(dir, { recursive: true, force: true, maxRetries: 5 }));
   const toolsDir = join(dir, 'tools');
   const pathDir = join(dir, 'path');
   mkdirSync(pathDir, { recursive: true });

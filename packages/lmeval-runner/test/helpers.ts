@@ -5,7 +5,7 @@ import { join } from 'node:path';
 /** A fresh temp directory removed when the current test finishes. */
 export async function tempDir(prefix = 'lmeval-runner-'): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), prefix));
-  onTestFinished(() => rm(dir, { recursive: true, force: true }));
+  onTestFinished(() => rm(dir, { recursive: true, force: true, maxRetries: 5 }));
   return dir;
 }
 

@@ -12,7 +12,7 @@ export const SHA = '0123456789abcdef0123456789abcdef01234567';
 /** A temp directory removed when the current test finishes. */
 export function tempDir(prefix = 'perf-eval-pipeline-'): string {
   const dir = mkdtempSync(join(tmpdir(), prefix));
-  onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+  onTestFinished(() => rmSync(dir, { recursive: true, force: true, maxRetries: 5 }));
   return dir;
 }
 

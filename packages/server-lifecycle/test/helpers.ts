@@ -18,7 +18,7 @@ export const LOG_NO_KV_CACHE = join(SERVE_LOGS, 'er0080_vllm_serve_no_kv_cache_m
 /** A temp dir removed when the current test finishes. */
 export async function testDir(): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'server-lifecycle-'));
-  onTestFinished(() => rm(dir, { recursive: true, force: true }));
+  onTestFinished(() => rm(dir, { recursive: true, force: true, maxRetries: 5 }));
   return dir;
 }
 

@@ -5,7 +5,7 @@ import { defaultDriverCacheDir, driverSource, materializeDriver, packagedDriverP
 
 async function tempDir(): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'bfcl-driver-'));
-  onTestFinished(() => rm(dir, { recursive: true, force: true }));
+  onTestFinished(() => rm(dir, { recursive: true, force: true, maxRetries: 5 }));
   return dir;
 }
 

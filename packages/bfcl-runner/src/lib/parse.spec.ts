@@ -19,7 +19,7 @@ const RESULT = join(FIXTURES, 'result/openai_gpt-oss-120b');
 
 async function tempDir(): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'bfcl-parse-'));
-  onTestFinished(() => rm(dir, { recursive: true, force: true }));
+  onTestFinished(() => rm(dir, { recursive: true, force: true, maxRetries: 5 }));
   return dir;
 }
 

@@ -11,7 +11,7 @@ const FAKE_PYTHON = resolve(import.meta.dirname, '../../test/fixtures/bin/fake-b
 
 async function tempDir(): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'bfcl-run-'));
-  onTestFinished(() => rm(dir, { recursive: true, force: true }));
+  onTestFinished(() => rm(dir, { recursive: true, force: true, maxRetries: 5 }));
   return dir;
 }
 

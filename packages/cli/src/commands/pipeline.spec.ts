@@ -38,7 +38,7 @@ async function invoke(argv: string[], options: { cwd?: string; env?: Record<stri
 
 function tempRoot(recipes: Record<string, string>): string {
   const dir = mkdtempSync(join(tmpdir(), 'perf-eval-pipeline-cli-'));
-  onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+  onTestFinished(() => rmSync(dir, { recursive: true, force: true, maxRetries: 5 }));
   mkdirSync(join(dir, 'workloads'));
   mkdirSync(join(dir, 'profiles'));
   copyFileSync(join(REPO, 'profiles/gpu_profiles.yaml'), join(dir, 'profiles/gpu_profiles.yaml'));

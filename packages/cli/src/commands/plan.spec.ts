@@ -134,7 +134,7 @@ describe('perf-eval plan details', () => {
 
   it('secret env values are shown as *** and never reach the launch command', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'perf-eval-plan-'));
-    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true, maxRetries: 5 }));
     const recipe = join(dir, 'secret.yaml');
     writeFileSync(
       recipe,

@@ -15,7 +15,7 @@ interface Outcome {
 
 async function cli(text: string, argv: string[], env: Record<string, string> = {}): Promise<Outcome> {
   const dir = mkdtempSync(join(tmpdir(), 'perf-eval-topology-'));
-  onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+  onTestFinished(() => rmSync(dir, { recursive: true, force: true, maxRetries: 5 }));
   copyFileSync(REAL_PROFILES, join(dir, 'profiles.yaml'));
   writeFileSync(join(dir, 'recipe.yaml'), text);
   let stdout = '';

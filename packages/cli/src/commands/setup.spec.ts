@@ -36,7 +36,7 @@ interface Box {
 
 function sandbox(options: { go?: boolean } = {}): Box {
   const root = mkdtempSync(join(tmpdir(), 'perf-eval-setup-'));
-  onTestFinished(() => rmSync(root, { recursive: true, force: true }));
+  onTestFinished(() => rmSync(root, { recursive: true, force: true, maxRetries: 5 }));
   // Only the fakes (plus node for their shebang, plus /bin for the fake simulator's sh) on PATH.
   const bin = join(root, 'bin');
   mkdirSync(bin);

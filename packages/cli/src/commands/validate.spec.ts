@@ -22,7 +22,7 @@ interface Outcome {
 
 function testdir(): string {
   const dir = mkdtempSync(join(tmpdir(), 'perf-eval-validate-'));
-  onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+  onTestFinished(() => rmSync(dir, { recursive: true, force: true, maxRetries: 5 }));
   copyFileSync(REAL_PROFILES, join(dir, 'profiles.yaml'));
   return dir;
 }

@@ -5,7 +5,7 @@ import { checkToolVersions, compareVersions, interpreterOf, SUPPORTED } from './
 
 function box(): string {
   const dir = mkdtempSync(join(tmpdir(), 'perf-eval-versions-'));
-  onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+  onTestFinished(() => rmSync(dir, { recursive: true, force: true, maxRetries: 5 }));
   return dir;
 }
 

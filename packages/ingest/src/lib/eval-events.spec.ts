@@ -17,7 +17,7 @@ const LM_EVAL = resolve(import.meta.dirname, '../../../../../shared/reference/fi
 
 async function tempDir(): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'ingest-events-'));
-  onTestFinished(() => rm(dir, { recursive: true, force: true }));
+  onTestFinished(() => rm(dir, { recursive: true, force: true, maxRetries: 5 }));
   return dir;
 }
 

@@ -40,7 +40,7 @@ async function harness(): Promise<Harness> {
     // The token never reaches a console line, whatever happened in the test.
     for (const line of lines) expect(line).not.toContain(TOKEN);
     await server.close();
-    await rm(root, { recursive: true, force: true });
+    await rm(root, { recursive: true, force: true, maxRetries: 5 });
   });
   const dir = join(root, 'results', 'gpt_oss_120b-h200', 'gsm8k');
   await mkdir(join(dir, 'openai__gpt-oss-120b'), { recursive: true });

@@ -29,7 +29,7 @@ beforeAll(async () => {
   }
   await writeFile(join(out, 'package.json'), '{"type":"module"}\n');
   libIndex = join(out, 'index.js');
-  return () => rm(out, { recursive: true, force: true });
+  return () => rm(out, { recursive: true, force: true, maxRetries: 5 });
 });
 
 async function runHarness(spec: ServerSpec, env: Record<string, string> = {}) {

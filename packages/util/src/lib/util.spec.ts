@@ -34,7 +34,7 @@ describe('errors', () => {
 describe('writeFileAtomic', () => {
   it('creates directories, replaces content and leaves no temp files', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'pe-util-'));
-    onTestFinished(() => rm(dir, { recursive: true, force: true }));
+    onTestFinished(() => rm(dir, { recursive: true, force: true, maxRetries: 5 }));
     const target = join(dir, 'a', 'b', 'out.json');
     await writeFileAtomic(target, 'one');
     await writeFileAtomic(target, 'two');
