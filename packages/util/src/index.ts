@@ -1,5 +1,5 @@
 export { PerfEvalError, ToolError, isPerfEvalError, describeExit } from './lib/errors.js';
-export type { PerfEvalErrorOptions, ToolRunContext } from './lib/errors.js';
+export type { ErrorCategory, PerfEvalErrorOptions, ToolRunContext } from './lib/errors.js';
 export { writeFileAtomic, writeJsonAtomic } from './lib/atomic-write.js';
 export { REDACTED, isSecretName, redactEnv, redactArgv, secretValuesOf, scrubText } from './lib/redact.js';
 export { quoteArg, formatCommand } from './lib/shell-quote.js';

@@ -3,17 +3,17 @@ import type { PerfEvalErrorOptions, ToolRunContext } from '@perf-eval/util';
 
 /** The driver exited non-zero or was killed by a signal. `fullMessage` appends the output tail. */
 export class BfclFailedError extends ToolError {
-  readonly category: string;
+  readonly bfclCategory: string;
 
   constructor(category: string, message: string, context: ToolRunContext, options: PerfEvalErrorOptions = {}) {
     super('E_BFCL_FAILED', message, context, options);
-    this.category = category;
+    this.bfclCategory = category;
   }
 }
 
 /** The driver ran longer than `timeoutMs` and was killed (BFCL polls a dead server forever). */
 export class BfclTimeoutError extends ToolError {
-  readonly category: string;
+  readonly bfclCategory: string;
   readonly timeoutMs: number;
 
   constructor(category: string, timeoutMs: number, context: ToolRunContext, options: PerfEvalErrorOptions = {}) {
@@ -23,18 +23,18 @@ export class BfclTimeoutError extends ToolError {
       context,
       options,
     );
-    this.category = category;
+    this.bfclCategory = category;
     this.timeoutMs = timeoutMs;
   }
 }
 
 /** The run was cancelled through the caller's AbortSignal; the driver was killed. */
 export class BfclCancelledError extends ToolError {
-  readonly category: string;
+  readonly bfclCategory: string;
 
   constructor(category: string, context: ToolRunContext, options: PerfEvalErrorOptions = {}) {
     super('E_BFCL_CANCELLED', `bfcl ${category} was cancelled`, context, options);
-    this.category = category;
+    this.bfclCategory = category;
   }
 }
 
@@ -43,7 +43,7 @@ export class BfclCancelledError extends ToolError {
  * at least one subcategory (the group overall is only computed when all are present, D3).
  */
 export class BfclNoScoreError extends ToolError {
-  readonly category: string;
+  readonly bfclCategory: string;
   /** Leaves without a score file. */
   readonly missing: readonly string[];
   /** The exact score-file paths that were looked for and not found. */
@@ -61,7 +61,7 @@ export class BfclNoScoreError extends ToolError {
         ? `[bfcl] no score found for ${category}: ${paths[0]} does not exist`
         : `[bfcl] no score found for ${category}: missing sub-category scores: ${missing.join(', ')} (looked for ${paths.join(', ')})`;
     super('E_BFCL_NO_SCORE', message, context, options);
-    this.category = category;
+    this.bfclCategory = category;
     this.missing = missing;
     this.paths = paths;
   }
@@ -72,13 +72,13 @@ export class BfclNoScoreError extends ToolError {
  * rejected, …): BFCL still exits 0 and scores 0.0, which would be published as a real score.
  */
 export class BfclInferenceFailedError extends ToolError {
-  readonly category: string;
+  readonly bfclCategory: string;
   readonly entries: number;
   readonly firstError: string;
 
   constructor(category: string, entries: number, firstError: string, context: ToolRunContext, options: PerfEvalErrorOptions = {}) {
     super('E_BFCL_INFERENCE_FAILED', `[bfcl] all ${entries} ${category} entries failed during inference: ${firstError}`, context, options);
-    this.category = category;
+    this.bfclCategory = category;
     this.entries = entries;
     this.firstError = firstError;
   }
@@ -99,11 +99,11 @@ export class BfclParseError extends PerfEvalError {
 
 /** A category that bfcl-eval 2026.3.23 does not know. */
 export class BfclUnknownCategoryError extends PerfEvalError {
-  readonly category: string;
+  readonly bfclCategory: string;
 
   constructor(category: string, expected = 'a BFCL category or group', options: PerfEvalErrorOptions = {}) {
     super('E_BFCL_UNKNOWN_CATEGORY', `unknown bfcl test category '${category}' (expected ${expected})`, options);
-    this.category = category;
+    this.bfclCategory = category;
   }
 }
 

@@ -32,6 +32,8 @@ export function exitCodeFor(error: unknown): ExitDecision {
   if (isPerfEvalError(error)) {
     if (error.code === 'E_INTERRUPTED') return { code: EXIT.interrupted, internal: false };
     if (error.code === 'E_TERMINATED') return { code: EXIT.terminated, internal: false };
+    if (error.category === 'usage' || error.category === 'validation' || error.category === 'preflight') return { code: EXIT.usage, internal: false };
+    if (error.category === 'internal') return { code: EXIT.failure, internal: true };
     if (VALIDATION_CODE.test(error.code)) return { code: EXIT.usage, internal: false };
     return { code: EXIT.failure, internal: false };
   }

@@ -5,17 +5,28 @@
  */
 const BRAND = Symbol.for('perf-eval.error');
 
+/**
+ * What kind of failure an error is; the CLI maps categories (and nothing else) to exit codes:
+ * `usage`, `validation` and `preflight` → 2 (nothing was started), `failure` → 1, `interrupted` → 130,
+ * `terminated` → 143, `internal` → 1 with a stack (a bug).
+ */
+export type ErrorCategory = 'usage' | 'validation' | 'preflight' | 'failure' | 'interrupted' | 'terminated' | 'internal';
+
 export interface PerfEvalErrorOptions {
   cause?: unknown;
+  /** Default `failure`. */
+  category?: ErrorCategory;
 }
 
 export class PerfEvalError extends Error {
   readonly code: string;
+  readonly category: ErrorCategory;
   readonly [BRAND] = true;
 
   constructor(code: string, message: string, options: PerfEvalErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
+    this.category = options.category ?? 'failure';
     this.name = new.target.name;
   }
 }
