@@ -28,3 +28,5 @@ export {
   SpeedBenchOfflineError,
   SpeedBenchPrepError,
 } from './lib/errors.js';
+export { validityFlags, WARM_CACHE_HIT_RATE, CLIENT_BOUND_FRACTION } from './lib/validity.js';
+export type { ValidityFlag, ValidityCode, ValidityInput, ServerLoadView } from './lib/validity.js';
