@@ -1,0 +1,30 @@
+export { readResultsDir } from './lib/read.js';
+export type { ReadResultsOptions } from './lib/read.js';
+export { seriesOf, seriesKey, canonicalJson, benchMetricDirection } from './lib/model.js';
+export type {
+  Better,
+  MetricRecord,
+  MetricSeries,
+  RunIdentity,
+  RunResults,
+  SampleOutcomes,
+  TaskInfo,
+  TaskKind,
+} from './lib/model.js';
+export { toPytorchBenchmarkV3, toJsonl } from './lib/export.js';
+export type { PytorchBenchmarkRecord } from './lib/export.js';
+export {
+  HISTORY_FILE,
+  HISTORY_VERSION,
+  DEFAULT_HISTORY_KEEP,
+  historyEntryOf,
+  runOfHistoryEntry,
+  readHistory,
+  readHistoryOf,
+  mergeHistory,
+  renderHistory,
+  writeHistory,
+} from './lib/history.js';
+export type { HistoryEntry } from './lib/history.js';
+export { parsePythonJson } from './lib/json.js';
+export { ResultsDirError, ResultsFileError, HistoryFileError } from './lib/errors.js';

@@ -1,0 +1,184 @@
+/**
+ * The history file (`history.jsonl` in a results directory): one JSON line per run, oldest first,
+ * the last N runs per recipe with every repetition of every metric, but no per-sample data (that
+ * stays in the results directories). It is carried forward from the baseline a run was given, so a
+ * nightly needs no database: the previous nightly's artifact is the whole memory.
+ */
+import { join } from 'node:path';
+import { stat } from 'node:fs/promises';
+import { writeFileAtomic } from '@perf-eval/util';
+import { HistoryFileError, ResultsDirError } from './errors.js';
+import { isRecord } from './json.js';
+import { forEachLine } from './lines.js';
+import {
+  seriesOf,
+  type MetricRecord,
+  type MetricSeries,
+  type RunIdentity,
+  type RunResults,
+  type TaskInfo,
+} from './model.js';
+
+export const HISTORY_FILE = 'history.jsonl';
+export const HISTORY_VERSION = 1;
+/** Runs kept per recipe by default: enough for a robust σ (≥ 3) and a month of nightlies. */
+export const DEFAULT_HISTORY_KEEP = 30;
+
+export interface HistoryEntry {
+  v: 1;
+  identity: RunIdentity;
+  tasks: TaskInfo[];
+  series: MetricSeries[];
+}
+
+export function historyEntryOf(run: RunResults): HistoryEntry {
+  return {
+    v: HISTORY_VERSION,
+    identity: run.identity,
+    tasks: run.tasks,
+    series: [...seriesOf(run.records).values()],
+  };
+}
+
+/** A history entry as a record set (no samples), so it can stand in for a results directory. */
+export function runOfHistoryEntry(entry: HistoryEntry, source: string): RunResults {
+  const records: MetricRecord[] = [];
+  for (const s of entry.series) {
+    const head: MetricRecord = {
+      task: s.task,
+      metric: s.metric,
+      repetition: null,
+      value: s.value,
+      better: s.better,
+    };
+    if (s.stderr !== undefined) head.stderr = s.stderr;
+    if (s.n !== undefined) head.n = s.n;
+    records.push(head);
+    if (s.values.length > 1)
+      s.values.forEach((value, i) =>
+        records.push({ task: s.task, metric: s.metric, repetition: i + 1, value, better: s.better }),
+      );
+  }
+  return { source, identity: entry.identity, tasks: entry.tasks, records, samples: [], warnings: [] };
+}
+
+function checkEntry(file: string, lineNo: number, value: unknown): HistoryEntry {
+  if (!isRecord(value))
+    throw new HistoryFileError(
+      file,
+      lineNo,
+      'is not a JSON object; delete the line or re-import the history',
+    );
+  if (value['v'] !== HISTORY_VERSION)
+    throw new HistoryFileError(
+      file,
+      lineNo,
+      `has version ${JSON.stringify(value['v'])}, this perf-eval reads version ${HISTORY_VERSION}; upgrade perf-eval or re-import the history`,
+    );
+  const identity = value['identity'];
+  if (
+    !isRecord(identity) ||
+    typeof identity['runId'] !== 'string' ||
+    typeof identity['recipe'] !== 'string'
+  ) {
+    throw new HistoryFileError(
+      file,
+      lineNo,
+      'field identity must have string runId and recipe; delete the line or re-import the history',
+    );
+  }
+  if (!Array.isArray(value['tasks']) || !Array.isArray(value['series']))
+    throw new HistoryFileError(
+      file,
+      lineNo,
+      'fields tasks and series must be arrays; delete the line or re-import the history',
+    );
+  for (const s of value['series'] as unknown[]) {
+    if (
+      !isRecord(s) ||
+      typeof s['task'] !== 'string' ||
+      typeof s['metric'] !== 'string' ||
+      !Array.isArray(s['values']) ||
+      (s['better'] !== 'higher' && s['better'] !== 'lower')
+    ) {
+      throw new HistoryFileError(
+        file,
+        lineNo,
+        'a series needs task, metric, better (higher|lower) and values[]; delete the line or re-import the history',
+      );
+    }
+  }
+  return value as unknown as HistoryEntry;
+}
+
+/** Reads a history file line by line; a corrupt line throws `HistoryFileError` naming the line. */
+export async function readHistory(file: string): Promise<HistoryEntry[]> {
+  try {
+    const info = await stat(file);
+    if (!info.isFile()) throw new ResultsDirError(file, 'is not a history file');
+  } catch (error) {
+    if (error instanceof ResultsDirError) throw error;
+    throw new ResultsDirError(file, 'does not exist; pass a results/<name>/ directory or its history.jsonl', {
+      cause: error,
+    });
+  }
+  const entries: HistoryEntry[] = [];
+  await forEachLine(file, (line, lineNo) => {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(line);
+    } catch (error) {
+      throw new HistoryFileError(
+        file,
+        lineNo,
+        `is not JSON (${(error as Error).message}); delete the line or re-import the history`,
+        { cause: error },
+      );
+    }
+    entries.push(checkEntry(file, lineNo, parsed));
+  });
+  return entries;
+}
+
+/** The history in a results directory, or [] when it has none. */
+export async function readHistoryOf(dir: string): Promise<HistoryEntry[]> {
+  const file = join(dir, HISTORY_FILE);
+  try {
+    await stat(file);
+  } catch {
+    return [];
+  }
+  return readHistory(file);
+}
+
+/**
+ * `entries` plus `entry` (replacing an entry with the same recipe and runId), keeping the last
+ * `keep` runs of each recipe, oldest first.
+ */
+export function mergeHistory(
+  entries: readonly HistoryEntry[],
+  additions: readonly HistoryEntry[],
+  keep = DEFAULT_HISTORY_KEEP,
+): HistoryEntry[] {
+  const id = (e: HistoryEntry): string => `${e.identity.recipe}\t${e.identity.runId}`;
+  const replaced = new Set(additions.map(id));
+  const all = [...entries.filter((e) => !replaced.has(id(e))), ...additions];
+  const perRecipe = new Map<string, number>();
+  const kept: HistoryEntry[] = [];
+  for (let i = all.length - 1; i >= 0; i--) {
+    const entry = all[i] as HistoryEntry;
+    const count = perRecipe.get(entry.identity.recipe) ?? 0;
+    if (count >= keep) continue;
+    perRecipe.set(entry.identity.recipe, count + 1);
+    kept.push(entry);
+  }
+  return kept.reverse();
+}
+
+export function renderHistory(entries: readonly HistoryEntry[]): string {
+  return entries.map((entry) => `${JSON.stringify(entry)}\n`).join('');
+}
+
+export async function writeHistory(file: string, entries: readonly HistoryEntry[]): Promise<void> {
+  await writeFileAtomic(file, renderHistory(entries));
+}
