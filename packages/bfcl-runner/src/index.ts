@@ -1,11 +1,6 @@
 export { buildBfclArgv, bfclWorkDir } from './lib/argv.js';
 export type { BfclRunSpec, BfclArgvOptions } from './lib/argv.js';
 export {
-  BFCL_EVAL_VERSION,
-  BFCL_VERSION_PREFIX,
-  BFCL_TEST_COLLECTION_MAPPING,
-  BFCL_LEAF_CATEGORIES,
-  BFCL_NON_SCORING_CATEGORIES,
   isBfclGroup,
   isBfclCategory,
   scoredSubcategories,

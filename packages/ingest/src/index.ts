@@ -35,8 +35,7 @@ export {
   formatPerfDate,
 } from './lib/perf-row.js';
 export type { PerfMeta, PerfRow, PerfValue, PerfWarningReason, BuildPerfRowOptions } from './lib/perf-row.js';
-export { compactJsonText, parseJsonTolerant, pyFixed } from './lib/json-text.js';
-export type { CompactJson } from './lib/json-text.js';
+export { pyFixed } from './lib/json-text.js';
 export { createTransport } from './lib/transport.js';
 export type { IngestTransport, TransportOptions, RetryOptions, SendResult } from './lib/transport.js';
 export { writeOutboxEntry, readOutboxEntry, listOutbox } from './lib/outbox.js';

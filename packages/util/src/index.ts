@@ -8,4 +8,30 @@ export { PyFloat, pyFloatRepr, pyStr, pyRepr, pyJsonCompact, toPlain } from './l
 export type { PyValue } from './lib/py-render.js';
 export { runTool } from './lib/run-tool.js';
 export type { RunToolOptions, RunToolResult, OutputStream } from './lib/run-tool.js';
-export { BENCH_RESERVED_OPTIONS } from './lib/bench-options.js';
+export {
+  BENCH_RESERVED_OPTIONS,
+  LMEVAL_RESULTS_FILE,
+  LMEVAL_SAMPLES_FILE,
+  isLmEvalOutputFile,
+  BFCL_EVAL_VERSION,
+  BFCL_VERSION_PREFIX,
+  BFCL_TEST_COLLECTION_MAPPING,
+  BFCL_LEAF_CATEGORIES,
+  BFCL_NON_SCORING_CATEGORIES,
+  BFCL_CATEGORIES_NOT_IN_RECIPES,
+  BFCL_RECIPE_LEAF_CATEGORIES,
+  BFCL_RECIPE_GROUP_CATEGORIES,
+} from './lib/tool-facts.js';
+export {
+  PYTHON_NON_FINITE_TOKENS,
+  rewritePythonJson,
+  parsePythonJson,
+  compactPythonJsonBytes,
+} from './lib/python-json.js';
+export type {
+  PythonNonFiniteToken,
+  RewritePythonJsonOptions,
+  RewrittenPythonJson,
+  ParsePythonJsonOptions,
+  ParsedPythonJson,
+} from './lib/python-json.js';

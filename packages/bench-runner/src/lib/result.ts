@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { rewritePythonJson } from '@perf-eval/util';
 import { BenchIncompleteError, BenchResultInvalidError } from './errors.js';
 
 /**
@@ -68,47 +69,10 @@ export interface SanitizedBenchText {
   replaced: number;
 }
 
-const NON_FINITE_TOKENS = ['-Infinity', 'Infinity', 'NaN'] as const;
-
-function scan(text: string, replacement: (token: string) => string): { text: string; replaced: number } {
-  if (!text.includes('NaN') && !text.includes('Infinity')) return { text, replaced: 0 };
-  let out = '';
-  let last = 0;
-  let replaced = 0;
-  let i = 0;
-  while (i < text.length) {
-    const char = text.charCodeAt(i);
-    if (char === 0x22 /* " */) {
-      // Skip a string literal, honouring backslash escapes.
-      i++;
-      while (i < text.length) {
-        const c = text.charCodeAt(i);
-        if (c === 0x5c /* \ */) i += 2;
-        else if (c === 0x22) {
-          i++;
-          break;
-        } else i++;
-      }
-      continue;
-    }
-    if (char === 0x2d /* - */ || char === 0x49 /* I */ || char === 0x4e /* N */) {
-      const token = NON_FINITE_TOKENS.find((candidate) => text.startsWith(candidate, i));
-      if (token !== undefined) {
-        out += text.slice(last, i) + replacement(token);
-        i += token.length;
-        last = i;
-        replaced++;
-        continue;
-      }
-    }
-    i++;
-  }
-  return { text: replaced === 0 ? text : out + text.slice(last), replaced };
-}
-
 /** Replace bare `NaN`, `Infinity`, `-Infinity` outside strings by `null` (D29). */
 export function sanitizeBenchJson(text: string): SanitizedBenchText {
-  return scan(text, () => 'null');
+  const rewritten = rewritePythonJson(text);
+  return { text: rewritten.text, replaced: rewritten.nonFinite };
 }
 
 function snippetAt(text: string, message: string): string {
@@ -167,7 +131,7 @@ function restoreSentinels(root: object, sentinel: string, expected: number): str
 export function parseBenchResult(text: string, file?: string): ParsedBenchResult {
   const where = file === undefined ? 'bench result' : `bench result ${file}`;
   const sentinel = `\u0000perf-eval-non-finite-${randomBytes(6).toString('hex')}:`;
-  const { text: parseText, replaced } = scan(text, (token) => JSON.stringify(sentinel + token));
+  const { text: parseText, nonFinite: replaced } = rewritePythonJson(text, { replacement: (token) => JSON.stringify(sentinel + token) });
   let parsed: unknown;
   try {
     parsed = JSON.parse(parseText);

@@ -1,8 +1,7 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { BFCL_LEAF_CATEGORIES, BFCL_TEST_COLLECTION_MAPPING } from '@perf-eval/util';
 import {
-  BFCL_LEAF_CATEGORIES,
-  BFCL_TEST_COLLECTION_MAPPING,
   bfclGroupDir,
   bfclModelDir,
   bfclResultFile,

@@ -1,60 +1,11 @@
 /**
- * BFCL v4 categories as in bfcl-eval 2026.3.23 (`bfcl_eval/constants/category_mapping.py`). The
- * group table is a copy of `TEST_COLLECTION_MAPPING` in its original order; a test compares it with
- * the installed package through `bfcl_driver.py --check`.
+ * BFCL v4 category logic. The category table itself (`BFCL_TEST_COLLECTION_MAPPING` of the pinned
+ * bfcl-eval) is a tool fact in @perf-eval/util; a test compares it with the installed package through
+ * `bfcl_driver.py --check`.
  */
 import { join } from 'node:path';
+import { BFCL_LEAF_CATEGORIES, BFCL_NON_SCORING_CATEGORIES, BFCL_TEST_COLLECTION_MAPPING, BFCL_VERSION_PREFIX } from '@perf-eval/util';
 import { BfclUnknownCategoryError } from './errors.js';
-
-export const BFCL_VERSION_PREFIX = 'BFCL_v4';
-/** The bfcl-eval release the table below was copied from. */
-export const BFCL_EVAL_VERSION = '2026.3.23';
-
-const NON_LIVE = ['simple_python', 'simple_java', 'simple_javascript', 'multiple', 'parallel', 'parallel_multiple', 'irrelevance'];
-const LIVE = ['live_simple', 'live_multiple', 'live_parallel', 'live_parallel_multiple', 'live_irrelevance', 'live_relevance'];
-const MULTI_TURN = ['multi_turn_base', 'multi_turn_miss_func', 'multi_turn_miss_param', 'multi_turn_long_context'];
-const WEB_SEARCH = ['web_search_base', 'web_search_no_snippet'];
-const MEMORY = ['memory_kv', 'memory_vector', 'memory_rec_sum'];
-const NON_SCORING = ['format_sensitivity'];
-const SINGLE_TURN = [...NON_LIVE, ...LIVE];
-const AGENTIC = [...MEMORY, ...WEB_SEARCH];
-const ALL_SCORING = [...SINGLE_TURN, ...MULTI_TURN, ...AGENTIC];
-
-/** `TEST_COLLECTION_MAPPING` of bfcl-eval 2026.3.23, keys and members in BFCL's order. */
-export const BFCL_TEST_COLLECTION_MAPPING: Readonly<Record<string, readonly string[]>> = Object.freeze({
-  all: [...ALL_SCORING, ...NON_SCORING],
-  all_scoring: ALL_SCORING,
-  multi_turn: MULTI_TURN,
-  single_turn: SINGLE_TURN,
-  live: LIVE,
-  non_live: NON_LIVE,
-  non_python: ['simple_java', 'simple_javascript'],
-  python: [
-    'simple_python',
-    'irrelevance',
-    'parallel',
-    'multiple',
-    'parallel_multiple',
-    'live_simple',
-    'live_multiple',
-    'live_parallel',
-    'live_parallel_multiple',
-    'live_irrelevance',
-    'live_relevance',
-  ],
-  memory: MEMORY,
-  web_search: WEB_SEARCH,
-  agentic: AGENTIC,
-});
-
-/** Every leaf category bfcl-eval knows (`ALL_CATEGORIES`). */
-export const BFCL_LEAF_CATEGORIES: readonly string[] = Object.freeze([...ALL_SCORING, ...NON_SCORING]);
-
-/**
- * Categories BFCL never scores for a function-calling model: `format_sensitivity` is prompt-mode
- * only and `generate` skips it for FC models, so it is not expected in a group's scores.
- */
-export const BFCL_NON_SCORING_CATEGORIES: readonly string[] = Object.freeze([...NON_SCORING]);
 
 export function isBfclGroup(category: string): boolean {
   return Object.hasOwn(BFCL_TEST_COLLECTION_MAPPING, category);
@@ -87,10 +38,11 @@ export function scoredSubcategories(category: string): string[] {
 export function bfclGroupDir(leaf: string): string {
   if (isBfclGroup(leaf) || !BFCL_LEAF_CATEGORIES.includes(leaf)) throw new BfclUnknownCategoryError(leaf, 'a leaf category');
   if (leaf === 'format_sensitivity') return 'format_sensitivity';
-  if (NON_LIVE.includes(leaf)) return 'non_live';
-  if (LIVE.includes(leaf)) return 'live';
-  if (MULTI_TURN.includes(leaf)) return 'multi_turn';
-  if (MEMORY.includes(leaf)) return join('agentic', 'memory', leaf.slice('memory_'.length));
+  const inGroup = (group: string): boolean => (BFCL_TEST_COLLECTION_MAPPING[group] as readonly string[]).includes(leaf);
+  if (inGroup('non_live')) return 'non_live';
+  if (inGroup('live')) return 'live';
+  if (inGroup('multi_turn')) return 'multi_turn';
+  if (inGroup('memory')) return join('agentic', 'memory', leaf.slice('memory_'.length));
   return 'agentic';
 }
 

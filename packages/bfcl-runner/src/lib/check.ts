@@ -1,5 +1,5 @@
 import { execa } from 'execa';
-import { BFCL_TEST_COLLECTION_MAPPING } from './categories.js';
+import { BFCL_TEST_COLLECTION_MAPPING } from '@perf-eval/util';
 import { defaultDriverCacheDir, materializeDriver } from './driver.js';
 import { BfclCheckError } from './errors.js';
 

@@ -4,6 +4,7 @@
  * is delivered right away through the outbox. Ingestion never fails the run unless `strict`.
  */
 import { join, relative, resolve } from 'node:path';
+import { isLmEvalOutputFile } from '@perf-eval/util';
 import {
   createTransport,
   ingestEvalDir,
@@ -107,7 +108,7 @@ export class IngestBridge {
 
   async lmEval(task: string, dir: string, files: readonly string[]): Promise<void> {
     const samples = !this.options.context.env['INGEST_NO_SAMPLES'];
-    const relFiles = files.map((f) => relative(resolve(dir), resolve(f))).filter((f) => /(^|\/)(results_.*\.json|samples_.*\.jsonl)$/.test(f));
+    const relFiles = files.map((f) => relative(resolve(dir), resolve(f))).filter(isLmEvalOutputFile);
     this.items.push({ kind: 'eval', task, dir: this.rel(dir), files: relFiles, samples });
     await this.deliver((transport) =>
       ingestEvalDir({ context: this.ingestContext, task, dir, files: relFiles, samples, outboxDir: this.outboxDir, transport, print: this.options.print }),

@@ -6,9 +6,11 @@
  * Linux, 2026-11), so every install resolves to the same versions. To bump a tool: change its pin,
  * install once without constraints, verify, and replace the constraint list with the new freeze.
  */
+import { BFCL_EVAL_VERSION } from '@perf-eval/util';
 
+// bfcl-eval's pin is a tool fact (its category table is copied from that release), kept in util.
+export { BFCL_EVAL_VERSION };
 export const LM_EVAL_VERSION = '0.4.13';
-export const BFCL_EVAL_VERSION = '2026.3.23';
 export const VLLM_VERSION = '0.33.0';
 export const TORCH_VERSION = '2.14.0';
 export const PIP_VERSION = '26.3';

@@ -3,7 +3,7 @@
  * from each tool's own interpreter (`importlib.metadata`, no package import, ~50 ms), in parallel.
  */
 import { open } from 'node:fs/promises';
-import { runTool } from '@perf-eval/util';
+import { BFCL_EVAL_VERSION, runTool } from '@perf-eval/util';
 
 export interface SupportedRange {
   /** Python distribution name. */
@@ -32,7 +32,7 @@ export const SUPPORTED: Record<'lm_eval' | 'bfcl' | 'vllm', SupportedRange> = {
   // Results layout, `local-completions` and `--include_path` as in tool-contracts §4 (0.4.9+); 0.5 may change them.
   lm_eval: { dist: 'lm_eval', range: '>=0.4.9, <0.5', accepts: (v) => compareVersions(v, '0.4.9') >= 0 && compareVersions(v, '0.5') < 0 },
   // The BFCL driver uses bfcl-eval internals (registry, generate/evaluate signatures): the pinned release only.
-  bfcl: { dist: 'bfcl-eval', range: '==2026.3.23', accepts: (v) => v === '2026.3.23' },
+  bfcl: { dist: 'bfcl-eval', range: `==${BFCL_EVAL_VERSION}`, accepts: (v) => v === BFCL_EVAL_VERSION },
   // `vllm bench serve` with --save-result/--result-filename and the 0.25+ result keys.
   vllm: { dist: 'vllm', range: '>=0.10', accepts: (v) => compareVersions(v, '0.10') >= 0 },
 };

@@ -10,7 +10,7 @@ import {
   SAMPLES_BATCH_BYTES,
 } from './eval-events.js';
 import type { MalformedLine, SampleBatch } from './eval-events.js';
-import { compactJsonText, pyFloat } from './json-text.js';
+import { pyFloat } from './json-text.js';
 import { buildEvalMetadata, computeIngestId, contentHash } from './metadata.js';
 
 const LM_EVAL = resolve(import.meta.dirname, '../../../../../shared/reference/fixtures/lm_eval');
@@ -69,18 +69,7 @@ describe('buildEvalMetadata', () => {
   });
 });
 
-describe('compactJsonText / pyFloat', () => {
-  it('drops whitespace outside strings, keeps literals, nulls NaN/Infinity outside strings only', () => {
-    expect(
-      compactJsonText('{ "a" : 1.0 , "b":[ 5, -Infinity ], "s": "NaN \\" Infinity ", "n": NaN }\r'),
-    ).toEqual({
-      text: '{"a":1.0,"b":[5,null],"s":"NaN \\" Infinity ","n":null}',
-      nonFinite: 2,
-    });
-    expect(compactJsonText('\ufeff{"a":"\\\\"}').text).toBe('{"a":"\\\\"}');
-    expect(compactJsonText('   ').text).toBe('');
-  });
-
+describe('pyFloat', () => {
   it('follows Python float()', () => {
     expect(pyFloat(' 2.5 ')).toBe(2.5);
     expect(pyFloat('1e3')).toBe(1000);

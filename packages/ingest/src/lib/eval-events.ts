@@ -4,8 +4,8 @@ import { createReadStream } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { IngestSourceError } from './errors.js';
-import { checkJsonBytes, compactJsonBytes } from './json-bytes.js';
-import { compactJsonText } from './json-text.js';
+import { LMEVAL_RESULTS_FILE, LMEVAL_SAMPLES_FILE, compactPythonJsonBytes, rewritePythonJson } from '@perf-eval/util';
+import { checkJsonBytes } from './json-bytes.js';
 import { computeIngestId } from './metadata.js';
 import type { EvalMetadata } from './metadata.js';
 
@@ -42,7 +42,7 @@ export function buildResultsEvent(input: {
   text: string;
   ingestId: string;
 }): ResultsEvent {
-  const compact = compactJsonText(input.text);
+  const compact = rewritePythonJson(input.text, { compact: true });
   try {
     JSON.parse(compact.text);
   } catch (error) {
@@ -97,7 +97,7 @@ const COMMA = Buffer.from(',');
 
 /** A sample line as sent: compact JSON bytes (valid UTF-8), or why it was rejected. */
 function prepareSample(line: Buffer): { bytes: Buffer; nonFinite: number } | { error: string } | null {
-  const compact = compactJsonBytes(line);
+  const compact = compactPythonJsonBytes(line);
   if (compact.bytes.length === 0) return null;
   try {
     checkJsonBytes(compact.bytes);
@@ -237,9 +237,6 @@ function compareCodePoints(a: string, b: string): number {
   return left.length - right.length;
 }
 
-export const RESULTS_FILE = /^results_.*\.json$/s;
-export const SAMPLES_FILE = /^samples_.*\.jsonl$/s;
-
 /**
  * `dir/**\/results_*.json` and `dir/**\/samples_*.jsonl` as paths relative to `dir` (POSIX
  * separators), each list sorted like upstream's `sorted(root.glob(...))`. Symlinked directories are
@@ -255,8 +252,8 @@ export async function findEvalFiles(dir: string): Promise<{ results: string[]; s
       if (entry.isDirectory()) {
         await walk(path);
       } else if (entry.isFile() || entry.isSymbolicLink()) {
-        if (RESULTS_FILE.test(entry.name)) results.push(path);
-        else if (SAMPLES_FILE.test(entry.name)) samples.push(path);
+        if (LMEVAL_RESULTS_FILE.test(entry.name)) results.push(path);
+        else if (LMEVAL_SAMPLES_FILE.test(entry.name)) samples.push(path);
       }
     }
   };

@@ -1,5 +1,6 @@
 import { readFile, stat } from 'node:fs/promises';
 import { basename, isAbsolute, join, relative, sep } from 'node:path';
+import { LMEVAL_RESULTS_FILE, LMEVAL_SAMPLES_FILE } from '@perf-eval/util';
 import { Delivery } from './delivery.js';
 import type { DeliveryOptions, IngestReport } from './delivery.js';
 import {
@@ -7,8 +8,6 @@ import {
   buildResultsEvent,
   comparePaths,
   findEvalFiles,
-  RESULTS_FILE,
-  SAMPLES_FILE,
 } from './eval-events.js';
 import { buildEvalMetadata, computeIngestId, contentHash, displayEndpoint } from './metadata.js';
 import type { IngestContext } from './metadata.js';
@@ -77,8 +76,8 @@ async function selectFiles(
   for (const file of files) {
     const rel = toPosix(isAbsolute(file) ? relative(dir, file) : file);
     const name = basename(rel);
-    if (RESULTS_FILE.test(name)) results.push(rel);
-    else if (SAMPLES_FILE.test(name)) {
+    if (LMEVAL_RESULTS_FILE.test(name)) results.push(rel);
+    else if (LMEVAL_SAMPLES_FILE.test(name)) {
       if (samples) sampleFiles.push(rel);
     } else delivery.warn(`${rel} is neither results_*.json nor samples_*.jsonl; not ingested`);
   }

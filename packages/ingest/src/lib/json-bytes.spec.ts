@@ -1,5 +1,7 @@
-import { checkJsonBytes, compactJsonBytes } from './json-bytes.js';
-import { compactJsonText } from './json-text.js';
+import { compactPythonJsonBytes as compactJsonBytes, rewritePythonJson } from '@perf-eval/util';
+import { checkJsonBytes } from './json-bytes.js';
+
+const compactJsonText = (text: string) => rewritePythonJson(text, { compact: true });
 
 /** Deterministic PRNG (mulberry32) so failures reproduce. */
 function prng(seed: number): () => number {
@@ -94,7 +96,7 @@ function mutate(rand: () => number, text: string): string {
   return out.replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '?');
 }
 
-describe('compactJsonBytes / checkJsonBytes', () => {
+describe('checkJsonBytes (with util\'s compactPythonJsonBytes)', () => {
   it('agree with compactJsonText and JSON.parse on 20,000 random (often broken) JSON texts', () => {
     const rand = prng(20260820);
     let valid = 0;

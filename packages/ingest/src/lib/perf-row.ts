@@ -1,5 +1,6 @@
+import { parsePythonJson } from '@perf-eval/util';
 import { IngestSourceError } from './errors.js';
-import { floatJson, parseJsonTolerant, pyFixed, pyFloat, pyTruthy } from './json-text.js';
+import { floatJson, pyFixed, pyFloat, pyTruthy } from './json-text.js';
 import { isNightly } from './metadata.js';
 import type { IngestEnv } from './metadata.js';
 
@@ -189,7 +190,7 @@ export function parseBenchResult(
 ): { raw: Record<string, unknown>; nonFinite: number } {
   let parsed: { value: unknown; nonFinite: number };
   try {
-    parsed = parseJsonTolerant(text);
+    parsed = parsePythonJson(text);
   } catch (error) {
     throw new IngestSourceError(
       file,

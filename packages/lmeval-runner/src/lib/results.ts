@@ -1,3 +1,4 @@
+import { parsePythonJson } from '@perf-eval/util';
 import { LmEvalParseError } from './errors.js';
 
 /**
@@ -79,39 +80,8 @@ const PER_TASK_MAPS = ['group_subtasks', 'configs', 'versions', 'n-shot', 'highe
 /** Which file a parsed object came from, for error messages of `metricsOf`. */
 const sourceFiles = new WeakMap<object, string>();
 
-const NON_FINITE: Record<string, number> = { NaN: Number.NaN, Infinity: Number.POSITIVE_INFINITY, '-Infinity': Number.NEGATIVE_INFINITY };
-const SENTINEL = '__perf_eval_nonfinite__:';
-
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-/**
- * Python's `json.dumps` writes bare `NaN`, `Infinity`, `-Infinity`. Replace those tokens (outside
- * strings) by sentinel strings that the reviver turns back into numbers.
- */
-function replaceNonFiniteTokens(text: string): string {
-  let out = '';
-  let i = 0;
-  let last = 0;
-  while (i < text.length) {
-    const char = text[i];
-    if (char === '"') {
-      i++;
-      while (i < text.length && text[i] !== '"') i += text[i] === '\\' ? 2 : 1;
-      i++;
-      continue;
-    }
-    const token = text.startsWith('NaN', i) ? 'NaN' : text.startsWith('-Infinity', i) ? '-Infinity' : text.startsWith('Infinity', i) ? 'Infinity' : '';
-    if (token !== '') {
-      out += `${text.slice(last, i)}"${SENTINEL}${token}"`;
-      i += token.length;
-      last = i;
-      continue;
-    }
-    i++;
-  }
-  return out + text.slice(last);
 }
 
 function snippetAt(text: string, position: number | undefined): string {
@@ -132,16 +102,14 @@ function errorPosition(text: string, reason: string): number | undefined {
 
 function parseJsonTolerant(text: string, file: string | undefined): unknown {
   try {
-    return JSON.parse(text);
-  } catch (first) {
-    if (/NaN|Infinity/.test(text)) {
-      try {
-        return JSON.parse(replaceNonFiniteTokens(text), (_key, value: unknown) =>
-          typeof value === 'string' && value.startsWith(SENTINEL) ? NON_FINITE[value.slice(SENTINEL.length)] : value,
-        );
-      } catch {
-        // Report the original error below: its position refers to the text as written.
-      }
+    return parsePythonJson(text, { nonFinite: 'number' }).value;
+  } catch (error) {
+    // Report JSON.parse's error on the text as written: its position then points into the file.
+    let first: unknown = error;
+    try {
+      JSON.parse(text);
+    } catch (plain) {
+      first = plain;
     }
     const reason = first instanceof Error ? first.message : String(first);
     throw new LmEvalParseError(file, `invalid JSON (${reason})`, snippetAt(text, errorPosition(text, reason)), {

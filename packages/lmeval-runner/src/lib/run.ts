@@ -1,6 +1,6 @@
 import { readFile, readdir, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
-import { describeExit, redactArgv, runTool, secretValuesOf } from '@perf-eval/util';
+import { LMEVAL_RESULTS_FILE, describeExit, redactArgv, runTool, secretValuesOf } from '@perf-eval/util';
 import type { ToolRunContext } from '@perf-eval/util';
 import { buildLmEvalArgv, redactModelArgs, secretModelArgValues } from './argv.js';
 import type { LmEvalTaskSpec } from './argv.js';
@@ -56,8 +56,6 @@ async function listFiles(dir: string): Promise<Set<string>> {
     throw error;
   }
 }
-
-const RESULTS_FILE = /^results_(.+)\.json$/;
 
 async function newest(files: readonly string[]): Promise<string> {
   const stamped = await Promise.all(files.map(async (file) => ({ file, mtime: (await stat(file)).mtimeMs })));
@@ -120,13 +118,13 @@ export async function runLmEval(spec: LmEvalTaskSpec, options: RunLmEvalOptions 
 
   const after = await listFiles(outputPath);
   const createdFiles = [...after].filter((file) => !before.has(file)).sort();
-  const resultsCandidates = createdFiles.filter((file) => dirname(file) === modelDir && RESULTS_FILE.test(basename(file)));
+  const resultsCandidates = createdFiles.filter((file) => dirname(file) === modelDir && LMEVAL_RESULTS_FILE.test(basename(file)));
   if (resultsCandidates.length === 0) {
-    const stray = createdFiles.filter((file) => RESULTS_FILE.test(basename(file)));
+    const stray = createdFiles.filter((file) => LMEVAL_RESULTS_FILE.test(basename(file)));
     throw new LmEvalNoResultsError(spec.task, modelDir, stray, context);
   }
   const resultsFile = await newest(resultsCandidates);
-  const dateId = (RESULTS_FILE.exec(basename(resultsFile)) as RegExpExecArray)[1] as string;
+  const dateId = (LMEVAL_RESULTS_FILE.exec(basename(resultsFile)) as RegExpExecArray)[1] as string;
   const samplesFiles = createdFiles.filter((file) => {
     const name = basename(file);
     return dirname(file) === modelDir && name.startsWith('samples_') && name.endsWith(`_${dateId}.jsonl`);

@@ -3,43 +3,15 @@
  * types, ranges) and produce the published JSON Schema. Upstream-worded messages and cross-field
  * rules live in validate.ts; zod runs after it as the structural backstop.
  */
+import { BFCL_RECIPE_GROUP_CATEGORIES, BFCL_RECIPE_LEAF_CATEGORIES } from '@perf-eval/util';
 import { z } from 'zod';
 
-export const BFCL_LEAF_CATEGORIES = [
-  'simple_python',
-  'simple_java',
-  'simple_javascript',
-  'multiple',
-  'parallel',
-  'parallel_multiple',
-  'irrelevance',
-  'live_simple',
-  'live_multiple',
-  'live_parallel',
-  'live_parallel_multiple',
-  'live_irrelevance',
-  'live_relevance',
-  'multi_turn_base',
-  'multi_turn_miss_func',
-  'multi_turn_miss_param',
-  'multi_turn_long_context',
-  'memory_kv',
-  'memory_vector',
-  'memory_rec_sum',
-] as const;
-
-export const BFCL_GROUP_CATEGORIES = [
-  'all',
-  'all_scoring',
-  'single_turn',
-  'multi_turn',
-  'live',
-  'non_live',
-  'non_python',
-  'python',
-  'memory',
-  'agentic',
-] as const;
+/**
+ * BFCL categories a recipe may name: bfcl-eval's, minus the ones upstream never accepted (see
+ * `BFCL_CATEGORIES_NOT_IN_RECIPES` in @perf-eval/util for why). Both lists live in util.
+ */
+export const BFCL_LEAF_CATEGORIES = BFCL_RECIPE_LEAF_CATEGORIES;
+export const BFCL_GROUP_CATEGORIES = BFCL_RECIPE_GROUP_CATEGORIES;
 
 export const BFCL_CATEGORIES: readonly string[] = [...BFCL_LEAF_CATEGORIES, ...BFCL_GROUP_CATEGORIES];
 
@@ -113,7 +85,7 @@ export const VllmBenchBlockSchema = z.strictObject({
   configs: z.array(BenchConfigSchema).nullish(),
 });
 
-const bfclCategory = z.enum([...BFCL_LEAF_CATEGORIES, ...BFCL_GROUP_CATEGORIES]);
+const bfclCategory = z.enum(BFCL_CATEGORIES as [string, ...string[]]);
 
 export const BfclBlockSchema = z.union([
   z.strictObject({}).describe('An empty bfcl block counts as absent.'),
