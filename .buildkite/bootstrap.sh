@@ -1,42 +1,39 @@
 #!/usr/bin/env bash
-# The bootstrap step of .buildkite/pipeline.yaml (buildkite.md §3). Order:
-#   1. npm ci                                    (Node >= 20.19 on the CPU queue)
-#   2. build the workspace, run the unit tests   (a failure blocks the upload)
+# The bootstrap step of .buildkite/pipeline.yaml (buildkite.md §3, gpu-time.md §4): only what protects
+# the upload, so the GPU steps exist seconds after the trigger. Order:
+#   1. npm ci --omit=dev                         runtime dependencies + esbuild (Node >= 20.19 on the CPU queue)
+#   2. bundle the CLI                            scripts/bundle-cli.mjs, ~1 s; no tsc, no dev dependencies
 #   3. validate every recipe                     (D10: the generator itself loads only the selection)
-#   4. generate to a file, validating it (Buildkite schema + lints); re-check the written file
-#   5. build the self-contained ./perf-eval      (scripts/build-sea.mjs; GPU jobs need no Node) and smoke-test it
-#   6. artifact upload: the pipeline file and the executable
-#   7. optional: pipeline upload --dry-run       (PERF_EVAL_BOOTSTRAP_DRY_RUN=1, needs a real agent)
-#   8. buildkite-agent pipeline upload --no-interpolation <file>
+#   4. generate to file(s), validating them (Buildkite schema + lints); re-check the written files
+#                                                (> 450 jobs: several files, one upload each, in order)
+#   5. artifact upload of the pipeline file(s)
+#   6. optional: pipeline upload --dry-run       (PERF_EVAL_BOOTSTRAP_DRY_RUN=1, needs a real agent)
+#   7. buildkite-agent pipeline upload --no-interpolation <file>, for each file in order
+# Not here: the unit suite (pull-request CI, .ci/run) and the executable (its own step beside this one,
+# .buildkite/build-executable.sh, which every GPU step depends_on).
 #
 # Environment:
 #   PERF_EVAL_BUILDKITE_SCHEMA        Buildkite pipeline schema (default ../shared/reference/buildkite/pipeline-schema.json)
 #   PERF_EVAL_BOOTSTRAP_REQUIRE_SCHEMA=0   run only the lints when the schema file is absent (default: fail)
-#   PERF_EVAL_PIPELINE_FILE           generated pipeline (default pipeline.generated.yaml)
-#   PERF_EVAL_SEA_DIR                 directory for the executable 'perf-eval' (default: repository root)
-#   PERF_EVAL_BOOTSTRAP_SKIP_TESTS=1  skip step 2's unit tests (the end-to-end test of this script runs inside them)
+#   PERF_EVAL_PIPELINE_FILE           generated pipeline (default pipeline.generated.yaml; several: pipeline.generated.<i>.yaml)
+#   PERF_EVAL_CLI_BUNDLE              where to write the CLI bundle (default build-cli/perf-eval.cjs)
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 PIPELINE_FILE="${PERF_EVAL_PIPELINE_FILE:-pipeline.generated.yaml}"
-SEA_DIR="${PERF_EVAL_SEA_DIR:-.}"
-SEA="${SEA_DIR}/perf-eval"
+BUNDLE="${PERF_EVAL_CLI_BUNDLE:-build-cli/perf-eval.cjs}"
 SCHEMA="${PERF_EVAL_BUILDKITE_SCHEMA:-../shared/reference/buildkite/pipeline-schema.json}"
-CLI=(node packages/cli/dist/bin.js)
+CLI=(node "${BUNDLE}")
+start=${SECONDS}
 
 echo "--- :node: node $(node --version)"
 node -e 'const [a, b] = process.versions.node.split(".").map(Number); if (a < 20 || (a === 20 && b < 19)) { console.error(`Node >= 20.19 required, have ${process.versions.node}`); process.exit(1); }'
 
-echo "~~~ :npm: npm ci"
-npm ci --no-audit --no-fund
+echo "~~~ :npm: npm ci --omit=dev"
+npm ci --omit=dev --no-audit --no-fund
 
-echo "--- :test_tube: build and unit tests"
-node node_modules/typescript/bin/tsc --build packages/cli/tsconfig.lib.json
-if [[ "${PERF_EVAL_BOOTSTRAP_SKIP_TESTS:-}" == "1" ]]; then
-  echo "skipped (PERF_EVAL_BOOTSTRAP_SKIP_TESTS=1)"
-else
-  PERF_EVAL_BOOTSTRAP_RUNNING=1 node node_modules/vitest/vitest.mjs run --project workload-schema --project pipeline --project cli
-fi
+echo "--- :package: bundle the CLI"
+node scripts/bundle-cli.mjs --output "${BUNDLE}"
 
 echo "--- :white_check_mark: validate every recipe"
 "${CLI[@]}" validate --quiet
@@ -60,21 +57,26 @@ if [[ ! -f "${SCHEMA}" && "${PERF_EVAL_BOOTSTRAP_REQUIRE_SCHEMA:-1}" == "0" ]]; 
   echo "warning: no Buildkite schema at ${SCHEMA}; running the lints only (PERF_EVAL_BOOTSTRAP_REQUIRE_SCHEMA=0)"
   VALIDATE=()
 fi
-"${CLI[@]}" pipeline "${VALIDATE[@]}" --output "${PIPELINE_FILE}"
+# With --output the command prints the written files, one per line, in upload order.
+files_list="$(mktemp)"
+"${CLI[@]}" pipeline "${VALIDATE[@]}" --output "${PIPELINE_FILE}" > "${files_list}"
+mapfile -t FILES < "${files_list}"
+rm -f "${files_list}"
 if [[ ${#VALIDATE[@]} -gt 0 ]]; then
-  "${CLI[@]}" pipeline "${VALIDATE[@]}" "${PIPELINE_FILE}"
+  "${CLI[@]}" pipeline "${VALIDATE[@]}" "${FILES[@]}"
 fi
 
-echo "--- :package: build the perf-eval executable"
-node scripts/build-sea.mjs --output "${SEA}" --work-dir "${SEA_DIR}/build-sea"
-"${SEA}" --version
-"${SEA}" validate --quiet
-
-echo "--- :buildkite: upload"
-buildkite-agent artifact upload "${PIPELINE_FILE}"
-# The GPU steps run 'buildkite-agent artifact download perf-eval .': upload it under that name.
-(cd "${SEA_DIR}" && buildkite-agent artifact upload perf-eval)
+echo "--- :buildkite: upload ${#FILES[@]} pipeline file(s)"
+for file in "${FILES[@]}"; do
+  buildkite-agent artifact upload "${file}"
+done
 if [[ "${PERF_EVAL_BOOTSTRAP_DRY_RUN:-}" == "1" ]]; then
-  buildkite-agent pipeline upload --dry-run --format json --reject-parse-warnings --no-interpolation "${PIPELINE_FILE}" > /dev/null
+  for file in "${FILES[@]}"; do
+    buildkite-agent pipeline upload --dry-run --format json --reject-parse-warnings --no-interpolation "${file}" > /dev/null
+  done
 fi
-buildkite-agent pipeline upload --no-interpolation "${PIPELINE_FILE}"
+# In order; no generated step depends on another or waits, so each upload's steps start at once.
+for file in "${FILES[@]}"; do
+  buildkite-agent pipeline upload --no-interpolation "${file}"
+done
+echo "dispatched ${#FILES[@]} upload(s) in $((SECONDS - start)) s"

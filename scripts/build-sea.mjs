@@ -1,11 +1,13 @@
 #!/usr/bin/env node
 /**
  * Build the self-contained `perf-eval` executable (Node single-executable application, linux-x64):
- *   1. esbuild bundles the CLI (TypeScript sources of every workspace package) into one CJS file;
+ *   1. esbuild bundles the CLI (TypeScript sources of every workspace package) into one CJS file
+ *      (scripts/bundle-cli.mjs, the bundle the bootstrap runs);
  *   2. `node --experimental-sea-config` turns it into a preparation blob;
  *   3. a copy of this Node binary gets the blob injected with postject.
- * GPU steps download the result as a Buildkite artifact, so neither the host nor the vLLM image
- * needs Node, npm or a built checkout.
+ * GPU steps download the result as a Buildkite artifact (from the `perf-eval-executable` step,
+ * .buildkite/build-executable.sh), so neither the host nor the vLLM image needs Node, npm or a built
+ * checkout. Needs only `npm ci --omit=dev` (esbuild and postject are runtime dependencies of the root).
  *
  * Usage: node scripts/build-sea.mjs [--output PATH] [--work-dir DIR]
  *   default output ./perf-eval, work dir ./build-sea (both relative to the repository root).
@@ -14,8 +16,8 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync, copyFileSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { build } from 'esbuild';
 import postject from 'postject';
+import { bundleCli } from './bundle-cli.mjs';
 
 const SENTINEL_FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2';
 const root = resolve(import.meta.dirname, '..');
@@ -24,7 +26,9 @@ const output = resolve(root, values.output ?? 'perf-eval');
 const workDir = resolve(root, values['work-dir'] ?? 'build-sea');
 
 if (process.platform !== 'linux' || process.arch !== 'x64') {
-  console.error(`build-sea: the executable is built for linux-x64 with the running Node; this is ${process.platform}-${process.arch}`);
+  console.error(
+    `build-sea: the executable is built for linux-x64 with the running Node; this is ${process.platform}-${process.arch}`,
+  );
   process.exit(2);
 }
 const [major, minor] = process.versions.node.split('.').map(Number);
@@ -38,47 +42,34 @@ if (!readFileSync(process.execPath).includes(SENTINEL_FUSE)) {
 }
 
 const started = process.hrtime.bigint();
-const version = JSON.parse(readFileSync(join(root, 'packages/cli/package.json'), 'utf8')).version;
 rmSync(workDir, { recursive: true, force: true });
 mkdirSync(workDir, { recursive: true });
 const bundle = join(workDir, 'perf-eval.cjs');
 const blob = join(workDir, 'sea-prep.blob');
-
-// bin.ts uses top-level await, which CommonJS (the only SEA format on Node 20) cannot express.
-const entry = `
-import { processIo } from './packages/cli/src/lib/io.ts';
-import { run } from './packages/cli/src/lib/main.ts';
-import { installSignalHandlers } from './packages/cli/src/lib/signals.ts';
-const controller = new AbortController();
-installSignalHandlers(controller);
-run(process.argv.slice(2), processIo(controller.signal)).then(
-  (code) => { process.exitCode = code; },
-  (error) => { process.stderr.write(\`perf-eval: internal error: \${error && error.stack ? error.stack : String(error)}\\n\`); process.exitCode = 1; },
-);
-`;
-await build({
-  stdin: { contents: entry, resolveDir: root, sourcefile: 'sea-entry.ts', loader: 'ts' },
-  bundle: true,
-  platform: 'node',
-  format: 'cjs',
-  target: 'node20',
-  conditions: ['@perf-eval/source'],
-  // import.meta.url does not exist in CommonJS; packages use it with createRequire (e.g. to reach
-  // `node:sea`), so give it the bundle's own file URL.
-  banner: { js: "const __perfEvalImportMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
-  define: { __PERF_EVAL_VERSION__: JSON.stringify(version), 'import.meta.url': '__perfEvalImportMetaUrl' },
-  outfile: bundle,
-  logLevel: 'warning',
-  // import.meta.url only appears in fallbacks the define above disables.
-  logOverride: { 'empty-import-meta': 'silent' },
-});
+const version = await bundleCli(bundle);
 const bundled = process.hrtime.bigint();
 
 const config = join(workDir, 'sea-config.json');
 // Files the bundle cannot inline are shipped as SEA assets (read with node:sea getAsset).
 const assets = { 'bfcl_driver.py': join(root, 'packages/bfcl-runner/python/bfcl_driver.py') };
-writeFileSync(config, JSON.stringify({ main: bundle, output: blob, disableExperimentalSEAWarning: true, useSnapshot: false, useCodeCache: false, assets }, null, 2));
-execFileSync(process.execPath, ['--experimental-sea-config', config], { stdio: ['ignore', 'ignore', 'inherit'] });
+writeFileSync(
+  config,
+  JSON.stringify(
+    {
+      main: bundle,
+      output: blob,
+      disableExperimentalSEAWarning: true,
+      useSnapshot: false,
+      useCodeCache: false,
+      assets,
+    },
+    null,
+    2,
+  ),
+);
+execFileSync(process.execPath, ['--experimental-sea-config', config], {
+  stdio: ['ignore', 'ignore', 'inherit'],
+});
 
 mkdirSync(dirname(output), { recursive: true });
 const temporary = `${output}.tmp-${process.pid}`;

@@ -1,6 +1,12 @@
 export { generatePipeline, resolveProfilesPath, toYaml, assignStepKeys } from './lib/generate.js';
 export type { GenerateOptions, GeneratedPipeline } from './lib/generate.js';
-export { listWorkloadFiles, parseWorkloadsEnv, selectFromEntries, stemOf, WORKLOADS_DIR } from './lib/selection.js';
+export {
+  listWorkloadFiles,
+  parseWorkloadsEnv,
+  selectFromEntries,
+  stemOf,
+  WORKLOADS_DIR,
+} from './lib/selection.js';
 export type { Selection } from './lib/selection.js';
 export {
   buildStep,
@@ -18,6 +24,7 @@ export {
   retryRules,
   SECRET_COMMAND,
   EXECUTABLE,
+  EXECUTABLE_STEP_KEY,
   ECR_PULL_THROUGH_PREFIX,
   DEFAULT_AMD_HF_HOME,
 } from './lib/steps.js';
@@ -32,14 +39,35 @@ export {
   DEFAULT_RAY_WAIT_S,
   DEFAULT_RAY_POLL_S,
 } from './lib/multinode.js';
-export { escapeDollars, escapeDeep, interpolate, simulateUpload, findUnescapedDollars } from './lib/interpolation.js';
+export {
+  escapeDollars,
+  escapeDeep,
+  interpolate,
+  simulateUpload,
+  findUnescapedDollars,
+} from './lib/interpolation.js';
 export type { InterpolationMode } from './lib/interpolation.js';
-export { createSchemaValidator, defaultSchemaPath, loadSchema, DEFAULT_SCHEMA_RELATIVE_PATH, SCHEMA_PATH_ENV, SCHEMA_ID } from './lib/schema.js';
+export {
+  createSchemaValidator,
+  defaultSchemaPath,
+  loadSchema,
+  DEFAULT_SCHEMA_RELATIVE_PATH,
+  SCHEMA_PATH_ENV,
+  SCHEMA_ID,
+} from './lib/schema.js';
 export type { SchemaValidator } from './lib/schema.js';
-export { lintPipeline, MAX_STEPS } from './lib/lint.js';
+export { lintPipeline, jobCount, UPLOAD_JOB_LIMIT } from './lib/lint.js';
+export { splitPipeline, uploadFileNames, JOBS_PER_UPLOAD } from './lib/split.js';
 export type { LintContext, ExpectedStep } from './lib/lint.js';
-export { checkPipeline, assertValidPipeline } from './lib/validate.js';
+export { checkPipeline, checkUploads, assertValidPipeline } from './lib/validate.js';
 export type { CheckOptions } from './lib/validate.js';
-export { PipelineSelectionError, PipelineRecipeError, PipelineOverrideError, PipelineInvalidError, PipelineSchemaError, PipelineTopologyError } from './lib/errors.js';
+export {
+  PipelineSelectionError,
+  PipelineRecipeError,
+  PipelineOverrideError,
+  PipelineInvalidError,
+  PipelineSchemaError,
+  PipelineTopologyError,
+} from './lib/errors.js';
 export type { PipelineIssue } from './lib/errors.js';
 export type { Pipeline, CommandStep, RetryRule, KubernetesPlugin } from './lib/types.js';

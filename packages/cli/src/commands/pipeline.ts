@@ -1,14 +1,17 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import {
-  checkPipeline,
+  checkUploads,
   defaultSchemaPath,
+  JOBS_PER_UPLOAD,
+  jobCount,
   generatePipeline,
   PipelineRecipeError,
   SCHEMA_PATH_ENV,
   type CheckOptions,
   type LintContext,
   type PipelineIssue,
+  uploadFileNames,
 } from '@perf-eval/pipeline';
 import { writeFileAtomic } from '@perf-eval/util';
 import { formatDiagnostic } from '@perf-eval/workload-schema';
@@ -18,7 +21,7 @@ import { EXIT } from '../lib/exit-codes.js';
 import { writeLine, type Io } from '../lib/io.js';
 
 const HELP = `Usage: perf-eval pipeline [--validate] [--schema PATH] [--output FILE] [--profiles PATH] [--escape-dollars]
-       perf-eval pipeline --validate [--schema PATH] FILE
+       perf-eval pipeline --validate [--schema PATH] FILE...
 
 Print the Buildkite pipeline (YAML) for 'buildkite-agent pipeline upload --no-interpolation': one
 command step per selected recipe. Run from the repository root (workloads/, profiles/).
@@ -37,19 +40,29 @@ Environment (the bootstrap job's):
   <GPU>_HF_CACHE_VOLUME  AMD hf-cache volume source, YAML/JSON (e.g. {"persistentVolumeClaim":{"claimName":"x"}})
 
 Every selected recipe is validated first; the lints (unique keys, queues, retry rules, secrets,
-Kubernetes GPU limits and HF_HOME agreement, …) always run.
+Kubernetes GPU limits and HF_HOME agreement, …) always run. Every step depends_on the
+'perf-eval-executable' step of .buildkite/pipeline.yaml, which builds the executable it downloads.
+
+Output: one upload holds at most ${JOBS_PER_UPLOAD} jobs (counting parallelism; Buildkite rejects more than
+500). Up to that, the YAML goes to stdout, or with --output to FILE. Beyond it, --output is
+required and writes FILE's name with .1, .2, … before the extension (pipeline.generated.1.yaml, …);
+with --output the written paths are printed on stdout, one per line, in upload order: upload them
+one after another ('buildkite-agent pipeline upload --no-interpolation <file>' each).
 
 Options:
   --validate        also check against the official Buildkite JSON schema
   --schema PATH     the schema file (default: env ${SCHEMA_PATH_ENV}, else
                     ../shared/reference/buildkite/pipeline-schema.json from the current directory)
-  --output, -o FILE write the YAML to FILE (atomically) instead of stdout
+  --output, -o FILE write the YAML to FILE (atomically; several files for a large selection)
+                    and print the written paths on stdout
   --profiles PATH   GPU profiles file (default: env PERF_EVAL_PROFILES, else profiles/gpu_profiles.yaml)
   --escape-dollars  write every '$' as '$$', for an upload WITH interpolation (default: verbatim,
                     upload with --no-interpolation)
-  FILE              with --validate: check an existing pipeline file instead of generating one
+  FILE...           with --validate: check existing pipeline files (uploads of one build, in order)
+                    instead of generating
 
-Exit: 0 ok, 2 bad WORKLOADS, invalid recipe, multi-node on a docker/sim profile, or invalid pipeline.`;
+Exit: 0 ok, 2 bad WORKLOADS, invalid recipe, multi-node on a docker/sim profile, invalid pipeline,
+or more than ${JOBS_PER_UPLOAD} jobs without --output.`;
 
 interface Flags {
   help?: boolean;
@@ -66,25 +79,33 @@ function report(io: Io, issues: readonly PipelineIssue[]): number {
   return EXIT.usage;
 }
 
-function check(io: Io, pipeline: unknown, flags: Flags, context?: LintContext): PipelineIssue[] {
+function check(io: Io, uploads: readonly unknown[], flags: Flags, context?: LintContext): PipelineIssue[] {
   const options: CheckOptions = {};
   if (flags.validate) options.schemaPath = defaultSchemaPath(io.cwd, io.env, flags.schema);
   if (context) options.context = context;
-  return checkPipeline(pipeline, options);
+  return checkUploads(uploads, options);
 }
 
-function validateFile(io: Io, file: string, flags: Flags): number {
-  const path = resolve(io.cwd, file);
-  let data: unknown;
-  try {
-    data = parseYaml(readFileSync(path, 'utf8'));
-  } catch (error) {
-    throw new UsageError(`perf-eval pipeline: cannot read ${file}: ${(error as Error).message.split('\n')[0]}`);
-  }
-  const issues = check(io, data, flags, flags['escape-dollars'] ? { mode: 'escaped' } : {});
+function validateFiles(io: Io, files: readonly string[], flags: Flags): number {
+  const documents = files.map((file) => {
+    try {
+      return parseYaml(readFileSync(resolve(io.cwd, file), 'utf8')) as unknown;
+    } catch (error) {
+      throw new UsageError(
+        `perf-eval pipeline: cannot read ${file}: ${(error as Error).message.split('\n')[0]}`,
+      );
+    }
+  });
+  const issues = check(io, documents, flags, flags['escape-dollars'] ? { mode: 'escaped' } : {});
   if (issues.length > 0) return report(io, issues);
-  const steps = (data as { steps?: unknown[] })?.steps?.length ?? 0;
-  writeLine(io.stderr, `ok ${file}: ${steps} step(s) pass the Buildkite schema and the lints`);
+  files.forEach((file, i) => {
+    const steps = (documents[i] as { steps?: unknown[] })?.steps ?? [];
+    const jobs = steps.reduce((sum: number, step) => sum + jobCount(step), 0);
+    writeLine(
+      io.stderr,
+      `ok ${file}: ${steps.length} step(s), ${jobs} job(s) pass the Buildkite schema and the lints`,
+    );
+  });
   return EXIT.ok;
 }
 
@@ -100,11 +121,16 @@ export async function run(argv: string[], io: Io): Promise<number> {
     writeLine(io.stdout, HELP);
     return EXIT.ok;
   }
-  if (positionals.length > 1 || (positionals.length === 1 && !values.validate)) {
-    throw new UsageError(`perf-eval pipeline: a FILE argument needs --validate and only one is allowed (see 'perf-eval pipeline --help')`);
+  if (positionals.length > 0 && !values.validate) {
+    throw new UsageError(
+      `perf-eval pipeline: FILE arguments need --validate (see 'perf-eval pipeline --help')`,
+    );
   }
-  if (values.schema !== undefined && !values.validate) throw new UsageError(`perf-eval pipeline: --schema needs --validate`);
-  if (positionals.length === 1) return validateFile(io, positionals[0] as string, values);
+  if (positionals.length > 0 && values.output !== undefined)
+    throw new UsageError(`perf-eval pipeline: --output and FILE arguments exclude each other`);
+  if (values.schema !== undefined && !values.validate)
+    throw new UsageError(`perf-eval pipeline: --schema needs --validate`);
+  if (positionals.length > 0) return validateFiles(io, positionals, values);
 
   let generated;
   try {
@@ -116,18 +142,37 @@ export async function run(argv: string[], io: Io): Promise<number> {
     });
   } catch (error) {
     if (error instanceof PipelineRecipeError) {
-      for (const problem of error.problems) for (const diagnostic of problem.diagnostics) writeLine(io.stderr, formatDiagnostic(diagnostic));
+      for (const problem of error.problems)
+        for (const diagnostic of problem.diagnostics) writeLine(io.stderr, formatDiagnostic(diagnostic));
     }
     throw error;
   }
-  for (const warning of generated.warnings) writeLine(io.stderr, warning.includes(': warning: ') ? warning : `warning: ${warning}`);
-  const issues = check(io, generated.pipeline, values, generated.lintContext);
-  if (issues.length > 0) return report(io, issues);
-  if (values.output) {
-    await writeFileAtomic(resolve(io.cwd, values.output), generated.yaml);
-    writeLine(io.stderr, `wrote ${values.output}: ${generated.pipeline.steps.length} step(s)${values.validate ? ', valid against the Buildkite schema' : ''}`);
-  } else {
-    io.stdout.write(generated.yaml);
+  for (const warning of generated.warnings)
+    writeLine(io.stderr, warning.includes(': warning: ') ? warning : `warning: ${warning}`);
+  const { uploads, uploadYaml } = generated;
+  const jobs = generated.pipeline.steps.reduce((sum: number, step) => sum + jobCount(step), 0);
+  if (uploads.length > 1 && !values.output) {
+    throw new UsageError(
+      `perf-eval pipeline: ${jobs} jobs need ${uploads.length} uploads of at most ${JOBS_PER_UPLOAD} jobs; pass --output FILE to write one file per upload (see 'perf-eval pipeline --help')`,
+    );
   }
+  const issues = check(io, uploads, values, generated.lintContext);
+  if (issues.length > 0) return report(io, issues);
+  if (!values.output) {
+    io.stdout.write(uploadYaml[0] as string);
+    return EXIT.ok;
+  }
+  const names = uploadFileNames(values.output, uploads.length);
+  for (const [i, name] of names.entries()) {
+    const steps = uploads[i]?.steps ?? [];
+    await writeFileAtomic(resolve(io.cwd, name), uploadYaml[i] as string);
+    const upload = uploads.length > 1 ? ` (upload ${i + 1}/${uploads.length})` : '';
+    const uploadJobs = steps.reduce((sum: number, step) => sum + jobCount(step), 0);
+    writeLine(
+      io.stderr,
+      `wrote ${name}${upload}: ${steps.length} step(s), ${uploadJobs} job(s)${values.validate ? ', valid against the Buildkite schema' : ''}`,
+    );
+  }
+  for (const name of names) writeLine(io.stdout, name);
   return EXIT.ok;
 }

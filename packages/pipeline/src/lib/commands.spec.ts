@@ -34,8 +34,16 @@ function job(step: CommandStep, extraEnv: Record<string, string> = {}) {
     ...step.env,
     ...extraEnv,
   };
-  const results = step.commands.map((command) => spawnSync('bash', ['-e', '-c', command], { cwd: checkout, env, encoding: 'utf8' }));
-  const calls = (): Call[] => (existsSync(log) ? readFileSync(log, 'utf8').trim().split('\n').map((line) => JSON.parse(line) as Call) : []);
+  const results = step.commands.map((command) =>
+    spawnSync('bash', ['-e', '-c', command], { cwd: checkout, env, encoding: 'utf8' }),
+  );
+  const calls = (): Call[] =>
+    existsSync(log)
+      ? readFileSync(log, 'utf8')
+          .trim()
+          .split('\n')
+          .map((line) => JSON.parse(line) as Call)
+      : [];
   return { checkout, results, calls };
 }
 
@@ -51,7 +59,7 @@ describe('GPU step commands (recipe-compat.md §13.4)', () => {
     expect(statSync(join(checkout, 'perf-eval')).mode & 0o111).not.toBe(0);
     const log = calls();
     expect(log.map((call) => `${call.tool ?? 'buildkite-agent'} ${call.argv.join(' ')}`)).toEqual([
-      'buildkite-agent artifact download perf-eval .',
+      'buildkite-agent artifact download perf-eval . --step perf-eval-executable',
       'perf-eval setup --only lm_eval,bfcl',
       'buildkite-agent secret get INGEST_BEARER_TOKEN',
       'perf-eval run workloads/glm_5_1_h200.yaml',
@@ -59,8 +67,13 @@ describe('GPU step commands (recipe-compat.md §13.4)', () => {
     const run = log[3] as Call;
     expect(run.env['INGEST_BEARER_TOKEN']).toBe('fake-ingest-token');
     expect(run.env['HF_HOME']).toBe(join(checkout, '.hf-cache'));
-    expect(run.env['PATH']?.startsWith(`${join(checkout, '.venv/bin')}:${join(checkout, '..', 'home/.local/bin')}:`)).toBe(true);
-    for (const result of results) expect(`${result.stdout}${result.stderr}`).not.toContain('fake-ingest-token');
+    expect(
+      run.env['PATH']?.startsWith(
+        `${join(checkout, '.venv/bin')}:${join(checkout, '..', 'home/.local/bin')}:`,
+      ),
+    ).toBe(true);
+    for (const result of results)
+      expect(`${result.stdout}${result.stderr}`).not.toContain('fake-ingest-token');
   });
 
   it('Kubernetes step: keeps the pod HF_HOME (D19) and sets up the native bench client', () => {
@@ -100,7 +113,10 @@ describe('GPU step commands (recipe-compat.md §13.4)', () => {
         'sim.yaml': recipe({ gpu: 'SIM' }),
       },
     });
-    const generated = generatePipeline({ root, env: { WORKLOADS: 'docker,docker_bfcl,docker_bench,native,native_bfcl,sim' } });
+    const generated = generatePipeline({
+      root,
+      env: { WORKLOADS: 'docker,docker_bfcl,docker_bench,native,native_bfcl,sim' },
+    });
     expect(generated.workloads.map((workload) => setupComponents(workload, {}).join(','))).toEqual([
       'lm_eval',
       'lm_eval,bfcl',
@@ -109,7 +125,11 @@ describe('GPU step commands (recipe-compat.md §13.4)', () => {
       'bench,lm_eval,bfcl',
       'bench,lm_eval',
     ]);
-    expect(generated.workloads.map((workload) => setupComponents(workload, { BENCH_ONLY: 'TRUE' }).join(','))).toEqual(Array(6).fill('bench'));
-    expect(setupComponents(generated.workloads[0] as ResolvedWorkload, { BENCH_ONLY: '0' })).toEqual(['lm_eval']);
+    expect(
+      generated.workloads.map((workload) => setupComponents(workload, { BENCH_ONLY: 'TRUE' }).join(',')),
+    ).toEqual(Array(6).fill('bench'));
+    expect(setupComponents(generated.workloads[0] as ResolvedWorkload, { BENCH_ONLY: '0' })).toEqual([
+      'lm_eval',
+    ]);
   });
 });

@@ -41,6 +41,8 @@ export interface PipelineIssue {
   rule: string;
   /** Index of the step, or -1 for the document. */
   step: number;
+  /** With several uploads (`checkUploads`): which one, 0-based. */
+  upload?: number;
   message: string;
 }
 
@@ -48,7 +50,10 @@ export interface PipelineIssue {
 export class PipelineInvalidError extends PerfEvalError {
   constructor(readonly issues: readonly PipelineIssue[]) {
     const first = issues[0];
-    super('E_PIPELINE_INVALID', `pipeline invalid: ${first ? first.message : 'unknown problem'}${issues.length > 1 ? ` (+${issues.length - 1} more)` : ''}`);
+    super(
+      'E_PIPELINE_INVALID',
+      `pipeline invalid: ${first ? first.message : 'unknown problem'}${issues.length > 1 ? ` (+${issues.length - 1} more)` : ''}`,
+    );
   }
 }
 

@@ -18,7 +18,16 @@ import { escapeDeep, type InterpolationMode } from './interpolation.js';
 import type { ExpectedStep, LintContext } from './lint.js';
 import { listWorkloadFiles, parseWorkloadsEnv, selectFromEntries, WORKLOADS_DIR } from './selection.js';
 import { nodeCount } from './multinode.js';
-import { buildStep, hashedStepKey, queueFor, queueOverrideVariable, stepIdentity, stepKeyFor, type Env } from './steps.js';
+import { splitPipeline } from './split.js';
+import {
+  buildStep,
+  hashedStepKey,
+  queueFor,
+  queueOverrideVariable,
+  stepIdentity,
+  stepKeyFor,
+  type Env,
+} from './steps.js';
 import type { Pipeline } from './types.js';
 import { emitYaml } from './yaml-emit.js';
 
@@ -38,8 +47,12 @@ export interface GenerateOptions {
 export interface GeneratedPipeline {
   /** The document as emitted (escaped when `mode` is `escaped`). */
   pipeline: Pipeline;
-  /** `pipeline` as block YAML, ready for `buildkite-agent pipeline upload`. */
+  /** `pipeline` as block YAML; uploadable as one file only when `uploads` has one entry. */
   yaml: string;
+  /** `pipeline` cut into uploads of at most 450 jobs each (`splitPipeline`), in upload order. */
+  uploads: Pipeline[];
+  /** `uploads` as block YAML, one file each. */
+  uploadYaml: string[];
   /** Selected recipe paths, in step order. */
   files: string[];
   /** The selected recipes, one per file. */
@@ -154,5 +167,8 @@ export function generatePipeline(options: GenerateOptions): GeneratedPipeline {
     expected.set((steps[i] as { key: string }).key, entry);
   });
   const lintContext: LintContext = { allowedQueues, expected, mode, secretValues: secretValuesOf(env) };
-  return { pipeline, yaml: toYaml(pipeline), files, workloads, variants, warnings, lintContext };
+  const yaml = toYaml(pipeline);
+  const uploads = splitPipeline(pipeline);
+  const uploadYaml = uploads.length === 1 ? [yaml] : uploads.map(toYaml);
+  return { pipeline, yaml, uploads, uploadYaml, files, workloads, variants, warnings, lintContext };
 }

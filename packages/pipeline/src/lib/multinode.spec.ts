@@ -14,10 +14,25 @@ import type { CommandStep } from './types.js';
 
 const FAKE_EXECUTABLE = resolve(import.meta.dirname, '../../test/fixtures/artifacts/perf-eval');
 const RAY_BIN = resolve(import.meta.dirname, '../../test/fixtures/ray-bin');
-const BENCH = ['vllm_bench:', '  configs:', '    - {name: short, input_len: 128, output_len: 16, num_prompts: 8, max_concurrency: 4}'];
+const BENCH = [
+  'vllm_bench:',
+  '  configs:',
+  '    - {name: short, input_len: 128, output_len: 16, num_prompts: 8, max_concurrency: 4}',
+];
 
 function aggregated(gpu: string, numNodes: number, extra: string[] = []): string {
-  return [`name: big-${gpu.toLowerCase()}`, `gpu: ${gpu}`, 'num_gpus: 8', 'vllm:', '  model: org/model', `  num_nodes: ${numNodes}`, '  serve_args: --tensor-parallel-size 8', ...BENCH, ...extra, ''].join('\n');
+  return [
+    `name: big-${gpu.toLowerCase()}`,
+    `gpu: ${gpu}`,
+    'num_gpus: 8',
+    'vllm:',
+    '  model: org/model',
+    `  num_nodes: ${numNodes}`,
+    '  serve_args: --tensor-parallel-size 8',
+    ...BENCH,
+    ...extra,
+    '',
+  ].join('\n');
 }
 
 function disaggregated(gpu: string, prefillNodes: number, decodeNodes: number): string {
@@ -43,7 +58,11 @@ function pod(step: CommandStep): Loose {
   return (kubernetes['podSpec'] ?? kubernetes['podSpecPatch']) as Loose;
 }
 
-function generate(recipes: Record<string, string>, workloads: string, mode: 'verbatim' | 'escaped' = 'verbatim') {
+function generate(
+  recipes: Record<string, string>,
+  workloads: string,
+  mode: 'verbatim' | 'escaped' = 'verbatim',
+) {
   const root = makeRoot({ recipes });
   const generated = generatePipeline({ root, env: { WORKLOADS: workloads }, mode });
   expect(createSchemaValidator(SCHEMA_PATH).validate(generated.pipeline)).toEqual([]);
@@ -63,7 +82,11 @@ interface Cluster {
   calls(): Call[];
   metaData(key: string): string | undefined;
   /** Runs both commands of `step` like a Buildkite job (`bash -e -c`, stop at the first failure). */
-  job(step: CommandStep, parallelJob: number, env?: Record<string, string>): Promise<{ status: number | null; output: string; checkout: string }>;
+  job(
+    step: CommandStep,
+    parallelJob: number,
+    env?: Record<string, string>,
+  ): Promise<{ status: number | null; output: string; checkout: string }>;
 }
 
 function cluster(): Cluster {
@@ -75,8 +98,17 @@ function cluster(): Cluster {
   return {
     store,
     log,
-    calls: () => (existsSync(log) ? readFileSync(log, 'utf8').trim().split('\n').map((line) => JSON.parse(line) as Call) : []),
-    metaData: (key) => (existsSync(join(store, 'meta-data', key)) ? readFileSync(join(store, 'meta-data', key), 'utf8') : undefined),
+    calls: () =>
+      existsSync(log)
+        ? readFileSync(log, 'utf8')
+            .trim()
+            .split('\n')
+            .map((line) => JSON.parse(line) as Call)
+        : [],
+    metaData: (key) =>
+      existsSync(join(store, 'meta-data', key))
+        ? readFileSync(join(store, 'meta-data', key), 'utf8')
+        : undefined,
     async job(step, parallelJob, env = {}) {
       const checkout = join(dir, `job-${parallelJob}`);
       mkdirSync(checkout, { recursive: true });
@@ -111,11 +143,31 @@ describe('multi-node steps', () => {
   it('vllm.num_nodes 3 on a native profile: parallelism 3, hostNetwork pod, GPU limit = num_gpus per pod', () => {
     const generated = generate({ 'big.yaml': aggregated('B200', 3) }, 'big');
     const step = generated.pipeline.steps[0] as CommandStep;
-    expect(Object.keys(step)).toEqual(['label', 'key', 'agents', 'parallelism', 'timeout_in_minutes', 'commands', 'artifact_paths', 'plugins', 'retry']);
-    expect(step).toMatchObject({ label: ':b200: big-b200', key: 'wl-big', agents: { queue: 'b200-k8s' }, parallelism: 3 });
+    expect(Object.keys(step)).toEqual([
+      'label',
+      'key',
+      'depends_on',
+      'agents',
+      'parallelism',
+      'timeout_in_minutes',
+      'commands',
+      'artifact_paths',
+      'plugins',
+      'retry',
+    ]);
+    expect(step).toMatchObject({
+      label: ':b200: big-b200',
+      key: 'wl-big',
+      agents: { queue: 'b200-k8s' },
+      parallelism: 3,
+    });
     expect(pod(step)).toMatchObject({ hostNetwork: true, dnsPolicy: 'ClusterFirstWithHostNet' });
-    expect((pod(step)['containers'] as Loose[])[0]).toMatchObject({ resources: { limits: { 'nvidia.com/gpu': 8 } } });
-    expect(step.commands[0]).toMatch(/^if \[ "\$\{BUILDKITE_PARALLEL_JOB:-0\}" = 0 \]; then echo .* && \.\/perf-eval setup --only bench,lm_eval; else echo .*; fi$/);
+    expect((pod(step)['containers'] as Loose[])[0]).toMatchObject({
+      resources: { limits: { 'nvidia.com/gpu': 8 } },
+    });
+    expect(step.commands[0]).toMatch(
+      /^if \[ "\$\{BUILDKITE_PARALLEL_JOB:-0\}" = 0 \]; then echo .* && \.\/perf-eval setup --only bench,lm_eval; else echo .*; fi$/,
+    );
     expect(step.commands[1]).toContain("buildkite-agent meta-data set 'perf-eval:ray-head:wl-big'");
     expect(step.commands[1]).toContain('./perf-eval run workloads/big.yaml');
     expect(generated.lintContext.expected?.get('wl-big')).toMatchObject({ numGpus: 8, numNodes: 3 });
@@ -128,9 +180,12 @@ describe('multi-node steps', () => {
     expect(nodeCount(generated.variants[0] as never)).toBe(2);
     expect(step.parallelism).toBe(2);
     expect(pod(step)).toMatchObject({ hostNetwork: true, dnsPolicy: 'ClusterFirstWithHostNet' });
-    expect((pod(step)['containers'] as Loose[])[0]).toMatchObject({ resources: { limits: { 'amd.com/gpu': 8 } } });
+    expect((pod(step)['containers'] as Loose[])[0]).toMatchObject({
+      resources: { limits: { 'amd.com/gpu': 8 } },
+    });
     // A single-node AMD recipe keeps the upstream podSpecPatch (no hostNetwork).
-    const single = generate({ 'pd1.yaml': disaggregated('MI355X', 1, 1) }, 'pd1').pipeline.steps[0] as CommandStep;
+    const single = generate({ 'pd1.yaml': disaggregated('MI355X', 1, 1) }, 'pd1').pipeline
+      .steps[0] as CommandStep;
     expect(single).not.toHaveProperty('parallelism');
     expect(pod(single)).not.toHaveProperty('hostNetwork');
   });
@@ -167,14 +222,21 @@ describe('multi-node steps', () => {
       ['wl-bs--max-num-seqs-128', 2],
     ]);
     expect(steps[1]?.commands[1]).toContain("'perf-eval:ray-head:wl-bs--max-num-seqs-128'");
-    expect(steps[1]?.commands[1]).toContain('./perf-eval run workloads/bs.yaml --variant big-b200--max-num-seqs-128');
+    expect(steps[1]?.commands[1]).toContain(
+      './perf-eval run workloads/bs.yaml --variant big-b200--max-num-seqs-128',
+    );
   });
 
   it('escaped mode: the branching commands survive an upload with interpolation unchanged', () => {
     const verbatim = generate({ 'big.yaml': aggregated('B200', 2) }, 'big');
     const escaped = generate({ 'big.yaml': aggregated('B200', 2) }, 'big', 'escaped');
     expect(escaped.pipeline.steps[0]?.commands[1]).toContain('$$(buildkite-agent meta-data get');
-    expect(simulateUpload(escaped.yaml, { noInterpolation: false, env: { BUILDKITE_PARALLEL_JOB: '1', HOME: '/x' } })).toEqual(parse(verbatim.yaml));
+    expect(
+      simulateUpload(escaped.yaml, {
+        noInterpolation: false,
+        env: { BUILDKITE_PARALLEL_JOB: '1', HOME: '/x' },
+      }),
+    ).toEqual(parse(verbatim.yaml));
     expect(simulateUpload(verbatim.yaml, { noInterpolation: true })).toEqual(parse(verbatim.yaml));
   });
 });
@@ -189,7 +251,15 @@ describe('multi-node commands in bash (fake buildkite-agent, ray, hostname)', ()
     const stale = { FAKE_RAY_FAIL_ADDRESS: '10.9.9.9:6379' };
     const workers = [c.job(step, 1, stale), c.job(step, 2, stale)];
     // Buildkite does not start parallel jobs together: the head starts only once both workers tried the stale head.
-    const triedStale = (worker: number) => c.calls().some((call) => call.tool === 'ray' && call.env['BUILDKITE_PARALLEL_JOB'] === String(worker) && call.argv[1] === '--address=10.9.9.9:6379');
+    const triedStale = (worker: number) =>
+      c
+        .calls()
+        .some(
+          (call) =>
+            call.tool === 'ray' &&
+            call.env['BUILDKITE_PARALLEL_JOB'] === String(worker) &&
+            call.argv[1] === '--address=10.9.9.9:6379',
+        );
     while (!(triedStale(1) && triedStale(2))) await new Promise((done) => setTimeout(done, 50));
     const head = await c.job(step, 0);
     const [one, two] = await Promise.all(workers);
@@ -199,7 +269,9 @@ describe('multi-node commands in bash (fake buildkite-agent, ray, hostname)', ()
 
     const calls = c.calls();
     const headJob = `job-0-wl-big`;
-    const headCalls = calls.filter((call) => call.tool !== 'ray' || call.env['BUILDKITE_PARALLEL_JOB'] === '0');
+    const headCalls = calls.filter(
+      (call) => call.tool !== 'ray' || call.env['BUILDKITE_PARALLEL_JOB'] === '0',
+    );
     expect(headCalls.filter((call) => call.tool === 'ray').map((call) => call.argv)).toEqual([
       ['start', '--head', '--port=6379', '--node-ip-address=10.1.2.3', '--disable-usage-stats'],
       ['stop'],
@@ -211,12 +283,21 @@ describe('multi-node commands in bash (fake buildkite-agent, ray, hostname)', ()
     // The run starts only after both workers registered with this head.
     const runIndex = calls.indexOf(run);
     for (const worker of [1, 2]) {
-      const joinedAt = calls.findIndex((call) => call.argv.join(' ') === `meta-data set perf-eval:ray-joined:wl-big:${headJob}:${worker} job-${worker}-wl-big`);
+      const joinedAt = calls.findIndex(
+        (call) =>
+          call.argv.join(' ') ===
+          `meta-data set perf-eval:ray-joined:wl-big:${headJob}:${worker} job-${worker}-wl-big`,
+      );
       expect(joinedAt).toBeGreaterThan(-1);
       expect(joinedAt).toBeLessThan(runIndex);
-      const rayCalls = calls.filter((call) => call.tool === 'ray' && call.env['BUILDKITE_PARALLEL_JOB'] === String(worker)).map((call) => call.argv);
+      const rayCalls = calls
+        .filter((call) => call.tool === 'ray' && call.env['BUILDKITE_PARALLEL_JOB'] === String(worker))
+        .map((call) => call.argv);
       expect(rayCalls[0]).toEqual(['start', '--address=10.9.9.9:6379', '--disable-usage-stats']);
-      expect(rayCalls.slice(-2)).toEqual([['start', '--address=10.1.2.3:6379', '--disable-usage-stats'], ['stop']]);
+      expect(rayCalls.slice(-2)).toEqual([
+        ['start', '--address=10.1.2.3:6379', '--disable-usage-stats'],
+        ['stop'],
+      ]);
     }
     expect(c.metaData('perf-eval:ray-head:wl-big')).toBe(`${headJob} 10.1.2.3:6379`);
     expect(c.metaData(`${rayMetaDataKeys('wl-big').done}:${headJob}`)).toBe('exit 0');
@@ -228,9 +309,16 @@ describe('multi-node commands in bash (fake buildkite-agent, ray, hostname)', ()
     const c = cluster();
     const head = await c.job(step, 0, { PERF_EVAL_RAY_WAIT_S: '1', PERF_EVAL_RAY_NODE_IP: '192.168.7.7' });
     expect(head.status).toBe(1);
-    expect(head.output).toContain('only 0 of 1 Ray worker(s) joined within 1s (PERF_EVAL_RAY_WAIT_S); are 2 agents free on this queue?');
+    expect(head.output).toContain(
+      'only 0 of 1 Ray worker(s) joined within 1s (PERF_EVAL_RAY_WAIT_S); are 2 agents free on this queue?',
+    );
     expect(c.calls().some((call) => call.tool === 'perf-eval' && call.argv[0] === 'run')).toBe(false);
-    expect(c.calls().filter((call) => call.tool === 'ray').map((call) => call.argv[0])).toEqual(['start', 'stop']);
+    expect(
+      c
+        .calls()
+        .filter((call) => call.tool === 'ray')
+        .map((call) => call.argv[0]),
+    ).toEqual(['start', 'stop']);
     expect(c.metaData('perf-eval:ray-head:wl-big')).toBe('job-0-wl-big 192.168.7.7:6379');
     expect(c.metaData('perf-eval:ray-done:wl-big:job-0-wl-big')).toBe('exit 1');
   });
@@ -240,7 +328,9 @@ describe('multi-node commands in bash (fake buildkite-agent, ray, hostname)', ()
     const c = cluster();
     const head = await c.job(step, 0, { FAKE_HOSTNAME_IPS: '' });
     expect(head.status).toBe(1);
-    expect(head.output).toContain("cannot find this node's IP address (hostname -I); set PERF_EVAL_RAY_NODE_IP");
+    expect(head.output).toContain(
+      "cannot find this node's IP address (hostname -I); set PERF_EVAL_RAY_NODE_IP",
+    );
     expect(c.calls().some((call) => call.tool === 'ray')).toBe(false);
   });
 
@@ -250,7 +340,9 @@ describe('multi-node commands in bash (fake buildkite-agent, ray, hostname)', ()
     const worker = await c.job(step, 1, { PERF_EVAL_RAY_WAIT_S: '1' });
     expect(worker.status).toBe(1);
     expect(worker.output).toContain('Ray worker node: no perf-eval setup needed');
-    expect(worker.output).toContain('no Ray head to join within 1s (PERF_EVAL_RAY_WAIT_S); did parallel job 0 start?');
+    expect(worker.output).toContain(
+      'no Ray head to join within 1s (PERF_EVAL_RAY_WAIT_S); did parallel job 0 start?',
+    );
     expect(c.calls().some((call) => call.tool === 'perf-eval' || call.tool === 'ray')).toBe(false);
     expect(existsSync(join(worker.checkout, 'perf-eval'))).toBe(false);
   });
@@ -258,7 +350,14 @@ describe('multi-node commands in bash (fake buildkite-agent, ray, hostname)', ()
 
 describe('multi-node lints', () => {
   function base() {
-    const generated = generate({ 'big.yaml': aggregated('B200', 2), 'one.yaml': aggregated('B200', 1), 'h.yaml': aggregated('H200', 1) }, 'big,one,h');
+    const generated = generate(
+      {
+        'big.yaml': aggregated('B200', 2),
+        'one.yaml': aggregated('B200', 1),
+        'h.yaml': aggregated('H200', 1),
+      },
+      'big,one,h',
+    );
     return { generated, steps: structuredClone(generated.pipeline.steps) as unknown as Loose[] };
   }
 
@@ -272,7 +371,9 @@ describe('multi-node lints', () => {
     ]);
     delete (steps[0] as Loose)['parallelism'];
     delete (steps[1] as Loose)['parallelism'];
-    expect(lintPipeline({ steps }, generated.lintContext).map((issue) => issue.message)).toEqual(['steps[0] (:b200: big-b200): the recipe spans 2 nodes but the step has no parallelism']);
+    expect(lintPipeline({ steps }, generated.lintContext).map((issue) => issue.message)).toEqual([
+      'steps[0] (:b200: big-b200): the recipe spans 2 nodes but the step has no parallelism',
+    ]);
   });
 
   it('a parallel step needs a Kubernetes pod with hostNetwork, and parallelism >= 2', () => {
@@ -288,7 +389,13 @@ describe('multi-node lints', () => {
 
   it('the per-pod GPU limit must still equal num_gpus on a multi-node step', () => {
     const { generated, steps } = base();
-    ((pod(steps[0] as unknown as CommandStep)['containers'] as Loose[])[0] as { resources: { limits: Loose } }).resources.limits['nvidia.com/gpu'] = 16;
-    expect(lintPipeline({ steps }, generated.lintContext).map((issue) => issue.message)).toEqual(["steps[0] (:b200: big-b200): pod GPU limit 16 differs from the recipe's num_gpus 8"]);
+    (
+      (pod(steps[0] as unknown as CommandStep)['containers'] as Loose[])[0] as {
+        resources: { limits: Loose };
+      }
+    ).resources.limits['nvidia.com/gpu'] = 16;
+    expect(lintPipeline({ steps }, generated.lintContext).map((issue) => issue.message)).toEqual([
+      "steps[0] (:b200: big-b200): pod GPU limit 16 differs from the recipe's num_gpus 8",
+    ]);
   });
 });

@@ -13,12 +13,24 @@ export const DEFAULT_AMD_HF_HOME = '/root/.cache/huggingface';
 export const NVIDIA_POD_HF_HOME = '/mnt/shared/hf_cache';
 export const HF_CACHE_VOLUME_NAME = 'hf-cache';
 export const ECR_PUBLIC_PREFIX = 'public.ecr.aws/';
-export const ECR_PULL_THROUGH_PREFIX = '936637512419.dkr.ecr.us-west-2.amazonaws.com/vllm-ci-pull-through-cache/';
+export const ECR_PULL_THROUGH_PREFIX =
+  '936637512419.dkr.ecr.us-west-2.amazonaws.com/vllm-ci-pull-through-cache/';
 export const ARTIFACT_PATHS = ['results/**/*'];
-/** The executable the bootstrap step builds and uploads as an artifact. */
+/** The executable the executable step builds and uploads as an artifact. */
 export const EXECUTABLE = 'perf-eval';
+/**
+ * Key of the CPU step in `.buildkite/pipeline.yaml` that builds `perf-eval` beside the bootstrap
+ * (gpu-time.md §4): every GPU step `depends_on` it and downloads the executable from it.
+ */
+export const EXECUTABLE_STEP_KEY = 'perf-eval-executable';
 
-const EMOJI: Record<string, string> = { H200: ':h200:', B200: ':b200:', A100: ':a100:', MI355X: ':amd:', MI300X: ':amd:' };
+const EMOJI: Record<string, string> = {
+  H200: ':h200:',
+  B200: ':b200:',
+  A100: ':a100:',
+  MI355X: ':amd:',
+  MI300X: ':amd:',
+};
 
 export function gpuEmoji(gpu: string): string {
   return EMOJI[gpu] ?? ':buildkite:';
@@ -75,14 +87,23 @@ export function queueFor(profile: GpuProfile, env: Env): string {
 
 function checkVolumeSource(source: unknown, where: string, variable: string): Record<string, unknown> {
   if (typeof source !== 'object' || source === null || Array.isArray(source)) {
-    throw new PipelineOverrideError(variable, `${where} must be a Kubernetes volume source map such as {"persistentVolumeClaim":{"claimName":"hf-cache"}}`);
+    throw new PipelineOverrideError(
+      variable,
+      `${where} must be a Kubernetes volume source map such as {"persistentVolumeClaim":{"claimName":"hf-cache"}}`,
+    );
   }
   const keys = Object.keys(source);
   if (keys.includes('name')) {
-    throw new PipelineOverrideError(variable, `${where} must not set 'name' (the volume is always named ${HF_CACHE_VOLUME_NAME})`);
+    throw new PipelineOverrideError(
+      variable,
+      `${where} must not set 'name' (the volume is always named ${HF_CACHE_VOLUME_NAME})`,
+    );
   }
   if (keys.length !== 1) {
-    throw new PipelineOverrideError(variable, `${where} must have exactly one volume-source key (e.g. emptyDir, hostPath, persistentVolumeClaim), got ${keys.length === 0 ? 'none' : keys.join(', ')}`);
+    throw new PipelineOverrideError(
+      variable,
+      `${where} must have exactly one volume-source key (e.g. emptyDir, hostPath, persistentVolumeClaim), got ${keys.length === 0 ? 'none' : keys.join(', ')}`,
+    );
   }
   return source as Record<string, unknown>;
 }
@@ -99,17 +120,27 @@ export function hfCacheVolumeFor(profile: GpuProfile, env: Env): Record<string, 
     try {
       parsed = parseYaml(raw);
     } catch (error) {
-      throw new PipelineOverrideError(variable, `${variable} is not valid YAML/JSON: ${(error as Error).message.split('\n')[0]}`, { cause: error });
+      throw new PipelineOverrideError(
+        variable,
+        `${variable} is not valid YAML/JSON: ${(error as Error).message.split('\n')[0]}`,
+        { cause: error },
+      );
     }
     return checkVolumeSource(parsed, variable, variable);
   }
-  if (profile.hfCacheVolume) return checkVolumeSource(structuredClone(profile.hfCacheVolume), `profile '${profile.name}' hf_cache_volume`, variable);
+  if (profile.hfCacheVolume)
+    return checkVolumeSource(
+      structuredClone(profile.hfCacheVolume),
+      `profile '${profile.name}' hf_cache_volume`,
+      variable,
+    );
   return { emptyDir: {} };
 }
 
 /** The pod image: the resolved image, rewritten to the ECR pull-through cache unless the profile opts out. */
 export function podImage(image: string, profile: GpuProfile): string {
-  if (profile.ecrPullThroughCache && image.startsWith(ECR_PUBLIC_PREFIX)) return ECR_PULL_THROUGH_PREFIX + image.slice(ECR_PUBLIC_PREFIX.length);
+  if (profile.ecrPullThroughCache && image.startsWith(ECR_PUBLIC_PREFIX))
+    return ECR_PULL_THROUGH_PREFIX + image.slice(ECR_PUBLIC_PREFIX.length);
   return image;
 }
 
@@ -149,7 +180,13 @@ export function nvidiaPlugin(image: string, numGpus: number): KubernetesPlugin {
   };
 }
 
-export function amdPlugin(image: string, numGpus: number, hfHome: string, volumeSource: Record<string, unknown>, hostNetwork = false): KubernetesPlugin {
+export function amdPlugin(
+  image: string,
+  numGpus: number,
+  hfHome: string,
+  volumeSource: Record<string, unknown>,
+  hostNetwork = false,
+): KubernetesPlugin {
   return {
     kubernetes: {
       podSpecPatch: {
@@ -161,7 +198,10 @@ export function amdPlugin(image: string, numGpus: number, hfHome: string, volume
             name: 'container-0',
             image,
             resources: { limits: { 'amd.com/gpu': numGpus } },
-            securityContext: { seccompProfile: { type: 'Unconfined' }, capabilities: { add: ['IPC_LOCK', 'SYS_PTRACE'] } },
+            securityContext: {
+              seccompProfile: { type: 'Unconfined' },
+              capabilities: { add: ['IPC_LOCK', 'SYS_PTRACE'] },
+            },
             volumeMounts: [
               { name: 'devshm', mountPath: '/dev/shm' },
               { name: HF_CACHE_VOLUME_NAME, mountPath: hfHome },
@@ -173,7 +213,10 @@ export function amdPlugin(image: string, numGpus: number, hfHome: string, volume
             ],
           },
         ],
-        volumes: [{ name: 'devshm', emptyDir: { medium: 'Memory' } }, { name: HF_CACHE_VOLUME_NAME, ...volumeSource }],
+        volumes: [
+          { name: 'devshm', emptyDir: { medium: 'Memory' } },
+          { name: HF_CACHE_VOLUME_NAME, ...volumeSource },
+        ],
       },
     },
   };
@@ -185,7 +228,13 @@ export function k8sPluginFor(workload: ResolvedWorkload, env: Env): KubernetesPl
   if (profile.serverRuntime !== 'native') return undefined;
   const image = podImage(workload.server.image, profile);
   if (profile.k8sPlugin === 'amd') {
-    return amdPlugin(image, workload.numGpus, profile.hfHome ?? DEFAULT_AMD_HF_HOME, hfCacheVolumeFor(profile, env), checkMultiNode(workload) > 1);
+    return amdPlugin(
+      image,
+      workload.numGpus,
+      profile.hfHome ?? DEFAULT_AMD_HF_HOME,
+      hfCacheVolumeFor(profile, env),
+      checkMultiNode(workload) > 1,
+    );
   }
   return nvidiaPlugin(image, workload.numGpus);
 }
@@ -206,19 +255,24 @@ export function setupComponents(workload: ResolvedWorkload, env: Env): string[] 
   return components;
 }
 
-export const SECRET_COMMAND = 'INGEST_BEARER_TOKEN="$(buildkite-agent secret get INGEST_BEARER_TOKEN)" && export INGEST_BEARER_TOKEN';
+export const SECRET_COMMAND =
+  'INGEST_BEARER_TOKEN="$(buildkite-agent secret get INGEST_BEARER_TOKEN)" && export INGEST_BEARER_TOKEN';
 
 /**
  * `[setup, run]` (recipe-compat.md §13.4). The job needs no Node, npm or checkout build: it downloads
- * the self-contained `perf-eval` executable the bootstrap step uploaded. Runtime `$` references are
+ * the self-contained `perf-eval` executable the executable step (`EXECUTABLE_STEP_KEY`) uploaded. Runtime `$` references are
  * meant for the job shell; the bootstrap uploads with `--no-interpolation` (buildkite.md §5). A sweep
  * variant runs `run '<path>' --variant '<name>'`; a multi-node recipe branches on
  * `BUILDKITE_PARALLEL_JOB` (multinode.ts), its Ray meta-data keyed by `key`.
  */
-export function stepCommands(workload: ResolvedWorkload, env: Env, key = stepKeyFor(workload)): [string, string] {
+export function stepCommands(
+  workload: ResolvedWorkload,
+  env: Env,
+  key = stepKeyFor(workload),
+): [string, string] {
   const setup = [
     `echo '~~~ :package: perf-eval setup'`,
-    `buildkite-agent artifact download ${EXECUTABLE} .`,
+    `buildkite-agent artifact download ${EXECUTABLE} . --step ${EXECUTABLE_STEP_KEY}`,
     `chmod +x ./${EXECUTABLE}`,
     `./${EXECUTABLE} setup --only ${setupComponents(workload, env).join(',')}`,
   ].join(' && ');
@@ -255,8 +309,9 @@ export function retryRules(kubernetes: boolean): { automatic: RetryRule[] } {
 }
 
 /**
- * The command step for one resolved recipe (or sweep variant), keys in upstream order plus `key` and
- * `retry`, and `parallelism: <nodes>` after `agents` for a multi-node recipe.
+ * The command step for one resolved recipe (or sweep variant), keys in upstream order plus `key`,
+ * `depends_on` (the executable step) and `retry`, and `parallelism: <nodes>` after `agents` for a
+ * multi-node recipe.
  */
 export function buildStep(workload: ResolvedWorkload, env: Env, key = stepKeyFor(workload)): CommandStep {
   const nodes = checkMultiNode(workload);
@@ -264,6 +319,7 @@ export function buildStep(workload: ResolvedWorkload, env: Env, key = stepKeyFor
   const step: CommandStep = {
     label: `${gpuEmoji(workload.gpu)} ${workload.name}`,
     key,
+    depends_on: EXECUTABLE_STEP_KEY,
     agents: { queue: queueFor(workload.profile, env) },
     ...(nodes > 1 ? { parallelism: nodes } : {}),
     timeout_in_minutes: workload.timeoutInMinutes,

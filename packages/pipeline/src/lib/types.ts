@@ -16,6 +16,8 @@ export interface KubernetesPlugin {
 export interface CommandStep {
   label: string;
   key: string;
+  /** The CPU step that builds the `perf-eval` executable (`EXECUTABLE_STEP_KEY`). */
+  depends_on: string;
   agents: { queue: string };
   /** Multi-node recipes only: one parallel job per node (job 0 = Ray head + orchestrator). */
   parallelism?: number;
