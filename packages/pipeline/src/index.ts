@@ -49,13 +49,15 @@ export {
 export type { InterpolationMode } from './lib/interpolation.js';
 export {
   createSchemaValidator,
+  defaultSchemaCacheDir,
+  SCHEMA_CACHE_DIR_ENV,
   defaultSchemaPath,
   loadSchema,
   DEFAULT_SCHEMA_RELATIVE_PATH,
   SCHEMA_PATH_ENV,
   SCHEMA_ID,
 } from './lib/schema.js';
-export type { SchemaValidator } from './lib/schema.js';
+export type { SchemaValidator, SchemaValidatorOptions } from './lib/schema.js';
 export { lintPipeline, jobCount, UPLOAD_JOB_LIMIT } from './lib/lint.js';
 export { splitPipeline, uploadFileNames, JOBS_PER_UPLOAD } from './lib/split.js';
 export type { LintContext, ExpectedStep } from './lib/lint.js';

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import {
   checkUploads,
+  defaultSchemaCacheDir,
   defaultSchemaPath,
   JOBS_PER_UPLOAD,
   jobCount,
@@ -52,7 +53,9 @@ one after another ('buildkite-agent pipeline upload --no-interpolation <file>' e
 Options:
   --validate        also check against the official Buildkite JSON schema
   --schema PATH     the schema file (default: env ${SCHEMA_PATH_ENV}, else
-                    ../shared/reference/buildkite/pipeline-schema.json from the current directory)
+                    ../shared/reference/buildkite/pipeline-schema.json from the current directory);
+                    its compiled form is cached in PERF_EVAL_SCHEMA_CACHE_DIR (default
+                    ~/.cache/perf-eval/buildkite-schema; 'off' disables)
   --output, -o FILE write the YAML to FILE (atomically; several files for a large selection)
                     and print the written paths on stdout
   --profiles PATH   GPU profiles file (default: env PERF_EVAL_PROFILES, else profiles/gpu_profiles.yaml)
@@ -81,7 +84,10 @@ function report(io: Io, issues: readonly PipelineIssue[]): number {
 
 function check(io: Io, uploads: readonly unknown[], flags: Flags, context?: LintContext): PipelineIssue[] {
   const options: CheckOptions = {};
-  if (flags.validate) options.schemaPath = defaultSchemaPath(io.cwd, io.env, flags.schema);
+  if (flags.validate) {
+    options.schemaPath = defaultSchemaPath(io.cwd, io.env, flags.schema);
+    options.schemaCacheDir = defaultSchemaCacheDir(io.env);
+  }
   if (context) options.context = context;
   return checkUploads(uploads, options);
 }

@@ -7,6 +7,8 @@ import { EXECUTABLE_STEP_KEY } from './steps.js';
 export interface CheckOptions {
   /** Path of the Buildkite schema file; omit to run only the lints. */
   schemaPath?: string;
+  /** Compiled-validator cache directory (`createSchemaValidator`); default `defaultSchemaCacheDir()`, `null` for none. */
+  schemaCacheDir?: string | null;
   context?: LintContext;
 }
 
