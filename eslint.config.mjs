@@ -5,7 +5,7 @@ export default [
   ...nx.configs['flat/typescript'],
   ...nx.configs['flat/javascript'],
   {
-    ignores: ['**/dist', '**/out-tsc', '**/test-output', '**/vitest.config.*.timestamp*', 'results/**', 'build-sea/**'],
+    ignores: ['**/dist', '**/out-tsc', '**/test-output', '**/vitest.config.*.timestamp*', 'results/**', 'build-sea/**', 'build-cli/**'],
   },
   {
     files: ['**/*.ts', '**/*.mts', '**/*.js', '**/*.mjs'],
