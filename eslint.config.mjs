@@ -42,7 +42,6 @@ export default [
         'error',
         {
           ignoredFiles: ['{projectRoot}/eslint.config.{js,cjs,mjs,ts,cts,mts}', '{projectRoot}/vitest.config.{js,ts,mjs,mts}', '{projectRoot}/**/*.spec.ts', '{projectRoot}/test/**/*'],
-          ignoredDependencies: ['tslib'],
         },
       ],
     },
