@@ -35,3 +35,4 @@ export type {
   ParsePythonJsonOptions,
   ParsedPythonJson,
 } from './lib/python-json.js';
+export type { EnvVars } from './lib/env.js';
