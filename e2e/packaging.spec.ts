@@ -233,6 +233,32 @@ describe('npm tarballs', () => {
   });
 });
 
+describe('public APIs', () => {
+  it("every export of a package's src/index.ts is named in its README", () => {
+    for (const { dir, manifest } of publishablePackages()) {
+      const index = readFileSync(join(dir, 'src', 'index.ts'), 'utf8');
+      const readme = readFileSync(join(dir, 'README.md'), 'utf8');
+      const names = [...index.matchAll(/export\s+(?:type\s+)?\{([^}]*)\}/g)].flatMap((m) =>
+        (m[1] ?? '')
+          .split(',')
+          .map(
+            (part) =>
+              part
+                .trim()
+                .replace(/^type\s+/, '')
+                .split(/\s+as\s+/)
+                .pop()
+                ?.trim() ?? '',
+          )
+          .filter(Boolean),
+      );
+      expect(names.length, manifest.name).toBeGreaterThan(0);
+      const undocumented = names.filter((name) => !new RegExp(`\\b${name}\\b`).test(readme));
+      expect(undocumented, `${manifest.name}: exported but not in README.md`).toEqual([]);
+    }
+  });
+});
+
 describe('installed into a strict TypeScript ESM project outside the repository', () => {
   it('one copy of each package (ranges dedupe), resolved from the tarballs', () => {
     const nested = packed
