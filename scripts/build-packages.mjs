@@ -14,7 +14,20 @@ const configs = readdirSync(join(root, 'packages'))
   .map((name) => join('packages', name, 'tsconfig.lib.json'))
   .filter((config) => existsSync(join(root, config)))
   .sort();
-const tsc = createRequire(join(root, 'package.json')).resolve('typescript/bin/tsc');
+let tsc;
+try {
+  tsc = createRequire(join(root, 'package.json')).resolve('typescript/bin/tsc');
+} catch {
+  // `npm ci --omit=dev` (enough for scripts/bundle-cli.mjs) has no TypeScript: nothing to build with.
+  const message =
+    'build-packages: TypeScript is not installed (dev dependencies omitted?); packages not built';
+  if (process.env['npm_lifecycle_event'] === 'prepare') {
+    process.stdout.write(`${message}; run \`npm ci\` with dev dependencies to build them\n`);
+    process.exit(0);
+  }
+  process.stderr.write(`${message}; run \`npm ci\` first\n`);
+  process.exit(1);
+}
 
 const started = Date.now();
 process.stdout.write(`--- :hammer: building ${configs.length} packages (tsc --build)\n`);
