@@ -107,7 +107,7 @@ async function until(probe: () => boolean, label: string): Promise<void> {
 describe('perf-eval ingest: exactly once', () => {
   it('a successful full ingest clears what a failed one left queued, so a later --replay posts nothing', async () => {
     const server = await dashboard();
-    const dir = resultsDir();
+    const dir = resultsDir({});
     server.mode.value = 'reject';
     const failed = await ingestCli([dir], envFor(server.base));
     expect(failed.code, failed.stderr).toBe(0);
@@ -133,7 +133,7 @@ describe('perf-eval ingest: exactly once', () => {
 
   it('two concurrent --replay processes never both post an entry', async () => {
     const server = await dashboard();
-    const dir = resultsDir();
+    const dir = resultsDir({});
     server.mode.value = 'reject';
     await ingestCli([dir], envFor(server.base));
     expect(queued(dir)).toHaveLength(4);
@@ -152,7 +152,7 @@ describe('perf-eval ingest: exactly once', () => {
 
   it('SIGTERM during an ingest exits 143 and keeps every undelivered payload queued', async () => {
     const server = await dashboard();
-    const dir = resultsDir();
+    const dir = resultsDir({});
     server.mode.value = 'hang';
     const out = await ingestCli([dir], envFor(server.base), (child) => {
       void until(() => server.received.length > 0, 'the first request').then(() => child.kill('SIGTERM'));

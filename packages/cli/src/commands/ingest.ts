@@ -14,6 +14,7 @@ import {
   type IngestPlan,
   type IngestReport,
 } from '@perf-eval/ingest';
+import { scrubText, secretValuesOf } from '@perf-eval/util';
 import { parseCommandArgs, UsageError } from '../lib/args.js';
 import { EXIT } from '../lib/exit-codes.js';
 import { writeLine, type Io } from '../lib/io.js';
@@ -73,7 +74,9 @@ export async function run(argv: string[], io: Io): Promise<number> {
     onRetry: (notice) =>
       writeLine(io.stderr, `    retrying ${notice.kind} after attempt ${notice.attempt} (${notice.reason})${notice.retryAfterMs > 0 ? `; Retry-After: waiting ${(notice.retryAfterMs / 1000).toFixed(1)}s` : ''}`),
   });
-  const print = (line: string): void => writeLine(io.stderr, line);
+  // Progress lines may quote a server reply; no secret of the environment reaches the console.
+  const secrets = secretValuesOf(io.env);
+  const print = (line: string): void => writeLine(io.stderr, scrubText(line, secrets));
   // Dry-run payloads go to stdout as they are produced (bytes, one JSON line each).
   const writeOut = (chunk: Uint8Array | string): void => {
     io.stdout.write(typeof chunk === 'string' ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength).toString('utf8'));

@@ -3,7 +3,7 @@ import { mkdir } from 'node:fs/promises';
 import { once } from 'node:events';
 import { dirname } from 'node:path';
 import type { Readable } from 'node:stream';
-import { LineSplitter, LineTail, scrubText, secretList, secretValuesOf } from '@perf-eval/util';
+import { LineSplitter, LineTail, REDACTED, secretList, secretValuesOf } from '@perf-eval/util';
 import { FailureScanner, type Diagnosis } from './diagnose.js';
 import type { LineFn, ServerExit, ServerLogs } from './types.js';
 
@@ -125,6 +125,9 @@ export class ServerLog implements ServerLogs {
 
   /** `line` with every secret masked (for text that reaches errors without passing through the log). */
   scrub(line: string): string {
-    return this.secrets.length === 0 ? line : scrubText(line, this.secrets);
+    // `secrets` is already a secretList (distinct, longest first): no per-line re-sorting.
+    let out = line;
+    for (const secret of this.secrets) if (out.includes(secret)) out = out.split(secret).join(REDACTED);
+    return out;
   }
 }
