@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { buildNativeArgv, resolvePort } from '@perf-eval/server-lifecycle';
-import { formatCommand, redactArgv, redactEnv, secretValuesOf } from '@perf-eval/util';
+import { formatCommand, redactArgv, redactEnv, scrubValues, secretValuesOf } from '@perf-eval/util';
 import { expandVariants, proxyHealthUrl, topologyPorts, type ResolvedRole, type ResolvedWorkload } from '@perf-eval/workload-schema';
 import { parseCommandArgs, UsageError } from '../lib/args.js';
 import {
@@ -12,6 +12,7 @@ import {
   proxyArgv,
   rolePorts,
   roleServerSpecs,
+  runSecrets,
   semanticEvalPlan,
   serverArgv,
   type RunContext,
@@ -257,7 +258,8 @@ export async function run(argv: string[], io: Io): Promise<number> {
     pid: process.pid,
   };
   if (values['server-url']) context.serverUrl = values['server-url'];
-  const plan = buildPlan(context, resultsRoot);
+  // Recipe values (an lm_eval model_args token …) that equal a secret are masked too.
+  const plan = scrubValues(buildPlan(context, resultsRoot), runSecrets(context));
   if (values.json) writeLine(io.stdout, JSON.stringify(plan, null, 2));
   else printHuman(plan, io);
   return EXIT.ok;

@@ -66,6 +66,12 @@ describe('perf-eval run: ingestion, annotation, docker', () => {
     expect(out.stdout).not.toContain(TOKEN);
     expect(everyResultText(dir)).not.toContain(TOKEN);
     expect(JSON.stringify(readJsonLines(box.path('lm_eval.jsonl')))).not.toContain(TOKEN);
+    // The plan records the run's date and each perf row's, so a later re-ingest posts them again.
+    const plan = JSON.parse(readFileSync(join(dir, '.ingest/plan.json'), 'utf8')) as { context: { date?: string }; items: Array<{ kind: string; meta?: { date?: string } }> };
+    expect(Number.isNaN(Date.parse(plan.context.date ?? ''))).toBe(false);
+    const perfDates = plan.items.filter((item) => item.kind === 'perf').map((item) => item.meta?.date);
+    const posted = perf.map((r) => (JSON.parse(r.body) as { date: string }).date);
+    expect(perfDates).toEqual(posted);
   });
 
   it('an ingest endpoint answering 500 does not fail the run; the summary lists the failure', { timeout: 120_000 }, async () => {

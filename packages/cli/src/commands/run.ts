@@ -212,6 +212,7 @@ async function preflight(context: RunContext, tools: DiscoveredTools, phases: Se
   } catch (error) {
     problems.push(`results dir ${context.resultsDir} is not writable (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
   }
+  problems.push(...ingest.endpointProblems);
   const ingestProblem = ingest.preflightProblem;
   if (ingestProblem) problems.push(`--strict-ingest: ${ingestProblem}`);
   if (problems.length > 0) throw new PreflightError(problems);

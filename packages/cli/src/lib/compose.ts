@@ -6,7 +6,8 @@
 import { join } from 'node:path';
 import { buildBenchArgv, type BenchRunSpec, type BenchTarget } from '@perf-eval/bench-runner';
 import { buildLmEvalArgv, renderBaseUrl, renderModelArgs, type LmEvalTaskSpec } from '@perf-eval/lmeval-runner';
-import { buildDockerRunArgv, buildNativeArgv, buildkiteLabels, stopGraceFromEnv, type ServerSpec, type TopologyServerSpec, type TopologySpec } from '@perf-eval/server-lifecycle';
+import { buildDockerRunArgv, buildNativeArgv, buildkiteLabels, specSecrets, stopGraceFromEnv, type ServerSpec, type TopologyServerSpec, type TopologySpec } from '@perf-eval/server-lifecycle';
+import { secretList, secretValuesOf } from '@perf-eval/util';
 import {
   isTruthyFlag,
   renderProxyArgv,
@@ -87,6 +88,17 @@ export function serverSpec(context: RunContext): ServerSpec {
   if (runtime === 'native') spec.binary = context.tools.vllm[0] as string;
   if (runtime === 'sim') spec.binary = context.tools.simulator;
   return spec;
+}
+
+/**
+ * Every secret value a run may see printed: secret-named variables of the environment and
+ * everything passed to the server(s) by name (secret-named recipe env, `--api-key`). Scrubbed from
+ * the plan, the console and the summary.
+ */
+export function runSecrets(context: RunContext): string[] {
+  const specs: Array<Pick<ServerSpec, 'env' | 'serveArgs'>> = [serverSpec(context)];
+  if (isDisaggregated(context)) specs.push(...roleServerSpecs(context));
+  return secretList([...secretValuesOf(context.env), ...specs.flatMap((spec) => specSecrets(spec))]);
 }
 
 /** The launch command as it will run (for plan output). */

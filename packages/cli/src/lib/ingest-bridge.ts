@@ -7,7 +7,9 @@ import { join, relative, resolve } from 'node:path';
 import { isLmEvalOutputFile } from '@perf-eval/util';
 import {
   createTransport,
+  formatPerfDate,
   ingestEvalDir,
+  ingestUrlProblems,
   ingestPerfRun,
   outboxDirOf,
   pickPayloadEnv,
@@ -37,6 +39,8 @@ export class IngestBridge {
   private readonly ingestContext: IngestContext;
   private readonly outboxDir: string;
   private queue: Promise<void> = Promise.resolve();
+  /** The run's start, recorded in the plan so a later re-ingest posts it, not the re-ingest time. */
+  private readonly runDate = new Date();
 
   constructor(private readonly options: IngestBridgeOptions) {
     const { context } = options;
@@ -53,6 +57,11 @@ export class IngestBridge {
     };
     this.outboxDir = outboxDirOf(context.resultsDir);
     if (enabled) this.transport = createTransport({ env: context.env, signal: options.signal });
+  }
+
+  /** An INGEST_URL / PERF_INGEST_URL that is not an http(s) URL: refuse before any GPU time is spent. */
+  get endpointProblems(): string[] {
+    return this.options.disabled ? [] : ingestUrlProblems(this.options.context.env);
   }
 
   /** Missing token with `strict`: refuse before any GPU time is spent. */
@@ -99,6 +108,8 @@ export class IngestBridge {
       isl: plan.spec.inputLen,
       osl: plan.spec.outputLen,
       conc: plan.spec.maxConcurrency,
+      // The time the bench finished (upstream posts at that moment); kept for re-ingests.
+      date: formatPerfDate(new Date()),
     };
     this.items.push({ kind: 'perf', runName: plan.spec.runName, file: this.rel(file), meta });
     await this.deliver((transport) =>
@@ -137,6 +148,7 @@ export class IngestBridge {
         image: this.ingestContext.image,
         vllmCommit: this.ingestContext.vllmCommit,
         env: pickPayloadEnv(this.options.context.env),
+        date: this.runDate.toISOString(),
       },
       items: this.items,
     });

@@ -9,13 +9,14 @@ import { runBench } from '@perf-eval/bench-runner';
 import { runBfcl } from '@perf-eval/bfcl-runner';
 import { metricsOf, runLmEval } from '@perf-eval/lmeval-runner';
 import { startServer, startTopology, type TopologyHandle } from '@perf-eval/server-lifecycle';
-import { isPerfEvalError, secretValuesOf, ToolError } from '@perf-eval/util';
+import { isPerfEvalError, scrubValues, secretValuesOf, ToolError } from '@perf-eval/util';
 import {
   benchOnly,
   benchPlans,
   benchTarget,
   isDisaggregated,
   lmEvalPlans,
+  runSecrets,
   semanticEvalPlan,
   serverBaseUrl,
   serverSpec,
@@ -80,6 +81,8 @@ export class Orchestrator {
   private serverFailure: TaskError | undefined;
   /** Summary writes are queued so a slower, older snapshot can never land after a newer one. */
   private saving: Promise<void> = Promise.resolve();
+  /** Masked in every summary snapshot: error messages and tails may quote what a tool printed. */
+  private readonly secrets: string[];
 
   constructor(private readonly options: OrchestrateOptions) {
     const { workload } = options.context;
@@ -99,6 +102,7 @@ export class Orchestrator {
       ingest: options.ingest.summary(),
     };
     if (workload.variant) this.summary.variant = workload.variant;
+    this.secrets = runSecrets(options.context);
     const onAbort = (): void => this.stopAll.abort(options.signal.reason);
     if (options.signal.aborted) onAbort();
     else options.signal.addEventListener('abort', onAbort, { once: true });
@@ -110,7 +114,7 @@ export class Orchestrator {
 
   private save(): Promise<void> {
     this.summary.ingest = this.options.ingest.summary();
-    const snapshot = structuredClone(this.summary);
+    const snapshot = scrubValues(structuredClone(this.summary), this.secrets);
     this.saving = this.saving.then(() => writeSummary(this.resultsDir, snapshot));
     this.options.onSummary?.(snapshot);
     return this.saving;
@@ -413,7 +417,7 @@ export class Orchestrator {
       await this.save();
       this.options.reporter.close();
     }
-    return this.summary;
+    return scrubValues(this.summary, this.secrets);
   }
 }
 
