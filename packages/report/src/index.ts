@@ -2,7 +2,6 @@ export { renderReport } from './lib/render.js';
 export type { ChartKind, RenderReportOptions } from './lib/render.js';
 export {
   accuracyRows,
-  benchValidityFlags,
   changePct,
   latencyRows,
   paretoPoints,

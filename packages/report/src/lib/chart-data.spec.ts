@@ -10,7 +10,6 @@ import {
 } from '../../test/fixture-data.js';
 import {
   accuracyRows,
-  benchValidityFlags,
   changePct,
   latencyRows,
   paretoPoints,
@@ -219,40 +218,5 @@ describe('timelineRows', () => {
     });
     expect(timelineRows(undefined)).toBeUndefined();
     expect(timelineRows([])).toBeUndefined();
-  });
-});
-
-describe('benchValidityFlags', () => {
-  it('flags failed requests (the all-failed fixture), incomplete runs and an unreached concurrency', () => {
-    const flags = benchValidityFlags([
-      { name: 'all-failed', group: 'x', metrics: FAILED },
-      { name: 'ok', group: 'x', concurrency: 2, metrics: BENCH },
-      {
-        name: 'short',
-        group: 'x',
-        concurrency: 64,
-        metrics: { ...BENCH, completed: 6, num_prompts: 8, max_concurrent_requests: 40 },
-      },
-    ]);
-    expect(flags).toEqual([
-      {
-        subject: 'bench all-failed',
-        flag: 'failed-requests',
-        severity: 'error',
-        message: '8 of 8 requests failed; latency and throughput cover the completed ones only',
-      },
-      {
-        subject: 'bench short',
-        flag: 'incomplete',
-        severity: 'error',
-        message: 'only 6 of 8 requests completed',
-      },
-      {
-        subject: 'bench short',
-        flag: 'concurrency-not-reached',
-        severity: 'warning',
-        message: 'the client reached at most 40 concurrent requests of the target 64',
-      },
-    ]);
   });
 });

@@ -3,13 +3,7 @@
  * chart's numbers are unit-tested on their own. The tables under the charts print exactly these rows.
  */
 import { accuracyInterval, type Interval } from './stats.js';
-import type {
-  ReportAccuracyResult,
-  ReportAccuracyValue,
-  ReportBenchResult,
-  ReportPhase,
-  ReportValidityFlag,
-} from './types.js';
+import type { ReportAccuracyResult, ReportAccuracyValue, ReportBenchResult, ReportPhase } from './types.js';
 
 /** Relative change of `current` against `baseline` in percent; undefined when it is not defined. */
 export function changePct(current: number | undefined, baseline: number | undefined): number | undefined {
@@ -292,42 +286,4 @@ export function timelineRows(phases: readonly ReportPhase[] | undefined): Timeli
       durationS: (end - start) / 1000,
     }));
   return { origin, rows, invalid };
-}
-
-// ---------------------------------------------------------------------------------------------------
-// Validity flags visible in the bench results themselves (gpu-time.md §3: flagged, not trusted)
-
-export function benchValidityFlags(bench: readonly ReportBenchResult[]): ReportValidityFlag[] {
-  const flags: ReportValidityFlag[] = [];
-  for (const r of bench) {
-    const subject = `bench ${r.name}`;
-    const completed = num(r.metrics, 'completed');
-    const failed = num(r.metrics, 'failed');
-    const prompts = num(r.metrics, 'num_prompts');
-    if (failed !== undefined && failed > 0) {
-      flags.push({
-        subject,
-        flag: 'failed-requests',
-        severity: 'error',
-        message: `${failed} of ${prompts ?? (completed ?? 0) + failed} requests failed; latency and throughput cover the completed ones only`,
-      });
-    } else if (completed !== undefined && prompts !== undefined && completed < prompts) {
-      flags.push({
-        subject,
-        flag: 'incomplete',
-        severity: 'error',
-        message: `only ${completed} of ${prompts} requests completed`,
-      });
-    }
-    const reached = num(r.metrics, 'max_concurrent_requests');
-    if (r.concurrency !== undefined && reached !== undefined && reached > 0 && reached < r.concurrency) {
-      flags.push({
-        subject,
-        flag: 'concurrency-not-reached',
-        severity: 'warning',
-        message: `the client reached at most ${reached} concurrent requests of the target ${r.concurrency}`,
-      });
-    }
-  }
-  return flags;
 }

@@ -71,7 +71,7 @@ body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; color: 
 h1 { font-size: 22px; margin: 8px 0 4px; } h2 { font-size: 18px; margin: 32px 0 8px; border-bottom: 1px solid #e5e7eb; padding-bottom: 4px; }
 h3 { font-size: 15px; margin: 20px 0 6px; }
 .status { display: inline-block; padding: 1px 8px; border-radius: 10px; font-size: 12px; font-weight: 600; vertical-align: middle; }
-.status-ok { background: #dcfce7; color: #166534; } .status-failed, .status-error { background: #fee2e2; color: #991b1b; }
+.status-ok { background: #dcfce7; color: #166534; } .status-failed, .status-error, .status-invalid { background: #fee2e2; color: #991b1b; }
 .status-cancelled, .status-skipped, .status-warning { background: #fef3c7; color: #92400e; } .status-other { background: #e5e7eb; color: #374151; }
 dl.meta { display: grid; grid-template-columns: max-content 1fr; gap: 2px 16px; margin: 8px 0; } dl.meta dt { color: #6b7280; } dl.meta dd { margin: 0; word-break: break-all; }
 table.data { border-collapse: collapse; margin: 6px 0 16px; font-size: 13px; } table.data th, table.data td { border: 1px solid #e5e7eb; padding: 3px 8px; text-align: left; vertical-align: top; }
@@ -84,6 +84,8 @@ footer { margin-top: 40px; color: #6b7280; font-size: 12px; }
 
 export function statusBadge(status: string | undefined): string {
   const s = status ?? 'unknown';
-  const cls = ['ok', 'failed', 'error', 'cancelled', 'skipped', 'warning'].includes(s) ? s : 'other';
+  const cls = ['ok', 'failed', 'error', 'invalid', 'cancelled', 'skipped', 'warning'].includes(s)
+    ? s
+    : 'other';
   return `<span class="status status-${cls}">${esc(s)}</span>`;
 }

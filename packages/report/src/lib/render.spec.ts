@@ -111,6 +111,14 @@ describe('renderReport', () => {
       ],
       bench: [{ name: 'a-conc-2', group: 'a', concurrency: 2, metrics: FAILED }],
       accuracy: [],
+      validity: [
+        {
+          subject: 'bench a-conc-2',
+          flag: 'failed-requests',
+          severity: 'invalid',
+          message: '8 of 8 requests failed',
+        },
+      ],
     };
     const html = renderReport(data);
     expect(html).toContain('<span class="status status-failed">failed</span>');
@@ -120,7 +128,9 @@ describe('renderReport', () => {
     expect(html).toContain('ValueError: max_model_len 999999 is too large');
     expect(html).toContain('<code>E_BENCH_INCOMPLETE</code> 8 of 8 requests failed');
     expect(html).toContain('server not available');
-    expect(html).toContain('8 of 8 requests failed; latency and throughput cover the completed ones only');
+    expect(html).toMatch(
+      /<td>bench a-conc-2<\/td><td>failed-requests<\/td><td><span class="status status-invalid">invalid<\/span><\/td><td>8 of 8 requests failed<\/td>/,
+    );
     expect(html).toContain('No accuracy results.');
     expect(html).toContain('No timeline recorded for this run.');
     expect(html).toContain('No bench configs that differ only in concurrency.');

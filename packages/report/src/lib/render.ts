@@ -6,7 +6,6 @@
 import { scrubText } from '@perf-eval/util';
 import {
   accuracyRows,
-  benchValidityFlags,
   latencyRows,
   paretoPoints,
   throughputCurves,
@@ -389,7 +388,6 @@ function timelineSection(data: ReportData): string {
 /** The whole report page. Pure: the same data gives the same page (except `generatedAt` when unset). */
 export function renderReport(data: ReportData, options: RenderReportOptions = {}): string {
   const withBaseline = data.baseline !== undefined;
-  const validity = [...(data.validity ?? []), ...benchValidityFlags(data.bench)];
   const title = `perf-eval report — ${data.run.name}`;
   const baselineBlock = data.baseline
     ? `<h3>Baseline: ${esc(data.baseline.name)}</h3>${runInfo(data.baseline)}`
@@ -409,7 +407,7 @@ export function renderReport(data: ReportData, options: RenderReportOptions = {}
 <section id="section-run"><h2>Run</h2>${runInfo(data.run)}${baselineBlock}</section>
 ${verdictSection(data)}
 ${tasksSection(data)}
-${validitySection(validity)}
+${validitySection(data.validity ?? [])}
 ${latencySection(data, withBaseline)}
 ${throughputSection(data, withBaseline)}
 ${paretoSection(data)}

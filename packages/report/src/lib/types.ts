@@ -107,12 +107,17 @@ export interface ReportPhase {
   end: string | number;
 }
 
-/** A reason not to trust a number (failed requests, concurrency never reached, …). */
+/**
+ * A reason not to trust a number (bench-runner's `validityFlags`: failed requests, warm prefix cache,
+ * client-bound, preemptions). `invalid` results are left out of verdicts; `warning` is shown only.
+ */
 export interface ReportValidityFlag {
+  /** What the flag is about, e.g. `bench 8k-in-1k-out-conc-128`. */
   subject: string;
+  /** e.g. `failed-requests`. */
   flag: string;
   message: string;
-  severity: 'warning' | 'error';
+  severity: 'invalid' | 'warning';
 }
 
 export interface ReportData {
@@ -125,7 +130,7 @@ export interface ReportData {
   accuracy: readonly ReportAccuracyResult[];
   verdicts?: readonly ReportVerdict[] | undefined;
   timeline?: readonly ReportPhase[] | undefined;
-  /** Flags from elsewhere; the report adds the ones it can see in the bench results itself. */
+  /** Validity flags of the results, shown in their own section. */
   validity?: readonly ReportValidityFlag[] | undefined;
   /** ISO time the report was made (default: now). */
   generatedAt?: string | undefined;
