@@ -88,6 +88,7 @@ export class Orchestrator {
       workload: workload.name,
       recipe: workload.path,
       gpu: workload.gpu,
+      numGpus: workload.numGpus,
       model: workload.server.model,
       image: workload.server.image,
       vllmCommit: workload.server.vllmCommit,
@@ -98,6 +99,8 @@ export class Orchestrator {
       tasks: [],
       ingest: options.ingest.summary(),
     };
+    const buildUrl = options.context.env['BUILDKITE_BUILD_URL'];
+    if (buildUrl) this.summary.buildUrl = buildUrl;
     if (workload.variant) this.summary.variant = workload.variant;
     const onAbort = (): void => this.stopAll.abort(options.signal.reason);
     if (options.signal.aborted) onAbort();

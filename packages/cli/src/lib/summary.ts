@@ -53,10 +53,14 @@ export interface RunSummary {
   workload: string;
   recipe: string;
   gpu: string;
+  /** GPUs the recipe uses (`num_gpus`), for per-GPU throughput. */
+  numGpus?: number;
   model: string;
   image: string;
   vllmCommit: string;
   runtime: string;
+  /** The Buildkite build (BUILDKITE_BUILD_URL) when the run happened in one. */
+  buildUrl?: string;
   status: 'running' | 'ok' | 'failed' | 'cancelled';
   startedAt: string;
   finishedAt?: string;
