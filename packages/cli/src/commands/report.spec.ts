@@ -90,13 +90,21 @@ function resultsDir(
   };
   writeFileSync(join(dir, 'bench-32-in-16-out-conc-4.json'), JSON.stringify(atFour));
   const lmResults = join(dir, 'gsm8k', 'org__model', 'results_2026-11-30T02-05-00.json');
+  // BFCL results as bfcl-runner writes them (lm-eval-shaped, acc with a placeholder 0.0 stderr).
+  mkdirSync(join(dir, 'bfcl-simple_python'));
+  writeFileSync(
+    join(dir, 'bfcl-simple_python', 'results_2026-11-30T02-04-00.json'),
+    JSON.stringify({
+      results: { bfcl_simple_python: { 'acc,none': 0.955, 'acc_stderr,none': 0.0, alias: 'simple_python' } },
+    }),
+  );
   copyFileSync(join(FIXTURES, 'lm_eval', GSM8K), lmResults);
   const summary: RunSummary = {
     version: 1,
     workload: name,
     recipe: 'workloads/opt_125m_h200.yaml',
     gpu: 'H200',
-    numGpus: 2,
+    identity: { gpuCount: 2 },
     model: 'facebook/opt-125m',
     image: 'vllm/vllm-openai:nightly-0123456789abcdef',
     vllmCommit: options.vllmCommit ?? '0123456789abcdef0123456789abcdef01234567',
@@ -239,6 +247,23 @@ describe('perf-eval report', () => {
     expect(html).not.toContain('data-chart=');
   });
 
+  it('an upstream-layout directory without summary.json: the tasks with results, from the files alone', async () => {
+    const root = testdir();
+    const dir = resultsDir(root, 'upstream');
+    rmSync(join(dir, 'summary.json'));
+    const out = await cli(root, ['report', dir]);
+    expect(out.code, out.stderr).toBe(0);
+    const html = readFileSync(join(dir, 'report.html'), 'utf8');
+    expect([...html.matchAll(/data-chart="([a-z]+)"/g)].map((m) => m[1])).toEqual([
+      'latency',
+      'latency',
+      'throughput',
+      'pareto',
+      'accuracy',
+    ]);
+    expect(html).toContain('<td>bench:32-in-16-out-conc-4</td><td><span class="status status-ok">ok</span>');
+  });
+
   it('bad input: one line naming the file, the field and the fix; exit 2', async () => {
     const root = testdir();
     expect(await cli(root, ['report', 'missing'])).toEqual({
@@ -249,8 +274,9 @@ describe('perf-eval report', () => {
     mkdirSync(join(root, 'empty'));
     const empty = await cli(root, ['report', 'empty']);
     expect(empty.code).toBe(2);
-    expect(empty.stderr).toBe(
-      `${join(root, 'empty', 'summary.json')}: cannot read it (ENOENT); give a results/<name>/ directory written by 'perf-eval run'\n`,
+    // No summary.json and no result files: the results package's error (exit 2, usage).
+    expect(empty.stderr).toMatch(
+      /^results .*\/empty: holds no bench-\*\.json.*; pass the results\/<name>\/ directory a run wrote\n$/,
     );
     mkdirSync(join(root, 'broken'));
     writeFileSync(join(root, 'broken', 'summary.json'), '{"workload": "x", "tasks": [');
@@ -274,7 +300,7 @@ describe('perf-eval report', () => {
     );
   });
 
-  it('an unreadable bench result is a validity flag, not a crash; secrets in errors are scrubbed', async () => {
+  it('a corrupt result file is shown as a validity flag beside what summary.json says, not a crash; secrets are scrubbed', async () => {
     const root = testdir();
     const dir = resultsDir(root, 'odd');
     writeFileSync(join(dir, 'bench-32-in-16-out-conc-4.json'), '{ not json');
@@ -288,7 +314,7 @@ describe('perf-eval report', () => {
     expect(out.code, out.stderr).toBe(0);
     const html = readFileSync(join(dir, 'report.html'), 'utf8');
     expect(html).toMatch(
-      /<td>bench 32-in-16-out-conc-4<\/td><td>unreadable-result<\/td><td><span class="status status-invalid">invalid<\/span><\/td><td>[^<]*bench-32-in-16-out-conc-4\.json: /,
+      /<td>results<\/td><td>unreadable-results<\/td><td><span class="status status-invalid">invalid<\/span><\/td><td>[^<]*bench-32-in-16-out-conc-4\.json[^<]*not valid JSON/,
     );
     expect(html).not.toContain('hf_abcdef123456');
     expect(html).toContain('auth failed for token ***');

@@ -88,7 +88,6 @@ export class Orchestrator {
       workload: workload.name,
       recipe: workload.path,
       gpu: workload.gpu,
-      numGpus: workload.numGpus,
       model: workload.server.model,
       image: workload.server.image,
       vllmCommit: workload.server.vllmCommit,
@@ -99,8 +98,8 @@ export class Orchestrator {
       tasks: [],
       ingest: options.ingest.summary(),
     };
-    const buildUrl = options.context.env['BUILDKITE_BUILD_URL'];
-    if (buildUrl) this.summary.buildUrl = buildUrl;
+    const { BUILDKITE_BUILD_URL: buildUrl, BUILDKITE_BUILD_NUMBER: buildNumber } = options.context.env;
+    this.summary.identity = { gpuCount: workload.numGpus, ...(buildUrl ? { buildUrl } : {}), ...(buildNumber ? { buildNumber } : {}) };
     if (workload.variant) this.summary.variant = workload.variant;
     const onAbort = (): void => this.stopAll.abort(options.signal.reason);
     if (options.signal.aborted) onAbort();

@@ -1,19 +1,13 @@
 /**
  * Assembles a report's `ReportData` from a results directory (`results/<name>/`) and, optionally, a
- * baseline results directory: summary.json for the run, its tasks and the server; the bench JSON of
- * every bench task; lm-eval results files; BFCL scores; the semantic eval. It reads only what
- * `perf-eval run` wrote there, so a failed or partial run gives a partial report.
- *
- * Interim: this is a minimal reader of the results directory until `@perf-eval/results` (the records
- * of a results directory) and `@perf-eval/verdicts` land; then the report is built from their
- * records and verdict rows instead.
+ * baseline results directory. The numbers come from `@perf-eval/results` (the record set of a results
+ * directory: bench metrics, lm-eval / BFCL / semantic-eval accuracies with stderr and n, validity flags,
+ * identity); summary.json adds what only the run knows — each task's status and error, the server, the
+ * timeline — so a failed or partial run still gives a page showing what exists and what failed.
  */
 import { existsSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { validityFlags } from '@perf-eval/bench-runner';
-import { bfclWorkDir, collectBfclScores } from '@perf-eval/bfcl-runner';
-import { parseLmEvalResults, type LmEvalResults } from '@perf-eval/lmeval-runner';
 import type {
   ReportAccuracyResult,
   ReportBenchResult,
@@ -23,9 +17,9 @@ import type {
   ReportTask,
   ReportValidityFlag,
 } from '@perf-eval/report';
+import { readResultsDir, seriesOf, type MetricSeries, type RunResults } from '@perf-eval/results';
 import { PerfEvalError } from '@perf-eval/util';
-import type { RunSummary, TaskRecord } from './summary.js';
-
+import type { RunSummary } from './summary.js';
 /** A results directory the report cannot read (exit 2: nothing to report on). */
 export class ReportInputError extends PerfEvalError {
   constructor(
@@ -38,7 +32,7 @@ export class ReportInputError extends PerfEvalError {
   }
 }
 
-/** Result files larger than this are not read (bounded memory); the report says so. */
+/** Result files larger than this are not read (bounded memory). */
 export const MAX_RESULT_FILE_BYTES = 256 * 1024 * 1024;
 
 const TASK_STATUSES = new Set(['pending', 'running', 'ok', 'failed', 'skipped', 'cancelled']);
@@ -46,13 +40,6 @@ const TASK_STATUSES = new Set(['pending', 'running', 'ok', 'failed', 'skipped', 
 /** Reads and checks summary.json: the fields the report needs, each named in the error with the fix. */
 export async function readRunSummary(resultsDir: string): Promise<RunSummary> {
   const file = join(resultsDir, 'summary.json');
-  if (!existsSync(resultsDir)) {
-    throw new ReportInputError(
-      resultsDir,
-      undefined,
-      `${resultsDir}: no such directory; give a results/<name>/ directory written by 'perf-eval run'`,
-    );
-  }
   let text: string;
   try {
     text = await readFile(file, 'utf8');
@@ -126,14 +113,6 @@ async function readJsonFile(file: string): Promise<{ value?: unknown; problem?: 
   }
 }
 
-function numericFields(json: unknown): Record<string, number> {
-  const out: Record<string, number> = {};
-  if (typeof json !== 'object' || json === null) return out;
-  for (const [key, value] of Object.entries(json))
-    if (typeof value === 'number' && Number.isFinite(value)) out[key] = value;
-  return out;
-}
-
 /** Runs named `<config>-conc-<N>` (the recipe's concurrency list) share the group `<config>`. */
 export function benchGroupOf(runName: string): { group: string; concurrency: number | undefined } {
   const match = /^(.*)-conc-(\d+)$/.exec(runName);
@@ -142,125 +121,77 @@ export function benchGroupOf(runName: string): { group: string; concurrency: num
     : { group: runName, concurrency: undefined };
 }
 
+/** What the results package's flags mean, for the validity table. */
+const FLAG_MEANING: Record<string, string> = {
+  failed_requests: 'some requests failed: latency and throughput describe fewer requests than asked for',
+  'failed-requests': 'some requests failed: latency and throughput describe fewer requests than asked for',
+  'warm-prefix-cache': "prefix-cache hits on a random dataset: an earlier run's cache inflated the numbers",
+  'client-bound': 'the client, not the server, limited the load',
+  preemptions: 'the server preempted requests (KV-cache pressure)',
+};
+
 interface Collected {
   bench: ReportBenchResult[];
   accuracy: ReportAccuracyResult[];
   validity: ReportValidityFlag[];
 }
 
-async function collectBench(resultsDir: string, tasks: readonly TaskRecord[], out: Collected): Promise<void> {
-  for (const task of tasks.filter((t) => t.kind === 'bench')) {
-    // The aggregate (or only) result; present even when validation failed (e.g. every request failed).
-    const file = task.files?.[0] ?? join(resultsDir, `bench-${task.name}.json`);
-    if (!existsSync(file)) continue;
-    const { value, problem } = await readJsonFile(file);
-    if (problem !== undefined) {
+function seriesByTask(results: RunResults): Map<string, MetricSeries[]> {
+  const byTask = new Map<string, MetricSeries[]>();
+  for (const series of seriesOf(results.records).values())
+    byTask.set(series.task, [...(byTask.get(series.task) ?? []), series]);
+  return byTask;
+}
+
+function finite(value: number | null | undefined): value is number {
+  return typeof value === 'number' && Number.isFinite(value);
+}
+
+/** Bench metrics, accuracies (0–1 values only: the accuracy axis) and validity flags of one record set. */
+export function collect(results: RunResults): Collected {
+  const out: Collected = { bench: [], accuracy: [], validity: [] };
+  const byTask = seriesByTask(results);
+  for (const task of results.tasks) {
+    const series = byTask.get(task.task) ?? [];
+    const name = task.task.slice(task.task.indexOf(':') + 1);
+    for (const flag of task.flags)
       out.validity.push({
-        subject: `bench ${task.name}`,
-        flag: 'unreadable-result',
+        subject: task.task,
+        flag,
         severity: 'invalid',
-        message: problem,
+        message: FLAG_MEANING[flag] ?? `flagged by the run (${flag})`,
       });
+    if (task.kind === 'bench') {
+      const metrics: Record<string, number> = {};
+      for (const s of series) if (finite(s.value)) metrics[s.metric] = s.value;
+      let config: Record<string, unknown> = {};
+      try {
+        config = JSON.parse(task.configKey) as Record<string, unknown>;
+      } catch {
+        // An unreadable key only loses the concurrency from the file; the run name still has it.
+      }
+      const { group, concurrency: fromName } = benchGroupOf(name);
+      const concurrency =
+        typeof config['max_concurrency'] === 'number' ? config['max_concurrency'] : fromName;
+      out.bench.push({ name, group, concurrency, metrics });
       continue;
     }
-    const metrics = numericFields(value);
-    const { group, concurrency: fromName } = benchGroupOf(task.name);
-    const concurrency = metrics['max_concurrency'] ?? fromName;
-    out.bench.push({ name: task.name, group, concurrency, metrics });
-    const raw = value as Record<string, unknown>;
-    for (const flag of validityFlags({
-      result: {
-        failed: metrics['failed'] ?? null,
-        completed: metrics['completed'] ?? null,
-        ...(metrics['num_prompts'] !== undefined ? { num_prompts: metrics['num_prompts'] } : {}),
-        max_concurrency: typeof raw['max_concurrency'] === 'number' ? raw['max_concurrency'] : null,
-      },
-      datasetName: undefined,
-    })) {
-      out.validity.push({
-        subject: `bench ${task.name}`,
-        flag: flag.code,
-        severity: flag.severity,
-        message: flag.message,
-      });
+    for (const s of series) {
+      if (!finite(s.value) || s.value < 0 || s.value > 1) continue;
+      const base = {
+        value: s.value,
+        ...(finite(s.stderr) ? { stderr: s.stderr } : {}),
+        ...(finite(s.n) ? { n: s.n } : {}),
+      };
+      if (task.kind === 'lm_eval')
+        out.accuracy.push({ source: 'lm_eval', task: name, metric: s.metric, ...base });
+      else if (task.kind === 'bfcl' && s.metric === 'acc,none')
+        out.accuracy.push({ source: 'bfcl', task: name, metric: 'accuracy', ...base });
+      else if (task.kind === 'semantic_eval' && s.metric === 'accuracy')
+        out.accuracy.push({ source: 'semantic_eval', task: name, metric: 'accuracy', ...base });
     }
-  }
-}
-
-function lmEvalAccuracy(task: string, results: LmEvalResults): ReportAccuracyResult[] {
-  const entry = results.results[task] ?? results.groups?.[task];
-  if (!entry) return [];
-  const n = results['n-samples'][task]?.effective;
-  const out: ReportAccuracyResult[] = [];
-  for (const [key, value] of Object.entries(entry)) {
-    const comma = key.indexOf(',');
-    if (comma < 0 || typeof value !== 'number' || !Number.isFinite(value)) continue;
-    const metric = key.slice(0, comma);
-    if (metric.endsWith('_stderr')) continue;
-    const stderr = entry[`${metric}_stderr${key.slice(comma)}`];
-    out.push({
-      source: 'lm_eval',
-      task,
-      metric: key,
-      value,
-      ...(typeof stderr === 'number' && Number.isFinite(stderr) ? { stderr } : {}),
-      ...(n !== undefined ? { n } : {}),
-    });
   }
   return out;
-}
-
-async function collectAccuracy(resultsDir: string, summary: RunSummary, out: Collected): Promise<void> {
-  for (const task of summary.tasks) {
-    if (task.status !== 'ok') continue;
-    if (task.kind === 'lm_eval') {
-      const resultFiles = (task.files ?? []).filter((f) => /^results_.*\.json$/.test(basename(f)));
-      for (const file of resultFiles) {
-        try {
-          const info = await stat(file);
-          if (info.size > MAX_RESULT_FILE_BYTES)
-            throw new Error(`over ${MAX_RESULT_FILE_BYTES / 1024 / 1024} MiB`);
-          out.accuracy.push(
-            ...lmEvalAccuracy(task.name, parseLmEvalResults(await readFile(file, 'utf8'), file)),
-          );
-        } catch (error) {
-          out.validity.push({
-            subject: `lm_eval ${task.name}`,
-            flag: 'unreadable-result',
-            severity: 'invalid',
-            message: `${file}: ${(error as Error).message.split('\n')[0]}`,
-          });
-        }
-      }
-    } else if (task.kind === 'bfcl') {
-      // Totals from the score files give Wilson intervals; the summary's accuracies are the fallback.
-      let totals = new Map<string, number>();
-      try {
-        const rows = await collectBfclScores(bfclWorkDir(resultsDir, task.name), summary.model, task.name);
-        totals = new Map(
-          rows.filter((r) => r.totalCount !== undefined).map((r) => [r.category, r.totalCount as number]),
-        );
-      } catch {
-        // No score files (e.g. cleaned up): intervals are left out.
-      }
-      for (const [key, value] of Object.entries(task.metrics ?? {})) {
-        if (!key.startsWith('accuracy:') || typeof value !== 'number') continue;
-        const category = key.slice('accuracy:'.length);
-        const n = totals.get(category);
-        out.accuracy.push({
-          source: 'bfcl',
-          task: category,
-          metric: 'accuracy',
-          value,
-          ...(n !== undefined ? { n } : {}),
-        });
-      }
-    } else if (task.kind === 'semantic_eval') {
-      const value = task.metrics?.['accuracy'];
-      if (typeof value === 'number')
-        out.accuracy.push({ source: 'semantic_eval', task: task.name, metric: 'accuracy', value });
-    }
-  }
 }
 
 /**
@@ -297,22 +228,28 @@ export function timelineOf(summary: RunSummary): ReportPhase[] {
   return phases;
 }
 
-function runInfoOf(summary: RunSummary, planEnv: Record<string, string>): ReportRunInfo {
+function runInfoOf(
+  results: RunResults | undefined,
+  summary: RunSummary | undefined,
+  planEnv: Record<string, string>,
+  dir: string,
+): ReportRunInfo {
+  const id = results?.identity;
   return {
-    name: summary.workload,
-    recipe: summary.recipe,
-    model: summary.model,
-    gpu: summary.gpu,
-    numGpus: summary.numGpus,
-    image: summary.image,
-    vllmCommit: summary.vllmCommit,
-    buildUrl: summary.buildUrl ?? planEnv['BUILDKITE_BUILD_URL'],
-    runtime: summary.runtime,
-    variant: summary.variant?.name,
-    status: summary.status,
-    startedAt: summary.startedAt,
-    finishedAt: summary.finishedAt,
-    durationS: summary.durationS,
+    name: summary?.workload ?? id?.recipe ?? basename(dir),
+    recipe: summary?.recipe,
+    model: summary?.model ?? id?.model,
+    gpu: summary?.gpu ?? id?.gpuKind,
+    numGpus: id?.gpuCount ?? summary?.identity?.gpuCount,
+    image: summary?.image ?? id?.image,
+    vllmCommit: summary?.vllmCommit ?? id?.vllmCommit,
+    buildUrl: id?.buildUrl ?? summary?.identity?.buildUrl ?? planEnv['BUILDKITE_BUILD_URL'],
+    runtime: summary?.runtime,
+    variant: summary?.variant?.name,
+    status: summary?.status,
+    startedAt: summary?.startedAt ?? id?.date,
+    finishedAt: summary?.finishedAt,
+    durationS: summary?.durationS,
   };
 }
 
@@ -327,17 +264,56 @@ async function planEnvOf(resultsDir: string): Promise<Record<string, string>> {
 }
 
 interface OneRun {
-  summary: RunSummary;
+  summary: RunSummary | undefined;
   run: ReportRunInfo;
   collected: Collected;
+  tasks: ReportTask[];
 }
 
-async function readOneRun(resultsDir: string): Promise<OneRun> {
-  const summary = await readRunSummary(resultsDir);
-  const collected: Collected = { bench: [], accuracy: [], validity: [] };
-  await collectBench(resultsDir, summary.tasks, collected);
-  await collectAccuracy(resultsDir, summary, collected);
-  return { summary, run: runInfoOf(summary, await planEnvOf(resultsDir)), collected };
+/**
+ * One results directory: the record set plus summary.json. Without summary.json (an upstream-layout
+ * directory) the tasks are the ones with results; a record set that cannot be read (a corrupt result
+ * file) does not hide what summary.json says: the page shows the error as a validity flag.
+ */
+async function readOneRun(dir: string): Promise<OneRun> {
+  if (!existsSync(dir))
+    throw new ReportInputError(
+      dir,
+      undefined,
+      `${dir}: no such directory; give a results/<name>/ directory written by 'perf-eval run'`,
+    );
+  const summary = existsSync(join(dir, 'summary.json')) ? await readRunSummary(dir) : undefined;
+  let results: RunResults | undefined;
+  let collected: Collected = { bench: [], accuracy: [], validity: [] };
+  try {
+    results = await readResultsDir(dir, { samples: false });
+    collected = collect(results);
+  } catch (error) {
+    if (!summary) throw error;
+    collected.validity.push({
+      subject: 'results',
+      flag: 'unreadable-results',
+      severity: 'invalid',
+      message: (error as Error).message.split('\n')[0] ?? String(error),
+    });
+  }
+  const tasks: ReportTask[] = summary
+    ? summary.tasks.map((t) => ({
+        id: t.id,
+        kind: t.kind,
+        name: t.name,
+        status: t.status,
+        ...(t.durationS !== undefined ? { durationS: t.durationS } : {}),
+        ...(t.error ? { error: t.error } : {}),
+        ...(t.reason ? { reason: t.reason } : {}),
+      }))
+    : (results?.tasks ?? []).map((t) => ({
+        id: t.task,
+        kind: t.kind,
+        name: t.task.slice(t.task.indexOf(':') + 1),
+        status: 'ok',
+      }));
+  return { summary, run: runInfoOf(results, summary, await planEnvOf(dir), dir), collected, tasks };
 }
 
 export interface AssembleOptions {
@@ -373,16 +349,7 @@ export async function assembleReportData(
       : a;
   });
   const { summary } = current;
-  const tasks: ReportTask[] = summary.tasks.map((t) => ({
-    id: t.id,
-    kind: t.kind,
-    name: t.name,
-    status: t.status,
-    ...(t.durationS !== undefined ? { durationS: t.durationS } : {}),
-    ...(t.error ? { error: t.error } : {}),
-    ...(t.reason ? { reason: t.reason } : {}),
-  }));
-  const server = summary.server
+  const server = summary?.server
     ? {
         status: summary.server.status,
         ...(summary.server.readyAfterS !== undefined ? { readyAfterS: summary.server.readyAfterS } : {}),
@@ -394,10 +361,10 @@ export async function assembleReportData(
     run: { ...current.run, ...options.run },
     ...(baseline ? { baseline: baseline.run } : {}),
     ...(server ? { server } : {}),
-    tasks,
+    tasks: current.tasks,
     bench,
     accuracy,
-    timeline: timelineOf(summary),
+    timeline: summary ? timelineOf(summary) : [],
     validity: current.collected.validity,
   };
 }

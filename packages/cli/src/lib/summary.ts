@@ -53,14 +53,12 @@ export interface RunSummary {
   workload: string;
   recipe: string;
   gpu: string;
-  /** GPUs the recipe uses (`num_gpus`), for per-GPU throughput. */
-  numGpus?: number;
   model: string;
   image: string;
   vllmCommit: string;
   runtime: string;
-  /** The Buildkite build (BUILDKITE_BUILD_URL) when the run happened in one. */
-  buildUrl?: string;
+  /** Identity beyond the fields above, as `@perf-eval/results` reads it: GPU count (`num_gpus`), the Buildkite build. */
+  identity?: { gpuCount?: number; buildUrl?: string; buildNumber?: string };
   status: 'running' | 'ok' | 'failed' | 'cancelled';
   startedAt: string;
   finishedAt?: string;
