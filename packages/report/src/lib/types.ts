@@ -108,8 +108,9 @@ export interface ReportPhase {
 }
 
 /**
- * A reason not to trust a number (bench-runner's `validityFlags`: failed requests, warm prefix cache,
- * client-bound, preemptions). `invalid` results are left out of verdicts; `warning` is shown only.
+ * A reason not to trust a number: a task's validity flags from `@perf-eval/results` (failed requests,
+ * flags the bench wrote), an unreadable result file. `invalid` results are left out of verdicts;
+ * `warning` is shown only.
  */
 export interface ReportValidityFlag {
   /** What the flag is about, e.g. `bench 8k-in-1k-out-conc-128`. */
