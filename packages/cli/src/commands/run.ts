@@ -1,10 +1,10 @@
 import { existsSync } from 'node:fs';
 import { access, mkdir, rm, writeFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { join, relative, resolve, sep } from 'node:path';
 import { execa } from 'execa';
 import { checkTaskNames, listLmEvalTasks } from '@perf-eval/lmeval-runner';
 import { assertPortFree, resolvePort } from '@perf-eval/server-lifecycle';
-import { PerfEvalError } from '@perf-eval/util';
+import { PerfEvalError, secretValuesOf } from '@perf-eval/util';
 import { topologyPorts } from '@perf-eval/workload-schema';
 import { parseCommandArgs, parsePositiveInt, UsageError } from '../lib/args.js';
 import { benchOnly, isDisaggregated, roleServerSpecs, rolePorts, runtimeToolEnv, semanticEvalPlan, simBenchTokenizer, type RunContext } from '../lib/compose.js';
@@ -25,8 +25,8 @@ const HELP = `Usage: perf-eval run FILE [options]
 Run a recipe end to end: start vLLM (or, disaggregated, the prefill and decode servers and their
 proxy), run the bench configs alone on the server, then the semantic eval, the lm_eval tasks and
 BFCL categories, write results/<name>/ (bench-*.json, semantic_eval.json, <task>/, bfcl-*/,
-server.log or server-<role>.log + proxy.log, summary.json, summary.md), ingest results, and tear
-everything down.
+server.log or server-<role>.log + proxy.log, summary.json, summary.md, report.html), ingest
+results, and tear everything down.
 
 Options:
   --results-dir DIR   results root (default: results); files go to DIR/<name>/
@@ -218,13 +218,34 @@ async function preflight(context: RunContext, tools: DiscoveredTools, phases: Se
   if (problems.length > 0) throw new PreflightError(problems);
 }
 
-async function annotate(summary: RunSummary, io: Io, stepKey: string): Promise<void> {
+/**
+ * `results/<name>/report.html` at the end of every run that was not interrupted (failed ones too: it
+ * shows what exists and what failed). A report problem is a warning, never a run failure.
+ */
+async function writeRunReport(resultsDir: string, io: Io): Promise<string | undefined> {
+  try {
+    const { writeReport } = await import('../lib/report-write.js');
+    return (await writeReport(resultsDir, join(resultsDir, 'report.html'), { secrets: secretValuesOf(io.env) })).path;
+  } catch (error) {
+    writeLine(io.stderr, `warning: could not write the HTML report (${(error as Error).message.split('\n')[0]})`);
+    return undefined;
+  }
+}
+
+/** The annotation links the report as a build artifact (uploaded with the `results/` artifacts), relative to the job's checkout. */
+export function reportLinkMarkdown(reportPath: string, cwd: string): string {
+  const artifact = relative(cwd, reportPath).split(sep).join('/');
+  return `\n📊 [HTML report](artifact://${artifact}) (charts, tables, timeline)\n`;
+}
+
+async function annotate(summary: RunSummary, io: Io, stepKey: string, reportPath: string | undefined): Promise<void> {
   if (io.env['BUILDKITE'] !== 'true') return;
   const agent = findOnPath('buildkite-agent', io.env);
   if (!agent) return;
   const style = summary.status === 'ok' ? 'success' : summary.status === 'cancelled' ? 'warning' : 'error';
+  const markdown = renderSummaryMarkdown(summary) + (reportPath ? reportLinkMarkdown(reportPath, io.cwd) : '');
   try {
-    await execa(agent, ['annotate', '--style', style, '--context', `wl-${stepKey}`], { input: renderSummaryMarkdown(summary), timeout: 15_000, reject: true });
+    await execa(agent, ['annotate', '--style', style, '--context', `wl-${stepKey}`], { input: markdown, timeout: 15_000, reject: true });
   } catch (error) {
     writeLine(io.stderr, `warning: could not post the build annotation (${(error as Error).message.split('\n')[0]})`);
   }
@@ -298,7 +319,9 @@ export async function run(argv: string[], io: Io): Promise<number> {
     verbose: Boolean(values.verbose),
   });
   const summary = await orchestrator.run();
-  await annotate(summary, io, workload.stem.replace(/[^A-Za-z0-9_-]/g, '-'));
+  // An interrupted run exits at once (Buildkite's cancel grace period is short); 'perf-eval report' can follow.
+  const reportPath = interruptionOf(io.signal) ? undefined : await writeRunReport(context.resultsDir, io);
+  await annotate(summary, io, workload.stem.replace(/[^A-Za-z0-9_-]/g, '-'), reportPath);
 
   const interruption = interruptionOf(io.signal);
   if (interruption) {
@@ -306,6 +329,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
     return interruption.signalName === 'SIGINT' ? EXIT.interrupted : EXIT.terminated;
   }
   writeLine(io.stdout, `results: ${context.resultsDir}/summary.md`);
+  if (reportPath) writeLine(io.stdout, `report: ${reportPath}`);
   if (summary.status !== 'ok') {
     const failed = summary.tasks.filter((t) => t.status === 'failed' || t.status === 'skipped').map((t) => `${t.id} (${t.status}${t.error ? `: ${t.error.message}` : t.reason ? `: ${t.reason}` : ''})`);
     if (summary.server.status === 'failed') failed.unshift(`server: ${summary.server.error?.message ?? 'failed'}${summary.server.diagnosis ? ` [${summary.server.diagnosis}]` : ''}`);

@@ -101,6 +101,8 @@ export class Orchestrator {
       tasks: [],
       ingest: options.ingest.summary(),
     };
+    const { BUILDKITE_BUILD_URL: buildUrl, BUILDKITE_BUILD_NUMBER: buildNumber } = options.context.env;
+    this.summary.identity = { gpuCount: workload.numGpus, ...(buildUrl ? { buildUrl } : {}), ...(buildNumber ? { buildNumber } : {}) };
     if (workload.variant) this.summary.variant = workload.variant;
     this.secrets = runSecrets(options.context);
     const onAbort = (): void => this.stopAll.abort(options.signal.reason);
