@@ -26,5 +26,7 @@ export {
   writeHistory,
 } from './lib/history.js';
 export type { HistoryEntry } from './lib/history.js';
+export { readBaseline } from './lib/baseline.js';
+export type { Baseline } from './lib/baseline.js';
 export { parsePythonJson } from './lib/json.js';
 export { ResultsDirError, ResultsFileError, HistoryFileError } from './lib/errors.js';
