@@ -20,6 +20,8 @@ export {
   historyEntryOf,
   runOfHistoryEntry,
   readHistory,
+  parseHistory,
+  parseHistoryLine,
   readHistoryOf,
   mergeHistory,
   renderHistory,
@@ -30,3 +32,17 @@ export { readBaseline } from './lib/baseline.js';
 export type { Baseline } from './lib/baseline.js';
 export { parsePythonJson } from './lib/json.js';
 export { ResultsDirError, ResultsFileError, HistoryFileError } from './lib/errors.js';
+export {
+  BuildkiteClient,
+  BuildkiteApiError,
+  BuildkiteRefError,
+  BUILDKITE_API_URL,
+  parseBuildRef,
+  importBuildkiteHistory,
+} from './lib/buildkite.js';
+export type {
+  BuildkiteArtifact,
+  BuildkiteClientOptions,
+  BuildRef,
+  ImportedHistory,
+} from './lib/buildkite.js';

@@ -111,6 +111,31 @@ function checkEntry(file: string, lineNo: number, value: unknown): HistoryEntry 
   return value as unknown as HistoryEntry;
 }
 
+/** Parses one history line; a bad line throws `HistoryFileError` naming `source` and the line. */
+export function parseHistoryLine(source: string, line: string, lineNo: number): HistoryEntry {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(line);
+  } catch (error) {
+    throw new HistoryFileError(
+      source,
+      lineNo,
+      `is not JSON (${(error as Error).message}); delete the line or re-import the history`,
+      { cause: error },
+    );
+  }
+  return checkEntry(source, lineNo, parsed);
+}
+
+/** Parses a whole history text (e.g. a downloaded artifact). */
+export function parseHistory(source: string, text: string): HistoryEntry[] {
+  const entries: HistoryEntry[] = [];
+  text.split('\n').forEach((line, i) => {
+    if (line.trim() !== '') entries.push(parseHistoryLine(source, line, i + 1));
+  });
+  return entries;
+}
+
 /** Reads a history file line by line; a corrupt line throws `HistoryFileError` naming the line. */
 export async function readHistory(file: string): Promise<HistoryEntry[]> {
   try {
@@ -123,20 +148,7 @@ export async function readHistory(file: string): Promise<HistoryEntry[]> {
     });
   }
   const entries: HistoryEntry[] = [];
-  await forEachLine(file, (line, lineNo) => {
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(line);
-    } catch (error) {
-      throw new HistoryFileError(
-        file,
-        lineNo,
-        `is not JSON (${(error as Error).message}); delete the line or re-import the history`,
-        { cause: error },
-      );
-    }
-    entries.push(checkEntry(file, lineNo, parsed));
-  });
+  await forEachLine(file, (line, lineNo) => entries.push(parseHistoryLine(file, line, lineNo)));
   return entries;
 }
 

@@ -321,12 +321,12 @@ describe('structure', () => {
     const invalid = row(
       compareRuns(
         run({ id: 'b', throughput: 100 }),
-        run({ id: 'n', throughput: 50, flags: ['failed_requests'] }),
+        run({ id: 'n', throughput: 50, flags: ['failed-requests'] }),
       ).rows,
     );
     expect(invalid).toMatchObject({
       verdict: 'invalid',
-      reason: 'NEW flagged: failed_requests (left out of verdicts)',
+      reason: 'NEW flagged: failed-requests (left out of verdicts)',
     });
   });
 
