@@ -27,3 +27,5 @@ export {
   Z_ONE_SIDED_95,
 } from './lib/stats.js';
 export type { WelchResult } from './lib/stats.js';
+export { evaluateGates, GateFailedError } from './lib/gates.js';
+export type { AccuracyGate, Gates, GateResult } from './lib/gates.js';

@@ -15,7 +15,9 @@ import { writeLine, type Io } from '../lib/io.js';
 import { Orchestrator, type Phase } from '../lib/orchestrate.js';
 import { Reporter } from '../lib/reporter.js';
 import { interruptionOf } from '../lib/signals.js';
-import { renderSummaryMarkdown, type RunSummary } from '../lib/summary.js';
+import { renderSummaryMarkdown, writeSummary, type RunSummary } from '../lib/summary.js';
+import { identityOf, verdictStep } from '../lib/verdict-step.js';
+import { GateFailedError, type GateResult } from '@perf-eval/verdicts';
 import { discoverTools, findOnPath, toolPaths, type DiscoveredTools } from '../lib/tools.js';
 import { checkToolVersions, type VersionCheck } from '../lib/tool-versions.js';
 import { loadRecipe } from '../lib/workload.js';
@@ -40,10 +42,15 @@ Options:
   --no-ingest         do not post results (the ingest plan is still written)
   --strict-ingest     fail the run when ingestion fails or INGEST_BEARER_TOKEN is missing
   --verbose           forward every tool output line (default: server log + phase lines)
+  --baseline SPEC     compare with a baseline after the run: a results dir, a history.jsonl,
+                      buildkite:<number|url>, or auto (the previous finished build of this pipeline
+                      and branch; needs BUILDKITE_API_TOKEN or 'buildkite-agent secret get'). Verdicts
+                      go to summary.json/summary.md and the annotation; no baseline is a warning.
 
 Tools come from 'perf-eval setup' (PERF_EVAL_TOOLS_DIR, default ~/.cache/perf-eval/tools), else PATH.
-Exit: 0 all tasks ok, 1 a task or the server failed (see summary.md), 2 invalid recipe or failed
-preflight (nothing started), 130/143 interrupted.`;
+Every run writes results/<name>/history.jsonl (the last 30 runs, carried forward from the baseline).
+Exit: 0 all tasks ok, 1 a task or the server failed or a gate failed (see summary.md), 2 invalid recipe
+or failed preflight (nothing started), 130/143 interrupted.`;
 
 interface RunFlags {
   help?: boolean;
@@ -56,6 +63,7 @@ interface RunFlags {
   'strict-ingest'?: boolean;
   verbose?: boolean;
   variant?: string;
+  baseline?: string;
 }
 
 /** Default concurrency of the accuracy phase; see the README ("Accuracy concurrency") for the measurement. */
@@ -262,6 +270,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
     'strict-ingest': { type: 'boolean' },
     verbose: { type: 'boolean' },
     variant: { type: 'string' },
+    baseline: { type: 'string' },
   });
   if (values.help) {
     writeLine(io.stdout, HELP);
@@ -302,6 +311,10 @@ export async function run(argv: string[], io: Io): Promise<number> {
     print: (line) => reporter.line(line),
     signal: io.signal,
   });
+  const baselineSpec = values.baseline;
+  if (baselineSpec !== undefined && baselineSpec !== 'auto' && !baselineSpec.startsWith('buildkite:') && !existsSync(resolve(io.cwd, baselineSpec))) {
+    throw new UsageError(`perf-eval run: --baseline ${baselineSpec} does not exist; pass a results dir, a history.jsonl, buildkite:<build> or auto`);
+  }
   await preflight(context, tools, phases, io, ingest);
   await access(context.resultsDir);
 
@@ -318,7 +331,21 @@ export async function run(argv: string[], io: Io): Promise<number> {
     deadline: Date.now() + Math.max(60_000, stepTimeoutMs - 60_000),
     verbose: Boolean(values.verbose),
   });
+  orchestrator.summary.identity = await identityOf(context);
   const summary = await orchestrator.run();
+  let gateFailures: GateResult[] = [];
+  if (!interruptionOf(io.signal)) {
+    const outcome = await verdictStep({
+      context,
+      summary,
+      baseline: baselineSpec === undefined || baselineSpec === 'auto' || baselineSpec.startsWith('buildkite:') ? baselineSpec : resolve(io.cwd, baselineSpec),
+      print: (line) => writeLine(io.stdout, line),
+      warn: (line) => writeLine(io.stderr, line),
+      signal: io.signal,
+    });
+    gateFailures = outcome.gates.filter((g) => !g.passed);
+    await writeSummary(context.resultsDir, summary);
+  }
   // An interrupted run exits at once (Buildkite's cancel grace period is short); 'perf-eval report' can follow.
   const reportPath = interruptionOf(io.signal) ? undefined : await writeRunReport(context.resultsDir, io);
   await annotate(summary, io, workload.stem.replace(/[^A-Za-z0-9_-]/g, '-'), reportPath);
@@ -339,6 +366,10 @@ export async function run(argv: string[], io: Io): Promise<number> {
   if (values['strict-ingest'] && summary.ingest.failed > 0) {
     writeLine(io.stderr, `ingestion failed for ${summary.ingest.failed} payload(s) (--strict-ingest)`);
     return EXIT.failure;
+  }
+  if (gateFailures.length > 0) {
+    writeLine(io.stderr, '+++ :rotating_light: gate failed');
+    throw new GateFailedError(gateFailures);
   }
   return EXIT.ok;
 }

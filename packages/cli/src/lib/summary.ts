@@ -4,6 +4,7 @@
  */
 import { join } from 'node:path';
 import { writeFileAtomic, writeJsonAtomic } from '@perf-eval/util';
+import { renderVerdictMarkdown, type Comparison, type GateResult } from '@perf-eval/verdicts';
 
 export type TaskKind = 'bench' | 'lm_eval' | 'bfcl' | 'semantic_eval';
 export type TaskStatus = 'pending' | 'running' | 'ok' | 'failed' | 'skipped' | 'cancelled';
@@ -48,6 +49,18 @@ export interface IngestSummary {
   failures: string[];
 }
 
+/** Run identity beyond the recipe fields, read back by @perf-eval/results to decide comparability. */
+export interface RunIdentityExtra {
+  /** sha256 of the recipe file. */
+  recipeHash?: string;
+  gpuCount: number;
+  /** `vllm serve` arguments of the recipe (no port). */
+  serveArgs: string[];
+  buildNumber?: string;
+  buildUrl?: string;
+  nightly: boolean;
+}
+
 export interface RunSummary {
   version: 1;
   workload: string;
@@ -78,6 +91,11 @@ export interface RunSummary {
   tasks: TaskRecord[];
   ingest: IngestSummary;
   exitCode?: number;
+  identity?: RunIdentityExtra;
+  /** The comparison with `--baseline` (its description first). */
+  verdicts?: Comparison & { baseline: string };
+  /** The recipe's `gates:`, evaluated. */
+  gates?: GateResult[];
 }
 
 function cell(value: unknown): string {
@@ -111,6 +129,14 @@ export function renderSummaryMarkdown(summary: RunSummary): string {
   if (summary.server.error) {
     lines.push('', `**server:** ${cell(summary.server.error.message)}${summary.server.diagnosis ? ` (${summary.server.diagnosis})` : ''}`);
     if (summary.server.error.tail?.length) lines.push('', '```', ...summary.server.error.tail.slice(-30), '```');
+  }
+  if (summary.gates?.length) {
+    lines.push('', '#### Gates', '');
+    for (const gate of summary.gates) lines.push(`- ${gate.passed ? '✅' : '❌'} ${cell(gate.gate)}: ${cell(gate.reason)}`);
+  }
+  if (summary.verdicts) {
+    const results = `results/${summary.workload}`;
+    lines.push('', renderVerdictMarkdown(summary.verdicts, { link: (file) => `artifact://${results}/${file}` }).trimEnd());
   }
   const ingest = summary.ingest;
   lines.push('', `ingest: ${ingest.enabled ? `${ingest.posted} posted, ${ingest.failed} failed` : `skipped (${ingest.reason ?? 'disabled'})`}`);
