@@ -18,6 +18,7 @@ export {
   HISTORY_VERSION,
   DEFAULT_HISTORY_KEEP,
   historyEntryOf,
+  historyValues,
   runOfHistoryEntry,
   readHistory,
   parseHistory,
@@ -27,7 +28,7 @@ export {
   renderHistory,
   writeHistory,
 } from './lib/history.js';
-export type { HistoryEntry } from './lib/history.js';
+export type { HistoryEntry, HistorySeries } from './lib/history.js';
 export { readBaseline } from './lib/baseline.js';
 export type { Baseline } from './lib/baseline.js';
 export { parsePythonJson } from './lib/json.js';

@@ -28,16 +28,34 @@ export interface HistoryEntry {
   v: 1;
   identity: RunIdentity;
   tasks: TaskInfo[];
-  series: MetricSeries[];
+  series: HistorySeries[];
 }
 
+/** A series in a history line: `values` (the repetitions) only when there were several. */
+export type HistorySeries = Omit<MetricSeries, 'values'> & { values?: number[] };
+
+/**
+ * A run as a history line. Compact on purpose (a 1,000-run history must read in well under a
+ * second): tasks without their file lists, and `values` only when there are several repetitions.
+ */
 export function historyEntryOf(run: RunResults): HistoryEntry {
+  const series = [...seriesOf(run.records).values()].map((s): HistorySeries => {
+    if (s.values.length > 1) return s;
+    const { values: _single, ...rest } = s;
+    return rest as HistorySeries;
+  });
   return {
     v: HISTORY_VERSION,
     identity: run.identity,
-    tasks: run.tasks,
-    series: [...seriesOf(run.records).values()],
+    tasks: run.tasks.map((t) => ({ ...t, files: [] })),
+    series,
   };
+}
+
+/** The repetitions of a history series, else its headline value alone. */
+export function historyValues(s: HistorySeries): number[] {
+  if (Array.isArray(s.values) && s.values.length > 0) return s.values;
+  return s.value !== null && Number.isFinite(s.value) ? [s.value] : [];
 }
 
 /** A history entry as a record set (no samples), so it can stand in for a results directory. */
@@ -54,8 +72,9 @@ export function runOfHistoryEntry(entry: HistoryEntry, source: string): RunResul
     if (s.stderr !== undefined) head.stderr = s.stderr;
     if (s.n !== undefined) head.n = s.n;
     records.push(head);
-    if (s.values.length > 1)
-      s.values.forEach((value, i) =>
+    const values = historyValues(s);
+    if (values.length > 1)
+      values.forEach((value, i) =>
         records.push({ task: s.task, metric: s.metric, repetition: i + 1, value, better: s.better }),
       );
   }
@@ -98,13 +117,13 @@ function checkEntry(file: string, lineNo: number, value: unknown): HistoryEntry 
       !isRecord(s) ||
       typeof s['task'] !== 'string' ||
       typeof s['metric'] !== 'string' ||
-      !Array.isArray(s['values']) ||
+      (s['values'] !== undefined && !Array.isArray(s['values'])) ||
       (s['better'] !== 'higher' && s['better'] !== 'lower')
     ) {
       throw new HistoryFileError(
         file,
         lineNo,
-        'a series needs task, metric, better (higher|lower) and values[]; delete the line or re-import the history',
+        'a series needs task, metric, better (higher|lower) and an optional values[]; delete the line or re-import the history',
       );
     }
   }

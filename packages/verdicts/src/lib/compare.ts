@@ -7,6 +7,7 @@ import {
   seriesKey,
   seriesOf,
   type HistoryEntry,
+  type HistorySeries,
   type MetricSeries,
   type RunIdentity,
   type RunResults,
@@ -211,32 +212,44 @@ function side(run: RunResults): Side {
   };
 }
 
+/** An earlier run comparable with NEW at run level, indexed for per-series look-ups. */
+interface IndexedEntry {
+  runId: string;
+  tasks: Map<string, TaskInfo>;
+  series: Map<string, HistorySeries>;
+}
+
+/** History runs of NEW's recipe with the same model, GPU and serve args (NEW itself excluded), oldest first. */
+function indexHistory(history: readonly HistoryEntry[], fresh: RunResults): IndexedEntry[] {
+  const out: IndexedEntry[] = [];
+  for (const entry of history) {
+    if (entry.identity.runId === fresh.identity.runId || entry.identity.recipe !== fresh.identity.recipe)
+      continue;
+    if (runLevelDifferences(entry.identity, fresh.identity).length > 0) continue;
+    out.push({
+      runId: entry.identity.runId,
+      tasks: new Map(entry.tasks.map((t) => [t.task, t])),
+      series: new Map(entry.series.map((x) => [seriesKey(x.task, x.metric), x])),
+    });
+  }
+  return out;
+}
+
 /** Headline values of (task, metric) in earlier runs comparable with NEW, oldest first, ending with BASE. */
-function priorValues(
-  history: readonly HistoryEntry[],
-  base: Side,
-  fresh: Side,
-  task: TaskInfo,
-  metric: string,
-): number[] {
+function priorValues(history: readonly IndexedEntry[], base: Side, task: TaskInfo, metric: string): number[] {
   const values: number[] = [];
   const baseId = base.run.identity.runId;
+  const key = seriesKey(task.task, metric);
   let baseSeen = false;
   for (const entry of history) {
-    if (
-      entry.identity.runId === fresh.run.identity.runId ||
-      entry.identity.recipe !== fresh.run.identity.recipe
-    )
-      continue;
-    if (runLevelDifferences(entry.identity, fresh.run.identity).length > 0) continue;
-    const t = entry.tasks.find((x) => x.task === task.task);
+    const t = entry.tasks.get(task.task);
     if (!t || t.configKey !== task.configKey || t.flags.length > 0) continue;
-    const s = entry.series.find((x) => x.task === task.task && x.metric === metric);
+    const s = entry.series.get(key);
     if (!s || s.value === null || !Number.isFinite(s.value)) continue;
-    if (entry.identity.runId === baseId) baseSeen = true;
+    if (entry.runId === baseId) baseSeen = true;
     values.push(s.value);
   }
-  const baseValue = base.series.get(seriesKey(task.task, metric))?.value;
+  const baseValue = base.series.get(key)?.value;
   if (!baseSeen && baseValue !== null && baseValue !== undefined && Number.isFinite(baseValue))
     values.push(baseValue);
   return values;
@@ -525,7 +538,7 @@ export function compareRuns(
     ...NOISE_DEFAULTS,
     ...Object.fromEntries(Object.entries(options).filter(([k, v]) => k !== 'history' && v !== undefined)),
   };
-  const history = options.history ?? [];
+  const history = indexHistory(options.history ?? [], newRun);
   const base = side(baseRun);
   const fresh = side(newRun);
   const runDiffs = runLevelDifferences(baseRun.identity, newRun.identity);
@@ -608,7 +621,7 @@ export function compareRuns(
         });
       } else if (isAccuracy(nt ?? bt, s.metric))
         set(accuracyVerdict(b, n, base.samples.get(key), fresh.samples.get(key), o));
-      else set(perfVerdict(b, n, nt ? priorValues(history, base, fresh, nt, s.metric) : [], o));
+      else set(perfVerdict(b, n, nt ? priorValues(history, base, nt, s.metric) : [], o));
     }
     rows.push(row);
   }
