@@ -41,8 +41,9 @@ export type HistorySeries = Omit<MetricSeries, 'values'> & { values?: number[] }
 export function historyEntryOf(run: RunResults): HistoryEntry {
   const series = [...seriesOf(run.records).values()].map((s): HistorySeries => {
     if (s.values.length > 1) return s;
-    const { values: _single, ...rest } = s;
-    return rest as HistorySeries;
+    const compact: HistorySeries = { ...s };
+    delete compact.values;
+    return compact;
   });
   return {
     v: HISTORY_VERSION,
