@@ -40,7 +40,7 @@ export type HistorySeries = Omit<MetricSeries, 'values'> & { values?: number[] }
  */
 export function historyEntryOf(run: RunResults): HistoryEntry {
   const series = [...seriesOf(run.records).values()].map((s): HistorySeries => {
-    if (s.values.length > 1) return s;
+    if (s.values.length > 1 || (s.values.length === 1 && s.values[0] !== s.value)) return s;
     const compact: HistorySeries = { ...s };
     delete compact.values;
     return compact;
