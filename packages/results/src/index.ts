@@ -31,7 +31,6 @@ export {
 export type { HistoryEntry, HistorySeries } from './lib/history.js';
 export { readBaseline } from './lib/baseline.js';
 export type { Baseline } from './lib/baseline.js';
-export { parsePythonJson } from './lib/json.js';
 export { ResultsDirError, ResultsFileError, HistoryFileError } from './lib/errors.js';
 export {
   BuildkiteClient,

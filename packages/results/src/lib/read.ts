@@ -5,7 +5,8 @@
 import { readdir, stat } from 'node:fs/promises';
 import { basename, join, relative } from 'node:path';
 import { ResultsDirError, ResultsFileError } from './errors.js';
-import { finiteOrNull, isRecord, parsePythonJson, readJsonObject } from './json.js';
+import { parsePythonJson } from '@perf-eval/util';
+import { finiteOrNull, isRecord, readJsonObject } from './json.js';
 import { forEachLine } from './lines.js';
 import {
   benchMetricDirection,
@@ -246,7 +247,7 @@ async function readSamplesNextTo(c: Collector, resultsFile: string): Promise<voi
         sample = JSON.parse(line);
       } catch {
         try {
-          sample = parsePythonJson(line);
+          sample = parsePythonJson(line).value;
         } catch {
           bad++;
           return;
