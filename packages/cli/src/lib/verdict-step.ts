@@ -80,7 +80,6 @@ export async function verdictStep(options: VerdictStepOptions): Promise<VerdictS
     warn(`warning: no verdicts: ${(error as Error).message}`);
     return { gates: [] };
   }
-  for (const line of run.warnings) warn(`warning: ${line}`);
   const outcome: VerdictStepOutcome = { gates: [] };
   if (baseline) {
     outcome.comparison = compareRuns(baseline.run, run, { history: baseline.history });
