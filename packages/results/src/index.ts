@@ -17,6 +17,7 @@ export {
   HISTORY_FILE,
   HISTORY_VERSION,
   DEFAULT_HISTORY_KEEP,
+  MAX_HISTORY_BYTES,
   historyEntryOf,
   historyValues,
   runOfHistoryEntry,

@@ -5,11 +5,10 @@
  * nightly needs no database: the previous nightly's artifact is the whole memory.
  */
 import { join } from 'node:path';
-import { stat } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { writeFileAtomic } from '@perf-eval/util';
 import { HistoryFileError, ResultsDirError } from './errors.js';
 import { isRecord } from './json.js';
-import { forEachLine } from './lines.js';
 import {
   seriesOf,
   type MetricRecord,
@@ -23,6 +22,8 @@ export const HISTORY_FILE = 'history.jsonl';
 export const HISTORY_VERSION = 1;
 /** Runs kept per recipe by default: enough for a robust σ (≥ 3) and a month of nightlies. */
 export const DEFAULT_HISTORY_KEEP = 30;
+/** Largest history file read (a 1,000-run history of a large recipe is ~20 MB). */
+export const MAX_HISTORY_BYTES = 256 * 1024 * 1024;
 
 export interface HistoryEntry {
   v: 1;
@@ -158,18 +159,26 @@ export function parseHistory(source: string, text: string): HistoryEntry[] {
 
 /** Reads a history file line by line; a corrupt line throws `HistoryFileError` naming the line. */
 export async function readHistory(file: string): Promise<HistoryEntry[]> {
+  let size: number;
   try {
     const info = await stat(file);
     if (!info.isFile()) throw new ResultsDirError(file, 'is not a history file');
+    size = info.size;
   } catch (error) {
     if (error instanceof ResultsDirError) throw error;
     throw new ResultsDirError(file, 'does not exist; pass a results/<name>/ directory or its history.jsonl', {
       cause: error,
     });
   }
-  const entries: HistoryEntry[] = [];
-  await forEachLine(file, (line, lineNo) => entries.push(parseHistoryLine(file, line, lineNo)));
-  return entries;
+  // A history is megabytes; reading it whole is several times faster than line events. Bigger is not one.
+  if (size > MAX_HISTORY_BYTES) {
+    throw new HistoryFileError(
+      file,
+      undefined,
+      `is ${size} bytes, more than ${MAX_HISTORY_BYTES}; keep fewer runs (history import --keep)`,
+    );
+  }
+  return parseHistory(file, await readFile(file, 'utf8'));
 }
 
 /** The history in a results directory, or [] when it has none. */
