@@ -53,12 +53,12 @@ export interface IngestSummary {
 export interface RunIdentityExtra {
   /** sha256 of the recipe file. */
   recipeHash?: string;
-  gpuCount: number;
+  gpuCount?: number;
   /** `vllm serve` arguments of the recipe (no port). */
-  serveArgs: string[];
+  serveArgs?: string[];
   buildNumber?: string;
   buildUrl?: string;
-  nightly: boolean;
+  nightly?: boolean;
 }
 
 export interface RunSummary {
@@ -70,8 +70,6 @@ export interface RunSummary {
   image: string;
   vllmCommit: string;
   runtime: string;
-  /** Identity beyond the fields above, as `@perf-eval/results` reads it: GPU count (`num_gpus`), the Buildkite build. */
-  identity?: { gpuCount?: number; buildUrl?: string; buildNumber?: string };
   status: 'running' | 'ok' | 'failed' | 'cancelled';
   startedAt: string;
   finishedAt?: string;
@@ -91,6 +89,7 @@ export interface RunSummary {
   tasks: TaskRecord[];
   ingest: IngestSummary;
   exitCode?: number;
+  /** Identity beyond the fields above, as `@perf-eval/results` reads it (comparability, the report). */
   identity?: RunIdentityExtra;
   /** The comparison with `--baseline` (its description first). */
   verdicts?: Comparison & { baseline: string };
