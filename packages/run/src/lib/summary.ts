@@ -75,6 +75,8 @@ export interface RunSummary {
   variant?: { name: string; baseName: string; settings: Record<string, string> };
   tasks: TaskRecord[];
   ingest: IngestSummary;
+  /** Files the run could not write (e.g. `could not write the run summary: no space left on <dir> (ENOSPC)`). */
+  writeErrors?: string[];
   exitCode?: number;
 }
 
@@ -82,10 +84,16 @@ function cell(value: unknown): string {
   return String(value ?? '').replace(/\|/g, '\\|').replace(/\n/g, ' ');
 }
 
+/** At most this many metrics per task in summary.md (summary.json has them all). */
+const MARKDOWN_METRICS = 8;
+
 function formatMetrics(metrics: Record<string, number | null>): string {
-  return Object.entries(metrics)
+  const entries = Object.entries(metrics);
+  const shown = entries
+    .slice(0, MARKDOWN_METRICS)
     .map(([key, value]) => `${key}=${value === null ? 'n/a' : Number.isInteger(value) ? value : value.toFixed(4)}`)
     .join(', ');
+  return entries.length > MARKDOWN_METRICS ? `${shown}, … (${entries.length - MARKDOWN_METRICS} more in summary.json)` : shown;
 }
 
 const ICON: Record<TaskStatus, string> = { pending: '⏸', running: '⏳', ok: '✅', failed: '❌', skipped: '⏭', cancelled: '🛑' };
@@ -110,6 +118,7 @@ export function renderSummaryMarkdown(summary: RunSummary): string {
     lines.push('', `**server:** ${cell(summary.server.error.message)}${summary.server.diagnosis ? ` (${summary.server.diagnosis})` : ''}`);
     if (summary.server.error.tail?.length) lines.push('', '```', ...summary.server.error.tail.slice(-30), '```');
   }
+  for (const error of summary.writeErrors ?? []) lines.push('', `**write error:** ${cell(error)}`);
   const ingest = summary.ingest;
   lines.push('', `ingest: ${ingest.enabled ? `${ingest.posted} posted, ${ingest.failed} failed` : `skipped (${ingest.reason ?? 'disabled'})`}`);
   for (const failure of ingest.failures.slice(0, 20)) lines.push(`- ${cell(failure)}`);
