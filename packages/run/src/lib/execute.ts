@@ -17,7 +17,7 @@ import { realIngestAdapter, RunIngest, type IngestAdapter } from './ingest.js';
 import type { PlannedServer, RunPlan } from './plan.js';
 import { runPool } from './pool.js';
 import { runSemanticEval, SEMANTIC_EVAL_METRICS, SemanticEvalResultError } from './semantic-eval.js';
-import { writeSummary, type RunSummary, type TaskError, type TaskKind, type TaskRecord } from './summary.js';
+import { overwriteSummaryInPlace, writeSummary, type RunSummary, type TaskError, type TaskKind, type TaskRecord } from './summary.js';
 
 /** Everything the run starts, injectable (tests pass fakes that record what they were given). */
 export interface RunAdapters {
@@ -187,11 +187,19 @@ class Execution {
     this.options.reporter.error(`+++ :rotating_light: ${message}`);
   }
 
-  private save(): Promise<void> {
+  /** Queues a summary write; a failure is reported, never thrown (later saves and tasks still run). */
+  private save(final = false): Promise<void> {
     this.summary.ingest = this.ingest.summary();
     const snapshot = structuredClone(this.summary);
     this.saving = this.saving.then(() =>
-      this.adapters.writeSummary(this.plan.resultsDir, snapshot).catch((error: unknown) => this.writeFailed('the run summary', this.plan.files.summaryJson, error)),
+      this.adapters.writeSummary(this.plan.resultsDir, snapshot).catch(async (error: unknown) => {
+        this.writeFailed('the run summary', this.plan.files.summaryJson, error);
+        if (!final) return;
+        // The final word must reach the disk if at all possible: it records the write failure too.
+        const finalSnapshot = structuredClone({ ...this.summary, status: this.finalStatus() });
+        const written = await overwriteSummaryInPlace(this.plan.resultsDir, finalSnapshot);
+        if (written.length > 0) this.options.reporter.error(`wrote the final summary in place: ${written.join(', ')}`);
+      }),
     );
     this.options.onSummary?.(snapshot);
     return this.saving;
@@ -492,7 +500,7 @@ class Execution {
     for (const step of this.options.postRun ?? []) {
       await this.step(`post-run step ${step.name}`, () => step.run({ plan: this.plan, summary: this.summary, signal: this.options.signal }));
     }
-    await this.save();
+    await this.save(true);
     // A write failure in the final save itself must still show in the returned summary and the exit code.
     this.summary.status = this.finalStatus();
     this.options.reporter.close();

@@ -2,6 +2,7 @@
  * `results/<name>/summary.json` and `summary.md`: per task status, timings, key metrics and error.
  * Rewritten atomically after every task, so a crash or cancel leaves an accurate partial summary.
  */
+import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic, writeJsonAtomic } from '@perf-eval/util';
 
@@ -128,4 +129,35 @@ export function renderSummaryMarkdown(summary: RunSummary): string {
 export async function writeSummary(resultsDir: string, summary: RunSummary): Promise<void> {
   await writeJsonAtomic(join(resultsDir, 'summary.json'), summary);
   await writeFileAtomic(join(resultsDir, 'summary.md'), renderSummaryMarkdown(summary));
+}
+
+/**
+ * Last resort for the final summary on a full disk (an atomic write needs room for a second copy):
+ * rewrite each file in place, but only when the new text fits in the bytes the file already has, so
+ * no new blocks are needed and the file is never left half-written. Returns the files rewritten.
+ */
+export async function overwriteSummaryInPlace(resultsDir: string, summary: RunSummary): Promise<string[]> {
+  const written: string[] = [];
+  const texts: Array<[string, string]> = [
+    ['summary.json', `${JSON.stringify(summary)}\n`],
+    ['summary.md', renderSummaryMarkdown(summary)],
+  ];
+  for (const [name, text] of texts) {
+    const path = join(resultsDir, name);
+    const data = Buffer.from(text, 'utf8');
+    let handle;
+    try {
+      handle = await open(path, 'r+');
+      if ((await handle.stat()).size < data.length) continue;
+      await handle.write(data, 0, data.length, 0);
+      await handle.truncate(data.length);
+      await handle.sync();
+      written.push(path);
+    } catch {
+      // Nothing more can be done; the previous (valid) file stays.
+    } finally {
+      await handle?.close();
+    }
+  }
+  return written;
 }
