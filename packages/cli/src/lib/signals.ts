@@ -3,9 +3,13 @@ import { PerfEvalError } from '@perf-eval/util';
 /** The run was interrupted by a signal; `code` selects exit 130 (SIGINT) or 143 (SIGTERM/SIGHUP). */
 export class InterruptedError extends PerfEvalError {
   constructor(readonly signalName: NodeJS.Signals) {
-    super(signalName === 'SIGINT' ? 'E_INTERRUPTED' : 'E_TERMINATED', `perf-eval: received ${signalName}; stopped`, {
-      category: signalName === 'SIGINT' ? 'interrupted' : 'terminated',
-    });
+    super(
+      signalName === 'SIGINT' ? 'E_INTERRUPTED' : 'E_TERMINATED',
+      `perf-eval: received ${signalName}; stopped`,
+      {
+        category: signalName === 'SIGINT' ? 'interrupted' : 'terminated',
+      },
+    );
   }
 }
 
@@ -23,7 +27,9 @@ export function installSignalHandlers(controller: AbortController): AbortSignal 
   const force = new AbortController();
   const onSignal = (signal: NodeJS.Signals): void => {
     if (!controller.signal.aborted) {
-      process.stderr.write(`perf-eval: received ${signal}; stopping (send again to kill the server without waiting)\n`);
+      process.stderr.write(
+        `perf-eval: received ${signal}; stopping (send again to kill the server without waiting)\n`,
+      );
       controller.abort(new InterruptedError(signal));
     } else if (!force.signal.aborted) {
       process.stderr.write(`perf-eval: second ${signal}; killing the server now, then exiting\n`);
