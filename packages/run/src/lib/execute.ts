@@ -5,19 +5,31 @@
  * with its diagnosis; a failed write (e.g. a full disk) is reported and the rest of the run goes on.
  * The adapters are injected, so the whole flow runs in-process against fakes in tests.
  */
-import { mkdir } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { runBench } from '@perf-eval/bench-runner';
 import { runBfcl } from '@perf-eval/bfcl-runner';
 import { metricsOf, runLmEval } from '@perf-eval/lmeval-runner';
-import { startServer, startTopology, type ServerSpec, type TopologyHandle } from '@perf-eval/server-lifecycle';
+import {
+  startServer,
+  startTopology,
+  type ServerSpec,
+  type TopologyHandle,
+} from '@perf-eval/server-lifecycle';
 import { isPerfEvalError, PerfEvalError, secretValuesOf, ToolError } from '@perf-eval/util';
 import { toolEnvValues, type ServerEnvironments } from './environment.js';
 import { realIngestAdapter, RunIngest, type IngestAdapter } from './ingest.js';
 import type { PlannedServer, RunPlan } from './plan.js';
 import { runPool } from './pool.js';
 import { runSemanticEval, SEMANTIC_EVAL_METRICS, SemanticEvalResultError } from './semantic-eval.js';
-import { overwriteSummaryInPlace, writeSummary, type RunSummary, type TaskError, type TaskKind, type TaskRecord } from './summary.js';
+import {
+  overwriteSummaryInPlace,
+  writeSummary,
+  type RunSummary,
+  type TaskError,
+  type TaskKind,
+  type TaskRecord,
+} from './summary.js';
 
 /** Everything the run starts, injectable (tests pass fakes that record what they were given). */
 export interface RunAdapters {
@@ -93,16 +105,26 @@ interface LiveServer {
 
 /** The plan's server env names and the given values disagree: the plan was made for another recipe. */
 export class PlanEnvMismatchError extends PerfEvalError {
-  constructor(readonly what: string, readonly planned: readonly string[], readonly given: readonly string[]) {
-    super('E_RUN_PLAN_ENV', `the run plan's ${what} env (${planned.join(', ') || 'none'}) differs from the env given to executeRun (${given.join(', ') || 'none'}); plan and execute the same recipe`, {
-      category: 'internal',
-    });
+  constructor(
+    readonly what: string,
+    readonly planned: readonly string[],
+    readonly given: readonly string[],
+  ) {
+    super(
+      'E_RUN_PLAN_ENV',
+      `the run plan's ${what} env (${planned.join(', ') || 'none'}) differs from the env given to executeRun (${given.join(', ') || 'none'}); plan and execute the same recipe`,
+      {
+        category: 'internal',
+      },
+    );
   }
 }
 
 function taskError(error: unknown): TaskError {
-  if (error instanceof ToolError) return { code: error.code, message: error.message, tail: [...error.outputTail].slice(-40) };
-  if (error instanceof SemanticEvalResultError && error.outputTail.length > 0) return { code: error.code, message: error.message, tail: [...error.outputTail].slice(-40) };
+  if (error instanceof ToolError)
+    return { code: error.code, message: error.message, tail: [...error.outputTail].slice(-40) };
+  if (error instanceof SemanticEvalResultError && error.outputTail.length > 0)
+    return { code: error.code, message: error.message, tail: [...error.outputTail].slice(-40) };
   if (isPerfEvalError(error)) return { code: error.code, message: error.message };
   return { code: 'E_INTERNAL', message: error instanceof Error ? error.message : String(error) };
 }
@@ -118,12 +140,24 @@ export function describeWriteError(error: unknown, path: string): string {
   return `${(error as Error).message ?? String(error)}${code ? ` (${code})` : ''}`;
 }
 
-function serverSpecOf(planned: PlannedServer, values: Readonly<Record<string, string>>, what: string): ServerSpec & { role?: string } {
+function serverSpecOf(
+  planned: PlannedServer,
+  values: Readonly<Record<string, string>>,
+  what: string,
+): ServerSpec & { role?: string } {
   const given = Object.keys(values);
-  if (given.length !== planned.envNames.length || given.some((name, i) => name !== planned.envNames[i])) throw new PlanEnvMismatchError(what, planned.envNames, given);
+  if (given.length !== planned.envNames.length || given.some((name, i) => name !== planned.envNames[i]))
+    throw new PlanEnvMismatchError(what, planned.envNames, given);
   const { envNames: _names, argv: _argv, ...rest } = planned;
   return { ...rest, env: { ...values } };
 }
+
+/**
+ * Bytes set aside in the results dir at the start and released before the final writes, so a disk
+ * that fills up mid-run still takes the ingest plan and the final summary.
+ */
+const FINAL_WRITES_RESERVE_BYTES = 256 * 1024;
+const RESERVE_FILE = '.perf-eval-space-reserve';
 
 class Execution {
   readonly summary: RunSummary;
@@ -148,7 +182,13 @@ class Execution {
     this.now = options.now ?? Date.now;
     this.deadline = this.now() + plan.timeouts.runBudgetMs;
     this.toolEnv = toolEnvValues(plan.toolEnv, options.env);
-    this.ingest = new RunIngest({ plan, adapter: this.adapters.ingest, env: options.env, print: this.print, signal: this.stopAll.signal });
+    this.ingest = new RunIngest({
+      plan,
+      adapter: this.adapters.ingest,
+      env: options.env,
+      print: this.print,
+      signal: this.stopAll.signal,
+    });
     this.summary = {
       version: 1,
       workload: plan.workload.name,
@@ -198,7 +238,8 @@ class Execution {
         // The final word must reach the disk if at all possible: it records the write failure too.
         const finalSnapshot = structuredClone({ ...this.summary, status: this.finalStatus() });
         const written = await overwriteSummaryInPlace(this.plan.resultsDir, finalSnapshot);
-        if (written.length > 0) this.options.reporter.error(`wrote the final summary in place: ${written.join(', ')}`);
+        if (written.length > 0)
+          this.options.reporter.error(`wrote the final summary in place: ${written.join(', ')}`);
       }),
     );
     this.options.onSummary?.(snapshot);
@@ -206,7 +247,14 @@ class Execution {
   }
 
   private addTask(kind: TaskKind, name: string): TaskRecord {
-    const record: TaskRecord = { id: `${kind}:${name}`, kind, name, status: 'pending', metrics: {}, files: [] };
+    const record: TaskRecord = {
+      id: `${kind}:${name}`,
+      kind,
+      name,
+      status: 'pending',
+      metrics: {},
+      files: [],
+    };
     this.summary.tasks.push(record);
     return record;
   }
@@ -218,7 +266,9 @@ class Execution {
   private readonly print = (line: string): void => this.options.reporter.line(line);
 
   private toolOutput(prefix: string): ((line: string) => void) | undefined {
-    return this.options.verbose ? (line: string) => this.options.reporter.line(`[${prefix}] ${line}`) : undefined;
+    return this.options.verbose
+      ? (line: string) => this.options.reporter.line(`[${prefix}] ${line}`)
+      : undefined;
   }
 
   /** Runs one task with bookkeeping; failures are recorded, never thrown. */
@@ -242,15 +292,24 @@ class Execution {
         record.reason = 'run cancelled';
       } else {
         record.status = 'failed';
-        record.error = this.serverFailure && this.stopAll.signal.aborted ? { ...this.serverFailure, message: `server died: ${this.serverFailure.message}` } : taskError(error);
+        record.error =
+          this.serverFailure && this.stopAll.signal.aborted
+            ? { ...this.serverFailure, message: `server died: ${this.serverFailure.message}` }
+            : taskError(error);
       }
     } finally {
       record.finishedAt = this.iso();
       record.durationS = (this.now() - started) / 1000;
-      this.options.reporter.taskFinished(record.id, record.status === 'ok', record.error ? `— ${record.error.message}` : '');
+      this.options.reporter.taskFinished(
+        record.id,
+        record.status === 'ok',
+        record.error ? `— ${record.error.message}` : '',
+      );
       if (record.status === 'failed' && record.error?.tail?.length) {
         this.options.reporter.group('^^^ +++');
-        this.options.reporter.error(`+++ :rotating_light: ${record.id} failed\n${record.error.message}\n${record.error.tail.map((l) => `  | ${l}`).join('\n')}`);
+        this.options.reporter.error(
+          `+++ :rotating_light: ${record.id} failed\n${record.error.message}\n${record.error.tail.map((l) => `  | ${l}`).join('\n')}`,
+        );
       }
       await this.save();
     }
@@ -281,7 +340,9 @@ class Execution {
   private markRoleFailed(error: unknown): void {
     const roles = this.summary.server.roles;
     if (!roles) return;
-    const role = (error as { code?: string }).code?.startsWith('E_SERVER_PROXY') ? 'proxy' : (error as { role?: string }).role;
+    const role = (error as { code?: string }).code?.startsWith('E_SERVER_PROXY')
+      ? 'proxy'
+      : (error as { role?: string }).role;
     const entry = role ? roles[role] : undefined;
     if (entry) entry.status = 'failed';
   }
@@ -301,13 +362,18 @@ class Execution {
     if (launch.kind === 'external') {
       this.summary.server.status = 'ready';
       this.summary.server.url = launch.url;
-      this.server = { url: launch.url, rejectOnExit: () => new Promise<never>(() => undefined), stop: async () => undefined };
+      this.server = {
+        url: launch.url,
+        rejectOnExit: () => new Promise<never>(() => undefined),
+        stop: async () => undefined,
+      };
       await this.save();
       return;
     }
     const roles: NonNullable<RunSummary['server']['roles']> = {};
     if (launch.kind === 'topology') {
-      for (const server of launch.servers) roles[server.role as string] = { status: 'starting', port: server.port, logFile: server.logFile };
+      for (const server of launch.servers)
+        roles[server.role as string] = { status: 'starting', port: server.port, logFile: server.logFile };
       roles['proxy'] = { status: 'starting', port: launch.proxy.port, logFile: launch.proxy.logFile };
       this.summary.server.roles = roles;
     }
@@ -321,10 +387,16 @@ class Execution {
           const role = server.role as string;
           return { ...serverSpecOf(server, this.options.serverEnv.roles[role] ?? {}, `${role} role`), role };
         });
-        topology = await this.adapters.startTopology({ servers, proxy: launch.proxy }, this.launchOptions(''));
+        topology = await this.adapters.startTopology(
+          { servers, proxy: launch.proxy },
+          this.launchOptions(''),
+        );
         this.server = topology;
       } else {
-        this.server = await this.adapters.startServer(serverSpecOf(launch.server, this.options.serverEnv.server, 'server'), this.launchOptions('[vllm] '));
+        this.server = await this.adapters.startServer(
+          serverSpecOf(launch.server, this.options.serverEnv.server, 'server'),
+          this.launchOptions('[vllm] '),
+        );
       }
     } catch (error) {
       this.recordServerError(error);
@@ -336,9 +408,19 @@ class Execution {
     if (topology) {
       for (const member of topology.members) {
         const entry = roles[member.role];
-        if (entry) Object.assign(entry, { status: 'ready', url: member.handle.url, ...(member.handle.pid !== undefined ? { pid: member.handle.pid } : {}) });
+        if (entry)
+          Object.assign(entry, {
+            status: 'ready',
+            url: member.handle.url,
+            ...(member.handle.pid !== undefined ? { pid: member.handle.pid } : {}),
+          });
       }
-      if (roles['proxy']) Object.assign(roles['proxy'], { status: 'ready', url: topology.url, ...(topology.proxyPid !== undefined ? { pid: topology.proxyPid } : {}) });
+      if (roles['proxy'])
+        Object.assign(roles['proxy'], {
+          status: 'ready',
+          url: topology.url,
+          ...(topology.proxyPid !== undefined ? { pid: topology.proxyPid } : {}),
+        });
     }
     this.summary.server.status = 'ready';
     this.summary.server.url = this.server.url;
@@ -367,9 +449,13 @@ class Execution {
           print: this.print,
           onOutput: this.toolOutput(`bench:${bench.runName}`),
         });
-        record.files = [outcome.resultFile, ...outcome.repetitionFiles.filter((f) => f !== outcome.resultFile)];
+        record.files = [
+          outcome.resultFile,
+          ...outcome.repetitionFiles.filter((f) => f !== outcome.resultFile),
+        ];
         // Every finite number of the result bench-runner parsed (the aggregate when repeated).
-        for (const [key, value] of Object.entries(outcome.result)) if (typeof value === 'number' && Number.isFinite(value)) record.metrics[key] = value;
+        for (const [key, value] of Object.entries(outcome.result))
+          if (typeof value === 'number' && Number.isFinite(value)) record.metrics[key] = value;
         const perf = this.plan.ingest.perf[index];
         if (perf) this.ingest.perf(perf);
       });
@@ -408,10 +494,13 @@ class Execution {
             signal: this.stopAll.signal,
             timeoutMs: this.remainingMs(),
             print: this.print,
-            ...(this.options.verbose ? { onOutput: (line: string) => this.options.reporter.line(`[lm_eval:${task.task}] ${line}`) } : {}),
+            ...(this.options.verbose
+              ? { onOutput: (line: string) => this.options.reporter.line(`[lm_eval:${task.task}] ${line}`) }
+              : {}),
           });
           record.files = outcome.createdFiles;
-          for (const metric of metricsOf(outcome.results, task.task)) record.metrics[`${metric.metric},${metric.filter}`] = metric.value;
+          for (const metric of metricsOf(outcome.results, task.task))
+            record.metrics[`${metric.metric},${metric.filter}`] = metric.value;
           // lm-eval's own result files: the results file and its samples files.
           const files = [outcome.resultsFile, ...(this.plan.ingest.samples ? outcome.samplesFiles : [])];
           this.ingest.eval(task.task, task.outputPath, files, this.plan.ingest.samples);
@@ -430,7 +519,9 @@ class Execution {
             signal: this.stopAll.signal,
             timeoutMs: this.remainingMs(),
             print: this.print,
-            ...(this.options.verbose ? { onOutput: (line: string) => this.options.reporter.line(`[bfcl:${bfcl.category}] ${line}`) } : {}),
+            ...(this.options.verbose
+              ? { onOutput: (line: string) => this.options.reporter.line(`[bfcl:${bfcl.category}] ${line}`) }
+              : {}),
           });
           record.files = outcome.writtenFiles;
           for (const score of outcome.scores) record.metrics[`accuracy:${score.category}`] = score.accuracy;
@@ -458,6 +549,10 @@ class Execution {
     const started = this.now();
     try {
       await mkdir(this.plan.resultsDir, { recursive: true });
+      await writeFile(
+        join(this.plan.resultsDir, RESERVE_FILE),
+        Buffer.alloc(FINAL_WRITES_RESERVE_BYTES),
+      ).catch(() => undefined);
       await this.startServer();
       if (this.plan.phases.includes('bench')) await this.benchPhase();
       if (this.plan.workload.benchOnly) {
@@ -477,11 +572,13 @@ class Execution {
 
   /** Teardown, ingest plan, post-run steps, final summary: each step runs whatever the previous did. */
   private async finish(started: number): Promise<void> {
+    await rm(join(this.plan.resultsDir, RESERVE_FILE), { force: true }).catch(() => undefined);
     const server = this.server;
     if (server) {
       await this.step('teardown', () => server.stop());
       if (this.summary.server.status === 'ready') this.summary.server.status = 'stopped';
-      for (const entry of Object.values(this.summary.server.roles ?? {})) if (entry.status === 'ready') entry.status = 'stopped';
+      for (const entry of Object.values(this.summary.server.roles ?? {}))
+        if (entry.status === 'ready') entry.status = 'stopped';
     }
     for (const record of this.summary.tasks) {
       if (record.status === 'pending' || record.status === 'running') {
@@ -498,7 +595,9 @@ class Execution {
     this.summary.finishedAt = this.iso();
     this.summary.durationS = (this.now() - started) / 1000;
     for (const step of this.options.postRun ?? []) {
-      await this.step(`post-run step ${step.name}`, () => step.run({ plan: this.plan, summary: this.summary, signal: this.options.signal }));
+      await this.step(`post-run step ${step.name}`, () =>
+        step.run({ plan: this.plan, summary: this.summary, signal: this.options.signal }),
+      );
     }
     await this.save(true);
     // A write failure in the final save itself must still show in the returned summary and the exit code.
