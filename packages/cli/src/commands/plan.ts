@@ -40,10 +40,20 @@ export async function run(argv: string[], io: Io): Promise<number> {
     writeLine(io.stdout, HELP);
     return EXIT.ok;
   }
-  if (positionals.length !== 1) throw new UsageError(`perf-eval plan: expected exactly one recipe FILE, got ${positionals.length} (see 'perf-eval plan --help')`);
+  if (positionals.length !== 1)
+    throw new UsageError(
+      `perf-eval plan: expected exactly one recipe FILE, got ${positionals.length} (see 'perf-eval plan --help')`,
+    );
   const base = loadRecipe(positionals[0] as string, io, values.profiles);
-  const workload = values.variant === undefined ? base : selectVariant(base, values.variant, positionals[0] as string, 'plan');
-  const plan = planFor(workload, io, { command: 'plan', resultsRoot: values['results-dir'], serverUrl: values['server-url'] });
+  const workload =
+    values.variant === undefined
+      ? base
+      : selectVariant(base, values.variant, positionals[0] as string, 'plan');
+  const plan = planFor(workload, io, {
+    command: 'plan',
+    resultsRoot: values['results-dir'],
+    serverUrl: values['server-url'],
+  });
   const shown = redactPlan(plan, planSecrets(workload, io.env));
   if (values.json) writeLine(io.stdout, JSON.stringify(shown, null, 2));
   else io.stdout.write(formatPlan(shown));

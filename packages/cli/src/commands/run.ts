@@ -3,7 +3,17 @@ import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { execa } from 'execa';
 import { checkTaskNames, listLmEvalTasks } from '@perf-eval/lmeval-runner';
-import { ALL_PHASES, DEFAULT_JOBS, executeRun, renderSummaryMarkdown, serverEnvironments, toolEnvValues, type Phase, type RunPlan, type RunSummary } from '@perf-eval/run';
+import {
+  ALL_PHASES,
+  DEFAULT_JOBS,
+  executeRun,
+  renderSummaryMarkdown,
+  serverEnvironments,
+  toolEnvValues,
+  type Phase,
+  type RunPlan,
+  type RunSummary,
+} from '@perf-eval/run';
 import { assertPortFree } from '@perf-eval/server-lifecycle';
 import { PerfEvalError } from '@perf-eval/util';
 import type { ResolvedWorkload } from '@perf-eval/workload-schema';
@@ -59,15 +69,22 @@ interface RunFlags {
 /** Failed preflight: nothing was started (exit 2). */
 export class PreflightError extends PerfEvalError {
   constructor(readonly problems: readonly string[]) {
-    super('E_PREFLIGHT', `preflight failed (nothing was started):\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    super(
+      'E_PREFLIGHT',
+      `preflight failed (nothing was started):\n${problems.map((p) => `  - ${p}`).join('\n')}`,
+    );
   }
 }
 
 function parsePhases(value: string | undefined): Set<Phase> {
   if (!value) return new Set(ALL_PHASES);
   const phases = new Set<Phase>();
-  for (const item of value.split(',').map((s) => s.trim()).filter(Boolean)) {
-    if (!(ALL_PHASES as readonly string[]).includes(item)) throw new UsageError(`perf-eval run: --only takes bench, semantic_eval, lm_eval, bfcl; got '${item}'`);
+  for (const item of value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
+    if (!(ALL_PHASES as readonly string[]).includes(item))
+      throw new UsageError(`perf-eval run: --only takes bench, semantic_eval, lm_eval, bfcl; got '${item}'`);
     phases.add(item as Phase);
   }
   return phases;
@@ -75,7 +92,9 @@ function parsePhases(value: string | undefined): Set<Phase> {
 
 /** Whether argv[0] can be started: an existing path, or a name on PATH. */
 function commandExists(command: string, io: Io): boolean {
-  return command.includes('/') ? existsSync(resolve(io.cwd, command)) : findOnPath(command, io.env) !== undefined;
+  return command.includes('/')
+    ? existsSync(resolve(io.cwd, command))
+    : findOnPath(command, io.env) !== undefined;
 }
 
 async function portProblem(label: string, port: number): Promise<string | undefined> {
@@ -88,25 +107,38 @@ async function portProblem(label: string, port: number): Promise<string | undefi
 }
 
 /** Launch checks: the runtime's binary, free ports; disaggregated: the proxy's interpreter and script. */
-async function launchProblems(plan: RunPlan, workload: ResolvedWorkload, tools: DiscoveredTools, io: Io, setupHint: string): Promise<string[]> {
+async function launchProblems(
+  plan: RunPlan,
+  workload: ResolvedWorkload,
+  tools: DiscoveredTools,
+  io: Io,
+  setupHint: string,
+): Promise<string[]> {
   const { launch } = plan;
   if (launch.kind === 'external') return [];
   const problems: string[] = [];
   const runtime = plan.server.runtime;
-  if (runtime === 'docker' && !tools.found.docker) problems.push(`docker runtime: 'docker' not found on PATH`);
-  if (runtime === 'native' && !tools.found.vllm) problems.push(`native runtime: 'vllm' not found; ${setupHint}`);
-  if (runtime === 'sim' && !tools.found.simulator) problems.push(`sim runtime: 'llm-d-inference-sim' not found; ${setupHint}`);
+  if (runtime === 'docker' && !tools.found.docker)
+    problems.push(`docker runtime: 'docker' not found on PATH`);
+  if (runtime === 'native' && !tools.found.vllm)
+    problems.push(`native runtime: 'vllm' not found; ${setupHint}`);
+  if (runtime === 'sim' && !tools.found.simulator)
+    problems.push(`sim runtime: 'llm-d-inference-sim' not found; ${setupHint}`);
   if (launch.kind === 'server') {
     const problem = await portProblem('', launch.server.port);
     if (problem) problems.push(problem);
     return problems;
   }
-  for (const [role, port] of [...launch.servers.map((server) => [server.role as string, server.port] as const), ['proxy', launch.proxy.port] as const]) {
+  for (const [role, port] of [
+    ...launch.servers.map((server) => [server.role as string, server.port] as const),
+    ['proxy', launch.proxy.port] as const,
+  ]) {
     const problem = await portProblem(`${role}: `, port);
     if (problem) problems.push(problem);
   }
   const proxy = workload.disaggregated?.proxy;
-  if (proxy && !commandExists(proxy.python, io)) problems.push(`proxy: interpreter '${proxy.python}' not found (vllm.proxy.python)`);
+  if (proxy && !commandExists(proxy.python, io))
+    problems.push(`proxy: interpreter '${proxy.python}' not found (vllm.proxy.python)`);
   if (proxy && !existsSync(resolve(io.cwd, proxy.script))) {
     problems.push(
       `proxy: script ${proxy.script} not found; set VLLM_SOURCE_DIR to a vLLM source checkout${io.env['VLLM_SOURCE_DIR'] ? ` (now ${io.env['VLLM_SOURCE_DIR']})` : ''} or vllm.proxy.script to its path`,
@@ -121,9 +153,12 @@ function semanticEvalProblems(plan: RunPlan, io: Io): string[] {
   if (!semantic) return [];
   const problems: string[] = [];
   const [command, script] = semantic.argv;
-  if (command && !commandExists(command, io)) problems.push(`semantic_eval: '${command}' not found (semantic_eval.command / semantic_eval.python)`);
+  if (command && !commandExists(command, io))
+    problems.push(`semantic_eval: '${command}' not found (semantic_eval.command / semantic_eval.python)`);
   if (semantic.defaultCommand && script && !existsSync(resolve(io.cwd, script))) {
-    problems.push(`semantic_eval: ${script} not found; set VLLM_SOURCE_DIR to a vLLM source checkout or give semantic_eval.command`);
+    problems.push(
+      `semantic_eval: ${script} not found; set VLLM_SOURCE_DIR to a vLLM source checkout or give semantic_eval.command`,
+    );
   }
   return problems;
 }
@@ -131,7 +166,8 @@ function semanticEvalProblems(plan: RunPlan, io: Io): string[] {
 async function lmEvalProblems(plan: RunPlan, tools: DiscoveredTools, io: Io): Promise<string[]> {
   const problems: string[] = [];
   const byInclude = new Map<string | undefined, string[]>();
-  for (const task of plan.lmEval) byInclude.set(task.spec.includePath, [...(byInclude.get(task.spec.includePath) ?? []), task.task]);
+  for (const task of plan.lmEval)
+    byInclude.set(task.spec.includePath, [...(byInclude.get(task.spec.includePath) ?? []), task.task]);
   for (const [includePath, names] of byInclude) {
     try {
       const known = await listLmEvalTasks({
@@ -143,7 +179,9 @@ async function lmEvalProblems(plan: RunPlan, tools: DiscoveredTools, io: Io): Pr
         ...(includePath ? { includePath } : {}),
       });
       for (const unknown of checkTaskNames(names, known)) {
-        problems.push(`${plan.workload.path}: unknown lm_eval task '${unknown.name}'${unknown.suggestions[0] ? ` (did you mean '${unknown.suggestions[0]}'?)` : ''}`);
+        problems.push(
+          `${plan.workload.path}: unknown lm_eval task '${unknown.name}'${unknown.suggestions[0] ? ` (did you mean '${unknown.suggestions[0]}'?)` : ''}`,
+        );
       }
     } catch (error) {
       problems.push((error as Error).message);
@@ -153,39 +191,64 @@ async function lmEvalProblems(plan: RunPlan, tools: DiscoveredTools, io: Io): Pr
 }
 
 /** Everything the plan will start must be there, before any GPU time is spent. */
-async function preflight(plan: RunPlan, workload: ResolvedWorkload, tools: DiscoveredTools, io: Io): Promise<void> {
+async function preflight(
+  plan: RunPlan,
+  workload: ResolvedWorkload,
+  tools: DiscoveredTools,
+  io: Io,
+): Promise<void> {
   const setupHint = `run 'npx perf-eval setup ${plan.workload.path}' (tools dir ${tools.dir}) or put it on PATH`;
   const problems = await launchProblems(plan, workload, tools, io, setupHint);
   problems.push(...semanticEvalProblems(plan, io));
   const hostBench = plan.bench.some((bench) => bench.executor.kind === 'native');
-  if (hostBench && !tools.found.vllm) problems.push(`bench: 'vllm' (for vllm bench serve) not found; ${setupHint} (--only lm_eval,bfcl skips the bench)`);
+  if (hostBench && !tools.found.vllm)
+    problems.push(
+      `bench: 'vllm' (for vllm bench serve) not found; ${setupHint} (--only lm_eval,bfcl skips the bench)`,
+    );
   const tokenizer = plan.bench[0]?.spec.extraArgs['tokenizer'];
-  if (workload.server.runtime === 'sim' && tokenizer === toolPaths(tools.dir).simTokenizer && !existsSync(join(tokenizer, 'tokenizer.json'))) {
-    problems.push(`bench: the offline tokenizer for the simulator (${tokenizer}) is missing; run 'npx perf-eval setup ${plan.workload.path}'`);
+  if (
+    workload.server.runtime === 'sim' &&
+    tokenizer === toolPaths(tools.dir).simTokenizer &&
+    !existsSync(join(tokenizer, 'tokenizer.json'))
+  ) {
+    problems.push(
+      `bench: the offline tokenizer for the simulator (${tokenizer}) is missing; run 'npx perf-eval setup ${plan.workload.path}'`,
+    );
   }
   if (plan.lmEval.length > 0) {
     if (!tools.found.lm_eval) problems.push(`lm_eval: 'lm_eval' not found; ${setupHint}`);
     else problems.push(...(await lmEvalProblems(plan, tools, io)));
   }
-  if (plan.bfcl.length > 0 && !tools.found.bfcl) problems.push(`bfcl: the BFCL virtualenv was not found; ${setupHint}`);
+  if (plan.bfcl.length > 0 && !tools.found.bfcl)
+    problems.push(`bfcl: the BFCL virtualenv was not found; ${setupHint}`);
   // Tools that will run must be of versions whose contracts we encode.
   const versionChecks: VersionCheck[] = [];
   if (hostBench && tools.found.vllm) versionChecks.push({ tool: 'vllm', executable: tools.found.vllm });
-  if (plan.lmEval.length > 0 && tools.found.lm_eval) versionChecks.push({ tool: 'lm_eval', executable: tools.found.lm_eval });
-  if (plan.bfcl.length > 0 && tools.found.bfcl) versionChecks.push({ tool: 'bfcl', executable: tools.found.bfcl });
-  const versions = await checkToolVersions(versionChecks, toolEnvValues({ inherit: plan.toolEnv.inherit, set: { PYTHONUNBUFFERED: '1' } }, io.env), io.signal);
+  if (plan.lmEval.length > 0 && tools.found.lm_eval)
+    versionChecks.push({ tool: 'lm_eval', executable: tools.found.lm_eval });
+  if (plan.bfcl.length > 0 && tools.found.bfcl)
+    versionChecks.push({ tool: 'bfcl', executable: tools.found.bfcl });
+  const versions = await checkToolVersions(
+    versionChecks,
+    toolEnvValues({ inherit: plan.toolEnv.inherit, set: { PYTHONUNBUFFERED: '1' } }, io.env),
+    io.signal,
+  );
   problems.push(...versions.problems);
-  for (const unknown of versions.unknown) writeLine(io.stderr, `warning: could not read the version of ${unknown}`);
+  for (const unknown of versions.unknown)
+    writeLine(io.stderr, `warning: could not read the version of ${unknown}`);
   try {
     await mkdir(plan.resultsDir, { recursive: true });
     const probe = join(plan.resultsDir, `.write-probe-${process.pid}`);
     await writeFile(probe, '');
     await rm(probe);
   } catch (error) {
-    problems.push(`results dir ${plan.resultsDir} is not writable (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+    problems.push(
+      `results dir ${plan.resultsDir} is not writable (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`,
+    );
   }
   // Missing token with --strict-ingest: refuse before any GPU time is spent.
-  if (plan.ingest.strict && !plan.ingest.enabled && !plan.ingest.disabled) problems.push(`--strict-ingest: ${plan.ingest.reason}`);
+  if (plan.ingest.strict && !plan.ingest.enabled && !plan.ingest.disabled)
+    problems.push(`--strict-ingest: ${plan.ingest.reason}`);
   if (problems.length > 0) throw new PreflightError(problems);
 }
 
@@ -195,9 +258,16 @@ async function annotate(summary: RunSummary, io: Io, stepKey: string): Promise<v
   if (!agent) return;
   const style = summary.status === 'ok' ? 'success' : summary.status === 'cancelled' ? 'warning' : 'error';
   try {
-    await execa(agent, ['annotate', '--style', style, '--context', `wl-${stepKey}`], { input: renderSummaryMarkdown(summary), timeout: 15_000, reject: true });
+    await execa(agent, ['annotate', '--style', style, '--context', `wl-${stepKey}`], {
+      input: renderSummaryMarkdown(summary),
+      timeout: 15_000,
+      reject: true,
+    });
   } catch (error) {
-    writeLine(io.stderr, `warning: could not post the build annotation (${(error as Error).message.split('\n')[0]})`);
+    writeLine(
+      io.stderr,
+      `warning: could not post the build annotation (${(error as Error).message.split('\n')[0]})`,
+    );
   }
 }
 
@@ -217,7 +287,10 @@ export async function run(argv: string[], io: Io): Promise<number> {
     writeLine(io.stdout, HELP);
     return EXIT.ok;
   }
-  if (positionals.length !== 1) throw new UsageError(`perf-eval run: expected exactly one recipe FILE, got ${positionals.length} (see 'perf-eval run --help')`);
+  if (positionals.length !== 1)
+    throw new UsageError(
+      `perf-eval run: expected exactly one recipe FILE, got ${positionals.length} (see 'perf-eval run --help')`,
+    );
   const phases = parsePhases(values.only);
   const jobs = parsePositiveInt('run', '--jobs', values.jobs) ?? DEFAULT_JOBS;
   const file = positionals[0] as string;
@@ -257,8 +330,15 @@ export async function run(argv: string[], io: Io): Promise<number> {
   }
   writeLine(io.stdout, `results: ${plan.resultsDir}/summary.md`);
   if (summary.status !== 'ok') {
-    const failed = summary.tasks.filter((t) => t.status === 'failed' || t.status === 'skipped').map((t) => `${t.id} (${t.status}${t.error ? `: ${t.error.message}` : t.reason ? `: ${t.reason}` : ''})`);
-    if (summary.server.status === 'failed') failed.unshift(`server: ${summary.server.error?.message ?? 'failed'}${summary.server.diagnosis ? ` [${summary.server.diagnosis}]` : ''}`);
+    const failed = summary.tasks
+      .filter((t) => t.status === 'failed' || t.status === 'skipped')
+      .map(
+        (t) => `${t.id} (${t.status}${t.error ? `: ${t.error.message}` : t.reason ? `: ${t.reason}` : ''})`,
+      );
+    if (summary.server.status === 'failed')
+      failed.unshift(
+        `server: ${summary.server.error?.message ?? 'failed'}${summary.server.diagnosis ? ` [${summary.server.diagnosis}]` : ''}`,
+      );
     failed.push(...(summary.writeErrors ?? []));
     writeLine(io.stderr, `+++ :rotating_light: run failed\n${failed.map((f) => `  - ${f}`).join('\n')}`);
     return EXIT.failure;

@@ -28,11 +28,19 @@ export function checkServerUrl(command: string, url: string | undefined): void {
   try {
     new URL(url);
   } catch {
-    throw new UsageError(`perf-eval ${command}: --server-url must be a URL like http://127.0.0.1:8000, got '${url}'`, command);
+    throw new UsageError(
+      `perf-eval ${command}: --server-url must be a URL like http://127.0.0.1:8000, got '${url}'`,
+      command,
+    );
   }
 }
 
-export function planFor(workload: ResolvedWorkload, io: Io, flags: PlanFlags, tools: DiscoveredTools = discoverTools(io.env)): RunPlan {
+export function planFor(
+  workload: ResolvedWorkload,
+  io: Io,
+  flags: PlanFlags,
+  tools: DiscoveredTools = discoverTools(io.env),
+): RunPlan {
   checkServerUrl(flags.command, flags.serverUrl);
   return planRun(workload, {
     env: io.env,

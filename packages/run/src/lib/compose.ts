@@ -4,10 +4,28 @@
  * sides. Only `planRun` calls it, so the plan is exactly what a run executes.
  */
 import { join } from 'node:path';
-import { buildBenchArgv, type BenchExecutor, type BenchRunSpec, type BenchTarget } from '@perf-eval/bench-runner';
+import {
+  buildBenchArgv,
+  type BenchExecutor,
+  type BenchRunSpec,
+  type BenchTarget,
+} from '@perf-eval/bench-runner';
 import { buildBfclArgv, type BfclRunSpec } from '@perf-eval/bfcl-runner';
-import { buildLmEvalArgv, renderBaseUrl, renderModelArgs, type LmEvalTaskSpec } from '@perf-eval/lmeval-runner';
-import { buildDockerRunArgv, buildNativeArgv, buildkiteLabels, stopGraceFromEnv, type ServerSpec, type TopologyServerSpec, type TopologySpec } from '@perf-eval/server-lifecycle';
+import {
+  buildLmEvalArgv,
+  renderBaseUrl,
+  renderModelArgs,
+  type LmEvalTaskSpec,
+} from '@perf-eval/lmeval-runner';
+import {
+  buildDockerRunArgv,
+  buildNativeArgv,
+  buildkiteLabels,
+  stopGraceFromEnv,
+  type ServerSpec,
+  type TopologyServerSpec,
+  type TopologySpec,
+} from '@perf-eval/server-lifecycle';
 import {
   isTruthyFlag,
   renderProxyArgv,
@@ -104,7 +122,11 @@ export function serverArgv(context: RunContext): string[] {
 
 /** True when this run launches prefill and decode servers behind a proxy. */
 export function isDisaggregated(context: Pick<RunContext, 'workload' | 'serverUrl'>): boolean {
-  return context.workload.topology === 'disaggregated' && context.workload.disaggregated !== undefined && !context.serverUrl;
+  return (
+    context.workload.topology === 'disaggregated' &&
+    context.workload.disaggregated !== undefined &&
+    !context.serverUrl
+  );
 }
 
 export interface RolePorts {
@@ -215,7 +237,12 @@ export function semanticEvalPlan(context: RunContext): PlannedSemanticEval | und
     outputPath,
   });
   const stem = (outputPath.split('/').at(-1) ?? 'semantic_eval').replace(/\.json$/, '') || 'semantic_eval';
-  return { name: template.defaultCommand ? 'gsm8k' : stem, argv, outputPath, timeoutMs: template.timeoutMinutes * 60_000 };
+  return {
+    name: template.defaultCommand ? 'gsm8k' : stem,
+    argv,
+    outputPath,
+    timeoutMs: template.timeoutMinutes * 60_000,
+  };
 }
 
 /** The simulator we launch ourselves (not `--server-url`). */
@@ -228,9 +255,12 @@ function launchesSimulator(context: Pick<RunContext, 'serverUrl' | 'workload'>):
  * listens on IPv4 only, so for it the URL says 127.0.0.1: where `localhost` resolves to ::1 first,
  * clients that do not fall back to IPv4 would fail against it.
  */
-export function serverBaseUrl(context: Pick<RunContext, 'serverUrl' | 'port'> & Partial<Pick<RunContext, 'workload'>>): string {
+export function serverBaseUrl(
+  context: Pick<RunContext, 'serverUrl' | 'port'> & Partial<Pick<RunContext, 'workload'>>,
+): string {
   if (context.serverUrl) return context.serverUrl.replace(/\/+$/, '');
-  const host = context.workload && launchesSimulator({ workload: context.workload }) ? '127.0.0.1' : 'localhost';
+  const host =
+    context.workload && launchesSimulator({ workload: context.workload }) ? '127.0.0.1' : 'localhost';
   return `http://${host}:${context.port}`;
 }
 
@@ -239,7 +269,10 @@ export function serverBaseUrl(context: Pick<RunContext, 'serverUrl' | 'port'> & 
  * set none: `<tools>/tokenizers/sim-bpe`, built by `perf-eval setup` (the simulator's model name is
  * not loadable without the hub). Undefined for every other runtime.
  */
-export function simBenchTokenizer(context: Pick<RunContext, 'workload' | 'tools'>, extraArgs: Readonly<Record<string, unknown>>): string | undefined {
+export function simBenchTokenizer(
+  context: Pick<RunContext, 'workload' | 'tools'>,
+  extraArgs: Readonly<Record<string, unknown>>,
+): string | undefined {
   // A sim recipe targets a simulator even when it is already running (`--server-url`).
   if (context.workload.server.runtime !== 'sim' || extraArgs['tokenizer'] !== undefined) return undefined;
   return context.tools.simTokenizer;
@@ -278,7 +311,9 @@ export function benchPlans(context: RunContext, toolEnvNames: readonly string[])
   const target = benchTarget(context);
   // Inside the server container the bench keeps the image's own environment (upstream); only
   // credentials cross over, by name.
-  const envNames = inContainer ? CONTAINER_BENCH_ENV.filter((name) => toolEnvNames.includes(name)) : [...toolEnvNames];
+  const envNames = inContainer
+    ? CONTAINER_BENCH_ENV.filter((name) => toolEnvNames.includes(name))
+    : [...toolEnvNames];
   const executor: BenchExecutor = inContainer
     ? { kind: 'docker', container: containerName(context), docker: context.tools.docker }
     : { kind: 'native', command: context.tools.vllm };
@@ -293,13 +328,18 @@ export function benchPlans(context: RunContext, toolEnvNames: readonly string[])
       numPrompts: run.numPrompts,
       maxConcurrency: run.maxConcurrency,
       repetitions: run.repetitions,
-      extraArgs: ((tokenizer) => (tokenizer ? { ...run.extraArgs, tokenizer } : run.extraArgs))(simBenchTokenizer(context, run.extraArgs)),
+      extraArgs: ((tokenizer) => (tokenizer ? { ...run.extraArgs, tokenizer } : run.extraArgs))(
+        simBenchTokenizer(context, run.extraArgs),
+      ),
       trustRemoteCode: workload.server.trustRemoteCode,
       speedBenchSubset: run.speedBenchSubset,
       speedBenchCategory: run.speedBenchCategory,
     };
     const resultFile = join(context.resultsDir, `bench-${run.runName}.json`);
-    const names = run.repetitions === 1 ? [`bench-${run.runName}.json`] : Array.from({ length: run.repetitions }, (_, r) => `bench-${run.runName}-run-${r + 1}.json`);
+    const names =
+      run.repetitions === 1
+        ? [`bench-${run.runName}.json`]
+        : Array.from({ length: run.repetitions }, (_, r) => `bench-${run.runName}-run-${r + 1}.json`);
     const speedBenchDir = run.dataset === 'speed_bench' ? '<speed-bench-dir>' : undefined;
     // The same composition as bench-runner's runBench: docker runs write to the container's /tmp (upstream).
     const commands = names.map((name) =>
@@ -311,9 +351,21 @@ export function benchPlans(context: RunContext, toolEnvNames: readonly string[])
             executor.container,
             ...buildBenchArgv(spec, target, { resultFile: `/tmp/${name}`, speedBenchDir }),
           ]
-        : buildBenchArgv(spec, target, { resultFile: join(context.resultsDir, name), speedBenchDir, command: context.tools.vllm }),
+        : buildBenchArgv(spec, target, {
+            resultFile: join(context.resultsDir, name),
+            speedBenchDir,
+            command: context.tools.vllm,
+          }),
     );
-    return { spec, target, executor, envNames, resultFile, repetitionFiles: names.map((name) => join(context.resultsDir, name)), commands };
+    return {
+      spec,
+      target,
+      executor,
+      envNames,
+      resultFile,
+      repetitionFiles: names.map((name) => join(context.resultsDir, name)),
+      commands,
+    };
   });
 }
 
@@ -363,7 +415,11 @@ export function lmEvalPlans(context: RunContext): PlannedLmEval[] {
     const spec: LmEvalTaskSpec = {
       task: task.task,
       numFewshot: task.numFewshot,
-      modelArgs: renderModelArgs(workload.server.model, renderBaseUrl(serverBaseUrl(context), task.chat), task.extraModelArgs),
+      modelArgs: renderModelArgs(
+        workload.server.model,
+        renderBaseUrl(serverBaseUrl(context), task.chat),
+        task.extraModelArgs,
+      ),
       chat: task.chat,
       outputPath: join(context.resultsDir, task.task),
       modelName: workload.server.model,

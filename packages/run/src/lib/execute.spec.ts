@@ -210,15 +210,15 @@ describe('executeRun (in-process, fake adapters)', () => {
     expect(summary.status).toBe('ok');
     // The adapters got exactly the plan's specs and only the planned env names.
     expect(recorded.bench[0]?.[0]).toEqual(plan.bench[0]?.spec);
-    expect(Object.keys(recorded.bench[0]?.[1].env ?? {}).sort()).toEqual(
+    expect(Object.keys(recorded.bench[0]?.[1]?.env ?? {}).sort()).toEqual(
       [...(plan.bench[0]?.envNames ?? [])].sort(),
     );
-    expect(recorded.lmEval[0]?.[1].command).toEqual(TOOLS.lmEval);
-    expect(Object.keys(recorded.lmEval[0]?.[1].env ?? {}).sort()).toEqual(
+    expect(recorded.lmEval[0]?.[1]?.command).toEqual(TOOLS.lmEval);
+    expect(Object.keys(recorded.lmEval[0]?.[1]?.env ?? {}).sort()).toEqual(
       [...(plan.lmEval[0]?.envNames ?? [])].sort(),
     );
     expect(recorded.bfcl[0]?.[0]).toEqual(plan.bfcl[0]?.spec);
-    expect(recorded.bfcl[0]?.[1].cacheDir).toBe(join(dir, 'cache'));
+    expect(recorded.bfcl[0]?.[1]?.cacheDir).toBe(join(dir, 'cache'));
     // Metrics are the adapters' own: every number bench-runner parsed, every lm-eval metric.
     const bench = summary.tasks.find((t) => t.id === 'bench:short-conc-2');
     expect(bench?.metrics).toEqual({ completed: 4, failed: 0, output_throughput: 12.5, p99_ttft_ms: 7 });

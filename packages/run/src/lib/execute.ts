@@ -148,8 +148,10 @@ function serverSpecOf(
   const given = Object.keys(values);
   if (given.length !== planned.envNames.length || given.some((name, i) => name !== planned.envNames[i]))
     throw new PlanEnvMismatchError(what, planned.envNames, given);
-  const { envNames: _names, argv: _argv, ...rest } = planned;
-  return { ...rest, env: { ...values } };
+  const spec: Partial<PlannedServer> = { ...planned };
+  delete spec.envNames;
+  delete spec.argv;
+  return { ...(spec as Omit<PlannedServer, 'envNames' | 'argv'>), env: { ...values } };
 }
 
 /**

@@ -28,7 +28,12 @@ export interface IngestAdapter {
   writeIngestPlan: typeof writeIngestPlan;
 }
 
-export const realIngestAdapter: IngestAdapter = { createTransport, ingestPerfRun, ingestEvalDir, writeIngestPlan };
+export const realIngestAdapter: IngestAdapter = {
+  createTransport,
+  ingestPerfRun,
+  ingestEvalDir,
+  writeIngestPlan,
+};
 
 export interface RunIngestOptions {
   plan: RunPlan;
@@ -52,7 +57,8 @@ export class RunIngest {
     if (ingest.reason) this.state.reason = ingest.reason;
     this.ingestContext = { ...ingest.context, env: options.env };
     this.outboxDir = outboxDirOf(options.plan.resultsDir);
-    if (ingest.enabled) this.transport = options.adapter.createTransport({ env: options.env, signal: options.signal });
+    if (ingest.enabled)
+      this.transport = options.adapter.createTransport({ env: options.env, signal: options.signal });
   }
 
   summary(): IngestSummary {
@@ -88,7 +94,16 @@ export class RunIngest {
     const file = join(this.options.plan.resultsDir, item.file);
     this.items.push({ kind: 'perf', runName: item.runName, file: item.file, meta: item.meta });
     const { adapter, print } = this.options;
-    this.deliver((transport) => adapter.ingestPerfRun({ context: this.ingestContext, file, meta: item.meta, outboxDir: this.outboxDir, transport, print }));
+    this.deliver((transport) =>
+      adapter.ingestPerfRun({
+        context: this.ingestContext,
+        file,
+        meta: item.meta,
+        outboxDir: this.outboxDir,
+        transport,
+        print,
+      }),
+    );
   }
 
   /**
@@ -100,7 +115,16 @@ export class RunIngest {
     this.items.push({ kind: 'eval', task, dir: this.rel(dir), files: relFiles, samples });
     const { adapter, print } = this.options;
     this.deliver((transport) =>
-      adapter.ingestEvalDir({ context: this.ingestContext, task, dir, files: relFiles, samples, outboxDir: this.outboxDir, transport, print }),
+      adapter.ingestEvalDir({
+        context: this.ingestContext,
+        task,
+        dir,
+        files: relFiles,
+        samples,
+        outboxDir: this.outboxDir,
+        transport,
+        print,
+      }),
     );
   }
 

@@ -7,9 +7,21 @@ import { join, relative, resolve } from 'node:path';
 import type { BenchExecutor, BenchRunSpec, BenchTarget } from '@perf-eval/bench-runner';
 import type { BfclRunSpec } from '@perf-eval/bfcl-runner';
 import type { LmEvalTaskSpec } from '@perf-eval/lmeval-runner';
-import { buildDockerRunArgv, buildNativeArgv, resolvePort, type ProxySpec, type ServerSpec } from '@perf-eval/server-lifecycle';
+import {
+  buildDockerRunArgv,
+  buildNativeArgv,
+  resolvePort,
+  type ProxySpec,
+  type ServerSpec,
+} from '@perf-eval/server-lifecycle';
 import { redactArgv, redactEnv, REDACTED, secretValuesOf } from '@perf-eval/util';
-import { expandVariants, proxyHealthUrl, topologyPorts, type ResolvedRole, type ResolvedWorkload } from '@perf-eval/workload-schema';
+import {
+  expandVariants,
+  proxyHealthUrl,
+  topologyPorts,
+  type ResolvedRole,
+  type ResolvedWorkload,
+} from '@perf-eval/workload-schema';
 import {
   benchOnly,
   benchPlans,
@@ -68,12 +80,29 @@ export interface PlannedPerfIngest {
   runName: string;
   /** Relative to the results dir. */
   file: string;
-  meta: { device: string; tp: number; precision: string; model: string; isl: number; osl: number; conc: number };
+  meta: {
+    device: string;
+    tp: number;
+    precision: string;
+    model: string;
+    isl: number;
+    osl: number;
+    conc: number;
+  };
 }
 
 export interface RunPlan {
   version: 1;
-  workload: { name: string; stem: string; path: string; gpu: string; numGpus: number; nightly: boolean; timeoutInMinutes: number; benchOnly: boolean };
+  workload: {
+    name: string;
+    stem: string;
+    path: string;
+    gpu: string;
+    numGpus: number;
+    nightly: boolean;
+    timeoutInMinutes: number;
+    benchOnly: boolean;
+  };
   /** The server as shown to people (secrets as ***); `launch` is what is started. */
   server: {
     runtime: string;
@@ -97,7 +126,15 @@ export interface RunPlan {
   roles: Array<Record<string, unknown>>;
   proxy: Record<string, unknown> | null;
   launch: PlannedLaunch;
-  semanticEval: { name: string; argv: string[]; outputPath: string; timeoutMinutes: number; timeoutMs: number; defaultCommand: boolean; envNames: string[] } | null;
+  semanticEval: {
+    name: string;
+    argv: string[];
+    outputPath: string;
+    timeoutMinutes: number;
+    timeoutMs: number;
+    defaultCommand: boolean;
+    envNames: string[];
+  } | null;
   variant: ResolvedWorkload['variant'] | null;
   variants: Array<Record<string, unknown>>;
   bench: Array<{
@@ -120,7 +157,16 @@ export interface RunPlan {
     target: BenchTarget;
     executor: BenchExecutor;
   }>;
-  lmEval: Array<{ task: string; numFewshot: number; modelArgs: string; outputPath: string; argv: string[]; command: string[]; envNames: string[]; spec: LmEvalTaskSpec }>;
+  lmEval: Array<{
+    task: string;
+    numFewshot: number;
+    modelArgs: string;
+    outputPath: string;
+    argv: string[];
+    command: string[];
+    envNames: string[];
+    spec: LmEvalTaskSpec;
+  }>;
   bfcl: Array<{
     category: string;
     numThreads: number;
@@ -180,7 +226,10 @@ export function planVariants(workload: ResolvedWorkload, resultsRoot: string): R
   });
 }
 
-function planRoles(context: RunContext, secrets: string[]): { roles: Record<string, unknown>[]; proxy: Record<string, unknown> | null } {
+function planRoles(
+  context: RunContext,
+  secrets: string[],
+): { roles: Record<string, unknown>[]; proxy: Record<string, unknown> | null } {
   const disagg = context.workload.disaggregated;
   if (!disagg || !isDisaggregated(context)) return { roles: [], proxy: null };
   const ports = rolePorts(context);
@@ -215,7 +264,12 @@ function planRoles(context: RunContext, secrets: string[]): { roles: Record<stri
 
 function plannedServer(spec: ServerSpec & { role?: string }): PlannedServer {
   const { env, ...rest } = spec;
-  const argv = spec.runtime === 'external' ? [] : spec.runtime === 'docker' ? buildDockerRunArgv(spec) : buildNativeArgv(spec);
+  const argv =
+    spec.runtime === 'external'
+      ? []
+      : spec.runtime === 'docker'
+        ? buildDockerRunArgv(spec)
+        : buildNativeArgv(spec);
   return { ...rest, envNames: Object.keys(env), argv };
 }
 
@@ -223,7 +277,11 @@ function planLaunch(context: RunContext): PlannedLaunch {
   if (context.serverUrl) return { kind: 'external', url: serverBaseUrl(context) };
   if (isDisaggregated(context)) {
     const topology = topologySpec(context);
-    return { kind: 'topology', servers: topology.servers.map(plannedServer), proxy: topology.proxy as ProxySpec };
+    return {
+      kind: 'topology',
+      servers: topology.servers.map(plannedServer),
+      proxy: topology.proxy as ProxySpec,
+    };
   }
   return { kind: 'server', server: plannedServer(serverSpec(context)) };
 }
@@ -264,7 +322,11 @@ export function planRun(workload: ResolvedWorkload, options: PlanRunOptions): Ru
   const stepMs = workload.timeoutInMinutes * 60_000;
   const serverArgv = launch.kind === 'server' ? launch.server.argv : [];
   const serverLogs =
-    launch.kind === 'server' ? [launch.server.logFile] : launch.kind === 'topology' ? [...launch.servers.map((s) => s.logFile), launch.proxy.logFile] : [];
+    launch.kind === 'server'
+      ? [launch.server.logFile]
+      : launch.kind === 'topology'
+        ? [...launch.servers.map((s) => s.logFile), launch.proxy.logFile]
+        : [];
   return {
     version: 1,
     workload: {
@@ -354,7 +416,12 @@ export function planRun(workload: ResolvedWorkload, options: PlanRunOptions): Ru
       envNames: toolNames,
       spec,
     })),
-    perf: { device: workload.perf.device, tp: workload.perf.tp, precision: workload.perf.precision, sources: workload.perf.sources },
+    perf: {
+      device: workload.perf.device,
+      tp: workload.perf.tp,
+      precision: workload.perf.precision,
+      sources: workload.perf.sources,
+    },
     resultsDir: context.resultsDir,
     phases: ALL_PHASES.filter((phase) => phases.has(phase)),
     jobs: options.jobs ?? DEFAULT_JOBS,
@@ -368,11 +435,19 @@ export function planRun(workload: ResolvedWorkload, options: PlanRunOptions): Ru
     },
     ingest: {
       enabled: !disabled && Boolean(token),
-      reason: disabled ? '--no-ingest' : token ? null : 'INGEST_BEARER_TOKEN is not set (results kept; deliver later with perf-eval ingest)',
+      reason: disabled
+        ? '--no-ingest'
+        : token
+          ? null
+          : 'INGEST_BEARER_TOKEN is not set (results kept; deliver later with perf-eval ingest)',
       strict: Boolean(options.ingest?.strict),
       disabled,
       samples: !options.env['INGEST_NO_SAMPLES'],
-      context: { workload: workload.name, image: workload.server.image, vllmCommit: workload.server.vllmCommit },
+      context: {
+        workload: workload.name,
+        image: workload.server.image,
+        vllmCommit: workload.server.vllmCommit,
+      },
       perf: bench.map((run) => ({
         runName: run.spec.runName,
         file: relativeTo(context.resultsDir, run.resultFile),
@@ -397,20 +472,35 @@ export function planRun(workload: ResolvedWorkload, options: PlanRunOptions): Ru
  * so a secret a recipe put into serve args is masked here, never in what runs.
  */
 export function redactPlan(plan: RunPlan, secretValues: readonly string[]): RunPlan {
-  const secrets = [...new Set(secretValues.filter((value) => value.length >= 4))].sort((a, b) => b.length - a.length);
+  const secrets = [...new Set(secretValues.filter((value) => value.length >= 4))].sort(
+    (a, b) => b.length - a.length,
+  );
   const scrub = (value: unknown): unknown => {
-    if (typeof value === 'string') return secrets.reduce((text, secret) => text.split(secret).join(REDACTED), value);
+    if (typeof value === 'string')
+      return secrets.reduce((text, secret) => text.split(secret).join(REDACTED), value);
     // Argv-like string lists also lose values of secret flags (`--api-key x`) and `NAME=value` tokens.
-    if (Array.isArray(value)) return value.every((item) => typeof item === 'string') ? redactArgv(value as string[], secrets).map(scrub) : value.map(scrub);
-    if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, scrub(item)]));
+    if (Array.isArray(value))
+      return value.every((item) => typeof item === 'string')
+        ? redactArgv(value as string[], secrets).map(scrub)
+        : value.map(scrub);
+    if (value && typeof value === 'object')
+      return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, scrub(item)]));
     return value;
   };
   return scrub(plan) as RunPlan;
 }
 
 /** Secret values a printed plan must not show: server and role env, and the caller's secret-named variables. */
-export function planSecrets(workload: ResolvedWorkload, env: Readonly<Record<string, string | undefined>>): string[] {
-  const roleEnvs = workload.disaggregated ? [workload.disaggregated.prefill.env, workload.disaggregated.decode.env] : [];
-  return [...secretValuesOf(workload.server.env), ...roleEnvs.flatMap((roleEnv) => secretValuesOf(roleEnv)), ...secretValuesOf(env)];
+export function planSecrets(
+  workload: ResolvedWorkload,
+  env: Readonly<Record<string, string | undefined>>,
+): string[] {
+  const roleEnvs = workload.disaggregated
+    ? [workload.disaggregated.prefill.env, workload.disaggregated.decode.env]
+    : [];
+  return [
+    ...secretValuesOf(workload.server.env),
+    ...roleEnvs.flatMap((roleEnv) => secretValuesOf(roleEnv)),
+    ...secretValuesOf(env),
+  ];
 }
-
