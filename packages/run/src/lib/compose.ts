@@ -18,8 +18,6 @@ import {
   type LmEvalTaskSpec,
 } from '@perf-eval/lmeval-runner';
 import {
-  buildDockerRunArgv,
-  buildNativeArgv,
   buildkiteLabels,
   stopGraceFromEnv,
   type ServerSpec,
@@ -110,14 +108,6 @@ export function serverSpec(context: RunContext): ServerSpec {
   if (runtime === 'native') spec.binary = context.tools.vllm[0] as string;
   if (runtime === 'sim') spec.binary = context.tools.simulator;
   return spec;
-}
-
-/** The launch command as it will run (for plan output). */
-export function serverArgv(context: RunContext): string[] {
-  const spec = serverSpec(context);
-  if (spec.runtime === 'external') return [];
-  if (spec.runtime === 'docker') return buildDockerRunArgv(spec);
-  return buildNativeArgv(spec);
 }
 
 /** True when this run launches prefill and decode servers behind a proxy. */
