@@ -144,7 +144,8 @@ async function planThenRun(
   return { plan, env };
 }
 
-describe('plan --json equals what run executes (recorded argv and env names)', () => {
+// Each test spawns `plan` and a full `run`: allow for a loaded machine (2 cores shared by many test workers).
+describe('plan --json equals what run executes (recorded argv and env names)', { timeout: 90_000 }, () => {
   it('sim: the simulator launch, bench, lm_eval and BFCL invocations', async () => {
     const box = recordingSandbox();
     const { plan } = await planThenRun(box, simRecipe('rec-sim'));

@@ -58,7 +58,7 @@ function recipe(box: Sandbox): string {
   return box.recipe(simRecipe('full', { bench, bfcl: 'bfcl:\n  test_categories:\n    - multiple\n' }));
 }
 
-describe('perf-eval run on a full disk (ENOSPC mid-run)', () => {
+describe('perf-eval run on a full disk (ENOSPC mid-run)', { timeout: 90_000 }, () => {
   it('reports the cause, finishes every task, leaves a valid final summary and exits 1 without a stack trace', async (context) => {
     const mounted = mountTmpfs('1m');
     if ('reason' in mounted) return context.skip(mounted.reason);

@@ -23,7 +23,14 @@ export function processIo(signal: AbortSignal, forceSignal?: AbortSignal): Io {
       });
     }
   }
-  return { stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd(), signal, ...(forceSignal ? { forceSignal } : {}) };
+  return {
+    stdout: process.stdout,
+    stderr: process.stderr,
+    env: process.env,
+    cwd: process.cwd(),
+    signal,
+    ...(forceSignal ? { forceSignal } : {}),
+  };
 }
 
 export function writeLine(stream: Io['stdout'], line = ''): void {
