@@ -152,6 +152,23 @@ describe('perf-eval plan details', () => {
     expect(human.stdout).toContain('HF_TOKEN=***');
   });
 
+  it('recipe values equal to a secret of the environment (an lm_eval model_args token) are masked', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'perf-eval-plan-'));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true, maxRetries: 5 }));
+    const recipe = join(dir, 'model-args.yaml');
+    writeFileSync(recipe, 'gpu: H200\nvllm:\n  model: org/m\nlm_eval:\n  model_args:\n    revision: hf_envsecretvalue42\n  tasks:\n    - name: gsm8k\n      num_fewshot: 5\n');
+    const env = { HF_TOKEN: 'hf_envsecretvalue42', STORAGE_KEY: 'storage-key-value' };
+    const args = [recipe, '--profiles', resolve(REPO, 'profiles/gpu_profiles.yaml')];
+    const json = await plan([...args, '--json'], env);
+    expect(json.code, json.stderr).toBe(0);
+    expect(json.stdout).not.toContain('hf_envsecretvalue42');
+    expect(JSON.parse(json.stdout).lmEval[0].argv.join(' ')).toContain('revision=***');
+    const human = await plan(args, env);
+    expect(human.code, human.stderr).toBe(0);
+    expect(human.stdout).not.toContain('hf_envsecretvalue42');
+    expect(human.stdout).toContain('revision=***');
+  });
+
   it('human form shows every phase with its exact command', async () => {
     const out = await plan(['workloads/deepseek_v4_pro_5_h200.yaml']);
     expect(out.code).toBe(0);

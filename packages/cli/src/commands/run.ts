@@ -1,12 +1,13 @@
 import { existsSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { join, relative, resolve, sep } from 'node:path';
 import { execa } from 'execa';
 import { checkTaskNames, listLmEvalTasks } from '@perf-eval/lmeval-runner';
 import {
   ALL_PHASES,
   DEFAULT_JOBS,
   executeRun,
+  planSecrets,
   renderSummaryMarkdown,
   serverEnvironments,
   toolEnvValues,
@@ -15,7 +16,8 @@ import {
   type RunSummary,
 } from '@perf-eval/run';
 import { assertPortFree } from '@perf-eval/server-lifecycle';
-import { PerfEvalError } from '@perf-eval/util';
+import { PerfEvalError, secretValuesOf } from '@perf-eval/util';
+import { ingestUrlProblems } from '@perf-eval/ingest';
 import type { ResolvedWorkload } from '@perf-eval/workload-schema';
 import { parseCommandArgs, parsePositiveInt, UsageError } from '../lib/args.js';
 import { EXIT } from '../lib/exit-codes.js';
@@ -33,8 +35,8 @@ const HELP = `Usage: perf-eval run FILE [options]
 Run a recipe end to end: start vLLM (or, disaggregated, the prefill and decode servers and their
 proxy), run the bench configs alone on the server, then the semantic eval, the lm_eval tasks and
 BFCL categories, write results/<name>/ (bench-*.json, semantic_eval.json, <task>/, bfcl-*/,
-server.log or server-<role>.log + proxy.log, summary.json, summary.md), ingest results, and tear
-everything down.
+server.log or server-<role>.log + proxy.log, summary.json, summary.md, report.html), ingest
+results, and tear everything down.
 
 Options:
   --results-dir DIR   results root (default: results); files go to DIR/<name>/
@@ -246,20 +248,43 @@ async function preflight(
       `results dir ${plan.resultsDir} is not writable (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`,
     );
   }
+  // An INGEST_URL / PERF_INGEST_URL that is not an http(s) URL: refuse before any GPU time is spent.
+  if (!plan.ingest.disabled) problems.push(...ingestUrlProblems(io.env));
   // Missing token with --strict-ingest: refuse before any GPU time is spent.
   if (plan.ingest.strict && !plan.ingest.enabled && !plan.ingest.disabled)
     problems.push(`--strict-ingest: ${plan.ingest.reason}`);
   if (problems.length > 0) throw new PreflightError(problems);
 }
 
-async function annotate(summary: RunSummary, io: Io, stepKey: string): Promise<void> {
+/**
+ * `results/<name>/report.html` at the end of every run that was not interrupted (failed ones too: it
+ * shows what exists and what failed). A report problem is a warning, never a run failure.
+ */
+async function writeRunReport(resultsDir: string, io: Io): Promise<string | undefined> {
+  try {
+    const { writeReport } = await import('../lib/report-write.js');
+    return (await writeReport(resultsDir, join(resultsDir, 'report.html'), { secrets: secretValuesOf(io.env) })).path;
+  } catch (error) {
+    writeLine(io.stderr, `warning: could not write the HTML report (${(error as Error).message.split('\n')[0]})`);
+    return undefined;
+  }
+}
+
+/** The annotation links the report as a build artifact (uploaded with the `results/` artifacts), relative to the job's checkout. */
+export function reportLinkMarkdown(reportPath: string, cwd: string): string {
+  const artifact = relative(cwd, reportPath).split(sep).join('/');
+  return `\n📊 [HTML report](artifact://${artifact}) (charts, tables, timeline)\n`;
+}
+
+async function annotate(summary: RunSummary, io: Io, stepKey: string, reportPath: string | undefined): Promise<void> {
   if (io.env['BUILDKITE'] !== 'true') return;
   const agent = findOnPath('buildkite-agent', io.env);
   if (!agent) return;
   const style = summary.status === 'ok' ? 'success' : summary.status === 'cancelled' ? 'warning' : 'error';
+  const markdown = renderSummaryMarkdown(summary) + (reportPath ? reportLinkMarkdown(reportPath, io.cwd) : '');
   try {
     await execa(agent, ['annotate', '--style', style, '--context', `wl-${stepKey}`], {
-      input: renderSummaryMarkdown(summary),
+      input: markdown,
       timeout: 15_000,
       reject: true,
     });
@@ -316,12 +341,15 @@ export async function run(argv: string[], io: Io): Promise<number> {
   const summary = await executeRun(plan, {
     env: io.env,
     serverEnv: serverEnvironments(workload),
+    secrets: planSecrets(workload, io.env),
     signal: io.signal,
     ...(io.forceSignal ? { forceSignal: io.forceSignal } : {}),
     reporter: new Reporter(io),
     verbose: Boolean(values.verbose),
   });
-  await annotate(summary, io, workload.stem.replace(/[^A-Za-z0-9_-]/g, '-'));
+  // An interrupted run exits at once (Buildkite's cancel grace period is short); 'perf-eval report' can follow.
+  const reportPath = interruptionOf(io.signal) ? undefined : await writeRunReport(plan.resultsDir, io);
+  await annotate(summary, io, workload.stem.replace(/[^A-Za-z0-9_-]/g, '-'), reportPath);
 
   const interruption = interruptionOf(io.signal);
   if (interruption) {
@@ -329,6 +357,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
     return interruption.signalName === 'SIGINT' ? EXIT.interrupted : EXIT.terminated;
   }
   writeLine(io.stdout, `results: ${plan.resultsDir}/summary.md`);
+  if (reportPath) writeLine(io.stdout, `report: ${reportPath}`);
   if (summary.status !== 'ok') {
     const failed = summary.tasks
       .filter((t) => t.status === 'failed' || t.status === 'skipped')

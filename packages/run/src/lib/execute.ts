@@ -16,7 +16,14 @@ import {
   type ServerSpec,
   type TopologyHandle,
 } from '@perf-eval/server-lifecycle';
-import { isPerfEvalError, PerfEvalError, secretValuesOf, ToolError } from '@perf-eval/util';
+import {
+  isPerfEvalError,
+  PerfEvalError,
+  scrubValues,
+  secretList,
+  secretValuesOf,
+  ToolError,
+} from '@perf-eval/util';
 import { toolEnvValues, type ServerEnvironments } from './environment.js';
 import { realIngestAdapter, RunIngest, type IngestAdapter } from './ingest.js';
 import type { PlannedServer, RunPlan } from './plan.js';
@@ -94,6 +101,11 @@ export interface ExecuteRunOptions {
   /** Called with the summary after every change. */
   onSummary?: (summary: RunSummary) => void;
   postRun?: readonly PostRunStep[];
+  /**
+   * Values masked in every summary snapshot and in the returned summary (error messages and tails may
+   * quote what a tool printed); `planSecrets(workload, env)`. Secret-named variables of `env` always are.
+   */
+  secrets?: readonly string[];
 }
 
 /** What the run needs of a started server or topology. */
@@ -175,6 +187,10 @@ class Execution {
   /** Summary writes are queued so a slower, older snapshot can never land after a newer one. */
   private saving: Promise<void> = Promise.resolve();
   private readonly writeFailures = new Set<string>();
+  private readonly secrets: string[];
+  get secretValues(): readonly string[] {
+    return this.secrets;
+  }
 
   constructor(
     private readonly plan: RunPlan,
@@ -190,6 +206,7 @@ class Execution {
       env: options.env,
       print: this.print,
       signal: this.stopAll.signal,
+      now: this.now,
     });
     this.summary = {
       version: 1,
@@ -206,7 +223,14 @@ class Execution {
       tasks: [],
       ingest: this.ingest.summary(),
     };
+    const { BUILDKITE_BUILD_URL: buildUrl, BUILDKITE_BUILD_NUMBER: buildNumber } = options.env;
+    this.summary.identity = {
+      gpuCount: plan.workload.numGpus,
+      ...(buildUrl ? { buildUrl } : {}),
+      ...(buildNumber ? { buildNumber } : {}),
+    };
     if (plan.variant) this.summary.variant = plan.variant;
+    this.secrets = secretList([...secretValuesOf(options.env), ...(options.secrets ?? [])]);
     const onAbort = (): void => this.stopAll.abort(options.signal.reason);
     if (options.signal.aborted) onAbort();
     else options.signal.addEventListener('abort', onAbort, { once: true });
@@ -232,13 +256,16 @@ class Execution {
   /** Queues a summary write; a failure is reported, never thrown (later saves and tasks still run). */
   private save(final = false): Promise<void> {
     this.summary.ingest = this.ingest.summary();
-    const snapshot = structuredClone(this.summary);
+    const snapshot = scrubValues(structuredClone(this.summary), this.secrets);
     this.saving = this.saving.then(() =>
       this.adapters.writeSummary(this.plan.resultsDir, snapshot).catch(async (error: unknown) => {
         this.writeFailed('the run summary', this.plan.files.summaryJson, error);
         if (!final) return;
         // The final word must reach the disk if at all possible: it records the write failure too.
-        const finalSnapshot = structuredClone({ ...this.summary, status: this.finalStatus() });
+        const finalSnapshot = scrubValues(
+          structuredClone({ ...this.summary, status: this.finalStatus() }),
+          this.secrets,
+        );
         const written = await overwriteSummaryInPlace(this.plan.resultsDir, finalSnapshot);
         if (written.length > 0)
           this.options.reporter.error(`wrote the final summary in place: ${written.join(', ')}`);
@@ -623,5 +650,6 @@ class Execution {
  * summary (`status: 'failed'`), cancellation is `status: 'cancelled'`.
  */
 export async function executeRun(plan: RunPlan, options: ExecuteRunOptions): Promise<RunSummary> {
-  return new Execution(plan, options).run();
+  const execution = new Execution(plan, options);
+  return scrubValues(await execution.run(), execution.secretValues);
 }

@@ -7,6 +7,7 @@
 import { join, relative, resolve } from 'node:path';
 import {
   createTransport,
+  formatPerfDate,
   ingestEvalDir,
   ingestPerfRun,
   outboxDirOf,
@@ -41,6 +42,8 @@ export interface RunIngestOptions {
   env: Readonly<Record<string, string | undefined>>;
   print: (line: string) => void;
   signal: AbortSignal;
+  /** Clock (ms since epoch) for the dates in the plan; default `Date.now`. */
+  now?: () => number;
 }
 
 export class RunIngest {
@@ -50,9 +53,12 @@ export class RunIngest {
   private readonly ingestContext: IngestContext;
   private readonly outboxDir: string;
   private queue: Promise<void> = Promise.resolve();
+  /** The run's start, recorded in the plan so a later re-ingest posts it, not the re-ingest time. */
+  private readonly runDate: Date;
 
   constructor(private readonly options: RunIngestOptions) {
     const { ingest } = options.plan;
+    this.runDate = new Date((options.now ?? Date.now)());
     this.state = { enabled: ingest.enabled, posted: 0, failed: 0, failures: [] };
     if (ingest.reason) this.state.reason = ingest.reason;
     this.ingestContext = { ...ingest.context, env: options.env };
@@ -92,13 +98,15 @@ export class RunIngest {
   /** A finished bench run: its planned perf row, from the result file bench-runner wrote. */
   perf(item: PlannedPerfIngest): void {
     const file = join(this.options.plan.resultsDir, item.file);
-    this.items.push({ kind: 'perf', runName: item.runName, file: item.file, meta: item.meta });
+    // The time the bench finished (upstream posts at that moment); kept in the plan for re-ingests.
+    const meta = { ...item.meta, date: formatPerfDate(new Date((this.options.now ?? Date.now)())) };
+    this.items.push({ kind: 'perf', runName: item.runName, file: item.file, meta });
     const { adapter, print } = this.options;
     this.deliver((transport) =>
       adapter.ingestPerfRun({
         context: this.ingestContext,
         file,
-        meta: item.meta,
+        meta,
         outboxDir: this.outboxDir,
         transport,
         print,
@@ -133,7 +141,11 @@ export class RunIngest {
     await this.queue;
     await this.options.adapter.writeIngestPlan(this.options.plan.resultsDir, {
       version: 1,
-      context: { ...this.options.plan.ingest.context, env: pickPayloadEnv(this.options.env) },
+      context: {
+        ...this.options.plan.ingest.context,
+        env: pickPayloadEnv(this.options.env),
+        date: this.runDate.toISOString(),
+      },
       items: this.items,
     });
   }

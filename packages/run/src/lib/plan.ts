@@ -11,10 +11,11 @@ import {
   buildDockerRunArgv,
   buildNativeArgv,
   resolvePort,
+  specSecrets,
   type ProxySpec,
   type ServerSpec,
 } from '@perf-eval/server-lifecycle';
-import { redactArgv, redactEnv, REDACTED, secretValuesOf } from '@perf-eval/util';
+import { redactArgv, redactEnv, REDACTED, secretList, secretValuesOf } from '@perf-eval/util';
 import {
   expandVariants,
   proxyHealthUrl,
@@ -495,12 +496,10 @@ export function planSecrets(
   workload: ResolvedWorkload,
   env: Readonly<Record<string, string | undefined>>,
 ): string[] {
-  const roleEnvs = workload.disaggregated
-    ? [workload.disaggregated.prefill.env, workload.disaggregated.decode.env]
-    : [];
-  return [
-    ...secretValuesOf(workload.server.env),
-    ...roleEnvs.flatMap((roleEnv) => secretValuesOf(roleEnv)),
-    ...secretValuesOf(env),
+  // Everything passed to a server by name: secret-named env values and `--api-key` arguments.
+  const specs = [
+    workload.server,
+    ...(workload.disaggregated ? [workload.disaggregated.prefill, workload.disaggregated.decode] : []),
   ];
+  return secretList([...specs.flatMap((spec) => specSecrets(spec)), ...secretValuesOf(env)]);
 }

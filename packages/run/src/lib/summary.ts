@@ -58,6 +58,8 @@ export interface RunSummary {
   image: string;
   vllmCommit: string;
   runtime: string;
+  /** Identity beyond the fields above, as `@perf-eval/results` reads it: GPU count (`num_gpus`), the Buildkite build. */
+  identity?: { gpuCount?: number; buildUrl?: string; buildNumber?: string };
   status: 'running' | 'ok' | 'failed' | 'cancelled';
   startedAt: string;
   finishedAt?: string;

@@ -148,7 +148,8 @@ export async function launchDocker(spec: ServerSpec, ctx: LaunchContext): Promis
   });
   const runErr = String(run.stderr ?? '')
     .split(/\r?\n/)
-    .filter((line) => line !== '');
+    .filter((line) => line !== '')
+    .map((line) => ctx.log.scrub(line));
   if (run.failed) {
     // An aborted or failed `docker run` may still have created the container.
     await removeContainer();
