@@ -14,7 +14,8 @@ async function plan(args: string[], env: Record<string, string> = {}, cwd = REPO
   const io: Io = {
     stdout: { write: (text: string) => (stdout += text) },
     stderr: { write: (text: string) => (stderr += text) },
-    env,
+    // No tools dir and an empty PATH: tool commands are the bare names.
+    env: { PERF_EVAL_TOOLS_DIR: '/nonexistent/perf-eval-tools', PATH: '', ...env },
     cwd,
     signal: new AbortController().signal,
   };
@@ -64,7 +65,7 @@ describe('perf-eval plan --json for the 13 upstream recipes (recipe-compat §16)
       expect(p.lmEval[0].modelArgs).toBe(`model=${p.server.model},base_url=http://localhost:8000/v1/completions,${LM_BASE},${expected.lm}`);
       expect(p.lmEval[0].argv).toEqual([
         'lm_eval', '--model', 'local-completions', '--model_args', p.lmEval[0].modelArgs, '--tasks', 'gsm8k', '--num_fewshot', '5',
-        '--log_samples', '--output_path', `results/${p.workload.name}/gsm8k`,
+        '--log_samples', '--output_path', `${REPO}/results/${p.workload.name}/gsm8k`,
       ]);
       const [threads, categories, capped] = expected.bfcl;
       expect(p.bfcl.map((r: { category: string }) => r.category)).toEqual(categories);

@@ -17,7 +17,7 @@ import { join, resolve } from 'node:path';
 import type { Io } from '../lib/io.js';
 import { run } from '../lib/main.js';
 import { benchGroupOf, timelineOf } from '../lib/report-data.js';
-import type { RunSummary, TaskRecord } from '../lib/summary.js';
+import type { RunSummary, TaskRecord } from '@perf-eval/run';
 
 const FIXTURES = resolve(import.meta.dirname, '../../../../../shared/reference/fixtures');
 const GSM8K = 'akamaslabs_gsm8k_platinum_cot_llama_results_2026-10-08T12-45-17.743940.json';

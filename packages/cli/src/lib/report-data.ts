@@ -19,7 +19,7 @@ import type {
 } from '@perf-eval/report';
 import { readResultsDir, seriesOf, type MetricSeries, type RunResults } from '@perf-eval/results';
 import { PerfEvalError } from '@perf-eval/util';
-import type { RunSummary } from './summary.js';
+import type { RunSummary } from '@perf-eval/run';
 /** A results directory the report cannot read (exit 2: nothing to report on). */
 export class ReportInputError extends PerfEvalError {
   constructor(

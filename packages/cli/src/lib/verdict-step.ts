@@ -24,12 +24,14 @@ import {
   type GateResult,
 } from '@perf-eval/verdicts';
 import { resolveBaseline, type ResolvedBaseline } from './baseline.js';
-import type { RunContext } from './compose.js';
-import type { RunIdentityExtra, RunSummary } from './summary.js';
+import type { PostRunStep, RunIdentityExtra, RunSummary } from '@perf-eval/run';
+import type { ResolvedWorkload } from '@perf-eval/workload-schema';
 
 /** What summary.json records beyond the recipe so runs can be compared (recipe hash, serve args, build). */
-export async function identityOf(context: RunContext): Promise<RunIdentityExtra> {
-  const { workload, env } = context;
+export async function identityOf(
+  workload: ResolvedWorkload,
+  env: Readonly<Record<string, string | undefined>>,
+): Promise<RunIdentityExtra> {
   const identity: RunIdentityExtra = {
     gpuCount: workload.numGpus,
     serveArgs: [...workload.server.serveArgs],
@@ -48,7 +50,9 @@ export async function identityOf(context: RunContext): Promise<RunIdentityExtra>
 }
 
 export interface VerdictStepOptions {
-  context: RunContext;
+  workload: ResolvedWorkload;
+  resultsDir: string;
+  env: Readonly<Record<string, string | undefined>>;
   summary: RunSummary;
   /** `--baseline` as given, or undefined. */
   baseline: string | undefined;
@@ -63,19 +67,19 @@ export interface VerdictStepOutcome {
 }
 
 export async function verdictStep(options: VerdictStepOptions): Promise<VerdictStepOutcome> {
-  const { context, summary, warn } = options;
-  const recipe = context.workload.name;
+  const { workload, resultsDir, summary, warn } = options;
+  const recipe = workload.name;
   let baseline: ResolvedBaseline | undefined;
   if (options.baseline) {
     try {
-      baseline = await resolveBaseline(options.baseline, recipe, context.env, warn, options.signal);
+      baseline = await resolveBaseline(options.baseline, recipe, options.env, warn, options.signal);
     } catch (error) {
       warn(`warning: no baseline: ${(error as Error).message}`);
     }
   }
   let run;
   try {
-    run = await readResultsDir(context.resultsDir);
+    run = await readResultsDir(resultsDir);
   } catch (error) {
     warn(`warning: no verdicts: ${(error as Error).message}`);
     return { gates: [] };
@@ -91,16 +95,26 @@ export async function verdictStep(options: VerdictStepOptions): Promise<VerdictS
   let prior: HistoryEntry[] = baseline?.history ?? [];
   if (!baseline) {
     try {
-      prior = await readHistoryOf(context.resultsDir);
+      prior = await readHistoryOf(resultsDir);
     } catch (error) {
       warn(`warning: ${HISTORY_FILE} starts afresh: ${(error as Error).message}`);
     }
   }
-  await writeHistory(join(context.resultsDir, HISTORY_FILE), mergeHistory(prior, [historyEntryOf(run)]));
-  const gates = context.workload.gates;
+  await writeHistory(join(resultsDir, HISTORY_FILE), mergeHistory(prior, [historyEntryOf(run)]));
+  const gates = workload.gates;
   if (gates) {
     outcome.gates = evaluateGates(run, gates, outcome.comparison);
     summary.gates = outcome.gates;
   }
   return outcome;
+}
+
+/** The verdict step as a post-run step of `executeRun`: its verdicts and gates land in the final summary. */
+export function verdictPostRun(options: Omit<VerdictStepOptions, 'summary' | 'signal'>): PostRunStep {
+  return {
+    name: 'verdicts',
+    run: async ({ summary, signal }) => {
+      await verdictStep({ ...options, summary, signal });
+    },
+  };
 }

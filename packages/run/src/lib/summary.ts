@@ -2,6 +2,7 @@
  * `results/<name>/summary.json` and `summary.md`: per task status, timings, key metrics and error.
  * Rewritten atomically after every task, so a crash or cancel leaves an accurate partial summary.
  */
+import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic, writeJsonAtomic } from '@perf-eval/util';
 import { renderVerdictMarkdown, type Comparison, type GateResult } from '@perf-eval/verdicts';
@@ -88,6 +89,8 @@ export interface RunSummary {
   variant?: { name: string; baseName: string; settings: Record<string, string> };
   tasks: TaskRecord[];
   ingest: IngestSummary;
+  /** Files the run could not write (e.g. `could not write the run summary: no space left on <dir> (ENOSPC)`). */
+  writeErrors?: string[];
   exitCode?: number;
   /** Identity beyond the fields above, as `@perf-eval/results` reads it (comparability, the report). */
   identity?: RunIdentityExtra;
@@ -98,16 +101,36 @@ export interface RunSummary {
 }
 
 function cell(value: unknown): string {
-  return String(value ?? '').replace(/\|/g, '\\|').replace(/\n/g, ' ');
+  return String(value ?? '')
+    .replace(/\|/g, '\\|')
+    .replace(/\n/g, ' ');
 }
+
+/** At most this many metrics per task in summary.md (summary.json has them all). */
+const MARKDOWN_METRICS = 8;
 
 function formatMetrics(metrics: Record<string, number | null>): string {
-  return Object.entries(metrics)
-    .map(([key, value]) => `${key}=${value === null ? 'n/a' : Number.isInteger(value) ? value : value.toFixed(4)}`)
+  const entries = Object.entries(metrics);
+  const shown = entries
+    .slice(0, MARKDOWN_METRICS)
+    .map(
+      ([key, value]) =>
+        `${key}=${value === null ? 'n/a' : Number.isInteger(value) ? value : value.toFixed(4)}`,
+    )
     .join(', ');
+  return entries.length > MARKDOWN_METRICS
+    ? `${shown}, … (${entries.length - MARKDOWN_METRICS} more in summary.json)`
+    : shown;
 }
 
-const ICON: Record<TaskStatus, string> = { pending: '⏸', running: '⏳', ok: '✅', failed: '❌', skipped: '⏭', cancelled: '🛑' };
+const ICON: Record<TaskStatus, string> = {
+  pending: '⏸',
+  running: '⏳',
+  ok: '✅',
+  failed: '❌',
+  skipped: '⏭',
+  cancelled: '🛑',
+};
 
 export function renderSummaryMarkdown(summary: RunSummary): string {
   const lines = [
@@ -120,15 +143,27 @@ export function renderSummaryMarkdown(summary: RunSummary): string {
   ];
   for (const task of summary.tasks) {
     const note = task.error ? `${task.error.code}: ${task.error.message}` : (task.reason ?? '');
-    lines.push(`| ${cell(task.id)} | ${ICON[task.status]} ${task.status} | ${task.durationS !== undefined ? `${task.durationS.toFixed(1)}s` : ''} | ${cell(formatMetrics(task.metrics))} | ${cell(note)} |`);
+    lines.push(
+      `| ${cell(task.id)} | ${ICON[task.status]} ${task.status} | ${task.durationS !== undefined ? `${task.durationS.toFixed(1)}s` : ''} | ${cell(formatMetrics(task.metrics))} | ${cell(note)} |`,
+    );
   }
   if (summary.server.roles) {
-    lines.push('', `roles: ${Object.entries(summary.server.roles).map(([role, r]) => `${role} ${r.status} (port ${r.port})`).join(' · ')}`);
+    lines.push(
+      '',
+      `roles: ${Object.entries(summary.server.roles)
+        .map(([role, r]) => `${role} ${r.status} (port ${r.port})`)
+        .join(' · ')}`,
+    );
   }
   if (summary.server.error) {
-    lines.push('', `**server:** ${cell(summary.server.error.message)}${summary.server.diagnosis ? ` (${summary.server.diagnosis})` : ''}`);
-    if (summary.server.error.tail?.length) lines.push('', '```', ...summary.server.error.tail.slice(-30), '```');
+    lines.push(
+      '',
+      `**server:** ${cell(summary.server.error.message)}${summary.server.diagnosis ? ` (${summary.server.diagnosis})` : ''}`,
+    );
+    if (summary.server.error.tail?.length)
+      lines.push('', '```', ...summary.server.error.tail.slice(-30), '```');
   }
+  for (const error of summary.writeErrors ?? []) lines.push('', `**write error:** ${cell(error)}`);
   if (summary.gates?.length) {
     lines.push('', '#### Gates', '');
     for (const gate of summary.gates) lines.push(`- ${gate.passed ? '✅' : '❌'} ${cell(gate.gate)}: ${cell(gate.reason)}`);
@@ -138,7 +173,10 @@ export function renderSummaryMarkdown(summary: RunSummary): string {
     lines.push('', renderVerdictMarkdown(summary.verdicts, { link: (file) => `artifact://${results}/${file}` }).trimEnd());
   }
   const ingest = summary.ingest;
-  lines.push('', `ingest: ${ingest.enabled ? `${ingest.posted} posted, ${ingest.failed} failed` : `skipped (${ingest.reason ?? 'disabled'})`}`);
+  lines.push(
+    '',
+    `ingest: ${ingest.enabled ? `${ingest.posted} posted, ${ingest.failed} failed` : `skipped (${ingest.reason ?? 'disabled'})`}`,
+  );
   for (const failure of ingest.failures.slice(0, 20)) lines.push(`- ${cell(failure)}`);
   return `${lines.join('\n')}\n`;
 }
@@ -146,4 +184,50 @@ export function renderSummaryMarkdown(summary: RunSummary): string {
 export async function writeSummary(resultsDir: string, summary: RunSummary): Promise<void> {
   await writeJsonAtomic(join(resultsDir, 'summary.json'), summary);
   await writeFileAtomic(join(resultsDir, 'summary.md'), renderSummaryMarkdown(summary));
+}
+
+/** The same summary, smaller: without tool output tails, then without metrics (the statuses stay). */
+function compacted(summary: RunSummary): RunSummary[] {
+  const noTails = structuredClone(summary);
+  for (const task of noTails.tasks) if (task.error) delete task.error.tail;
+  if (noTails.server.error) delete noTails.server.error.tail;
+  const noMetrics = structuredClone(noTails);
+  for (const task of noMetrics.tasks) task.metrics = {};
+  return [summary, noTails, noMetrics];
+}
+
+/**
+ * Last resort for the final summary on a full disk (an atomic write needs room for a second copy):
+ * rewrite each file in place, but only when the new text fits in the bytes the file already has, so
+ * no new blocks are needed and the file is never left half-written; a smaller form (no output tails,
+ * then no metrics) is used when the full one does not fit. Returns the files rewritten.
+ */
+export async function overwriteSummaryInPlace(resultsDir: string, summary: RunSummary): Promise<string[]> {
+  const written: string[] = [];
+  const forms = compacted(summary);
+  const files: Array<[string, (form: RunSummary) => string]> = [
+    ['summary.json', (form) => `${JSON.stringify(form)}\n`],
+    ['summary.md', renderSummaryMarkdown],
+  ];
+  for (const [name, render] of files) {
+    const path = join(resultsDir, name);
+    let handle;
+    try {
+      handle = await open(path, 'r+');
+      const size = (await handle.stat()).size;
+      const data = forms
+        .map((form) => Buffer.from(render(form), 'utf8'))
+        .find((candidate) => candidate.length <= size);
+      if (!data) continue;
+      await handle.write(data, 0, data.length, 0);
+      await handle.truncate(data.length);
+      await handle.sync();
+      written.push(path);
+    } catch {
+      // Nothing more can be done; the previous (valid) file stays.
+    } finally {
+      await handle?.close();
+    }
+  }
+  return written;
 }
