@@ -22,6 +22,7 @@ import {
   walk,
   type SummaryJson,
 } from './helpers.js';
+import { checkReportInBrowser, expectPrinted } from './report-check.js';
 
 const BENCH_RUNS = ['64-in-16-out-conc-2', '64-in-16-out-conc-4'];
 const BFCL = ['simple_java', 'simple_javascript'];
@@ -90,6 +91,46 @@ describe('demo_sim.yaml with the real tools', () => {
       expect(task.status, `${task.id}: ${JSON.stringify(task.error ?? task.reason)}`).toBe('ok');
     expect(readFileSync(join(dir, 'summary.md'), 'utf8')).toContain('demo-sim');
     expect(existsSync(join(dir, '.ingest', 'plan.json'))).toBe(true);
+
+    // The HTML report of this run, in headless Chromium: offline, no errors, every chart with the
+    // numbers of the result files in its table, a screenshot next to it (report.png).
+    expect(out.stdout).toContain(`report: ${join(dir, 'report.html')}`);
+    const page = await checkReportInBrowser(dir);
+    const charts = page.charts;
+    expect(charts.map((c) => c.kind)).toEqual([
+      'latency',
+      'latency',
+      'throughput',
+      'pareto',
+      'accuracy',
+      'timeline',
+    ]);
+    const cell = (rows: string[][], first: string, column: number): string | undefined =>
+      rows.find((r) => r[0] === first)?.[column];
+    for (const [i, run] of BENCH_RUNS.entries()) {
+      const result = readJson<Record<string, number>>(join(dir, `bench-${run}.json`));
+      const latency = charts[i] as (typeof charts)[number];
+      expect(latency.texts).toContain('TTFT p50');
+      expectPrinted(cell(latency.rows, 'TTFT p50', 1), result['median_ttft_ms'] as number, `${run} TTFT p50`);
+      expectPrinted(cell(latency.rows, 'ITL p99', 1), result['p99_itl_ms'] as number, `${run} ITL p99`);
+      const throughput = charts[2]?.rows.find((r) => r[1] === String(result['max_concurrency']));
+      expectPrinted(throughput?.[2], result['output_throughput'] as number, `${run} output tok/s`);
+    }
+    const accuracy = charts[4]?.rows ?? [];
+    const gsm8k = lm.results['gsm8k_local']?.['exact_match,strict-match'] as number;
+    expectPrinted(
+      accuracy.find((r) => r[1] === 'gsm8k_local · exact_match,strict-match')?.[2],
+      gsm8k * 100,
+      'gsm8k %',
+    );
+    for (const category of BFCL)
+      expect(
+        accuracy.some((r) => r[1] === `BFCL ${category}`),
+        category,
+      ).toBe(true);
+    const phases = (charts[5]?.rows ?? []).map((r) => r[0]);
+    expect(phases).toEqual(expect.arrayContaining(['server start-up', ...summary.tasks.map((t) => t.id)]));
+    report(`report: ${page.bytes} bytes, ${charts.length} charts, screenshot ${page.screenshot}`);
 
     // Dry-run ingestion: payloads as JSON lines on stdout, nothing posted (no token in the env).
     const ingest = startCli(['ingest', dir, '--dry-run'], cliEnv());

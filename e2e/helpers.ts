@@ -143,8 +143,8 @@ export async function waitFor<T>(
 }
 
 /** summary.json as `perf-eval run` writes it (the CLI's own types, not a copy). */
-export type { RunSummary as SummaryJson, TaskRecord as TaskJson } from '../packages/cli/src/lib/summary.js';
-import type { RunSummary as SummaryJson } from '../packages/cli/src/lib/summary.js';
+export type { RunSummary as SummaryJson, TaskRecord as TaskJson } from '../packages/run/src/lib/summary.js';
+import type { RunSummary as SummaryJson } from '../packages/run/src/lib/summary.js';
 
 export function readJson<T = Record<string, unknown>>(path: string): T {
   return JSON.parse(readFileSync(path, 'utf8')) as T;

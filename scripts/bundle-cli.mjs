@@ -22,8 +22,8 @@ import { processIo } from './packages/cli/src/lib/io.ts';
 import { run } from './packages/cli/src/lib/main.ts';
 import { installSignalHandlers } from './packages/cli/src/lib/signals.ts';
 const controller = new AbortController();
-installSignalHandlers(controller);
-run(process.argv.slice(2), processIo(controller.signal)).then(
+const force = installSignalHandlers(controller);
+run(process.argv.slice(2), processIo(controller.signal, force)).then(
   (code) => { process.exitCode = code; },
   (error) => { process.stderr.write(\`perf-eval: internal error: \${error && error.stack ? error.stack : String(error)}\\n\`); process.exitCode = 1; },
 );

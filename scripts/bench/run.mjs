@@ -7,7 +7,7 @@
  *     2 BFCL categories, --jobs 1, instant fakes) minus the time spent in tools (server ready time +
  *     the summed task durations from summary.json). Target <= 1 s.
  *  2. Accuracy-phase wall time with K=4 tasks of known duration (2 s, 2 s, 3 s, 4 s) at --jobs 1 and
- *     at the default (DEFAULT_JOBS of packages/cli/src/commands/run.ts). Target <= 1.25 x the longest task.
+ *     at the default (DEFAULT_JOBS of packages/run/src/lib/plan.ts). Target <= 1.25 x the longest task.
  *
  * Runs the BUILT CLI (packages/cli/dist/bin.js; `npx tsc --build packages/cli/tsconfig.lib.json` first).
  * Usage: node scripts/bench/run.mjs [--repeat N]
@@ -25,7 +25,7 @@ const BIN = join(packages, 'cli/dist/bin.js');
 const PROFILES = join(root, 'profiles/gpu_profiles.yaml');
 const { values } = parseArgs({ options: { repeat: { type: 'string', default: '5' } } });
 const repeat = Math.max(1, Number(values.repeat));
-const DEFAULT_JOBS = Number(/export const DEFAULT_JOBS = (\d+);/.exec(readFileSync(join(packages, 'cli/src/commands/run.ts'), 'utf8'))?.[1] ?? 4);
+const DEFAULT_JOBS = Number(/export const DEFAULT_JOBS = (\d+);/.exec(readFileSync(join(packages, 'run/src/lib/plan.ts'), 'utf8'))?.[1] ?? 4);
 
 if (!existsSync(BIN)) {
   console.error(`missing ${BIN}; run: npx tsc --build packages/cli/tsconfig.lib.json`);

@@ -4,5 +4,5 @@ import { run } from './lib/main.js';
 import { installSignalHandlers } from './lib/signals.js';
 
 const controller = new AbortController();
-installSignalHandlers(controller);
-process.exitCode = await run(process.argv.slice(2), processIo(controller.signal));
+const force = installSignalHandlers(controller);
+process.exitCode = await run(process.argv.slice(2), processIo(controller.signal, force));

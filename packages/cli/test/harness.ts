@@ -237,8 +237,8 @@ export async function waitFor<T>(
 }
 
 /** summary.json as `perf-eval run` writes it (the CLI's own types, not a copy). */
-export type { RunSummary as SummaryJson, TaskRecord as TaskRecordJson } from '../src/lib/summary.js';
-import type { RunSummary as SummaryJson, TaskRecord as TaskRecordJson } from '../src/lib/summary.js';
+export type { RunSummary as SummaryJson, TaskRecord as TaskRecordJson } from '@perf-eval/run';
+import type { RunSummary as SummaryJson, TaskRecord as TaskRecordJson } from '@perf-eval/run';
 
 export function readSummary(resultsDir: string): SummaryJson {
   return JSON.parse(readFileSync(join(resultsDir, 'summary.json'), 'utf8')) as SummaryJson;

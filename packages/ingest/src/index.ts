@@ -1,6 +1,7 @@
 export {
   NO_TOKEN_MESSAGE,
   IngestNoTokenError,
+  IngestUrlInvalidError,
   IngestHttpError,
   IngestNetworkError,
   IngestAbortedError,
@@ -19,6 +20,7 @@ export {
   PAYLOAD_ENV_VARS,
   buildEvalMetadata,
   endpointFor,
+  ingestUrlProblems,
   isNightly,
   computeIngestId,
   contentHash,
@@ -36,8 +38,14 @@ export {
 } from './lib/perf-row.js';
 export type { PerfMeta, PerfRow, PerfValue, PerfWarningReason, BuildPerfRowOptions } from './lib/perf-row.js';
 export { pyFixed } from './lib/json-text.js';
-export { createTransport } from './lib/transport.js';
-export type { IngestTransport, TransportOptions, RetryOptions, SendResult } from './lib/transport.js';
+export { createTransport, parseRetryAfter } from './lib/transport.js';
+export type {
+  IngestTransport,
+  TransportOptions,
+  RetryOptions,
+  RetryNotice,
+  SendResult,
+} from './lib/transport.js';
 export { writeOutboxEntry, readOutboxEntry, listOutbox } from './lib/outbox.js';
 export type { OutboxEntry, StoredOutboxEntry } from './lib/outbox.js';
 export type { IngestReport, DeliveryOptions } from './lib/delivery.js';

@@ -16,7 +16,7 @@ export interface RecordedRequest {
 
 /** Scripted behaviour for the next request: a status, a reply delayed past the client timeout, or a dropped socket. */
 export type Reply =
-  | { status: number; body?: string }
+  | { status: number; body?: string; headers?: Record<string, string> }
   | { destroy: true }
   | { delayMs: number; status: number };
 
@@ -73,7 +73,7 @@ export async function startRecordingServer(): Promise<RecordingServer> {
       }
       record.status = reply.status;
       res
-        .writeHead(reply.status, { 'content-type': 'text/plain' })
+        .writeHead(reply.status, { 'content-type': 'text/plain', ...reply.headers })
         .end(reply.body ?? (reply.status < 300 ? 'ok' : `status ${reply.status}`));
     });
   };

@@ -15,6 +15,7 @@ export {
   buildNativeArgv,
   buildkiteLabels,
   serverEnv,
+  specSecrets,
   stopGraceFromEnv,
   DEFAULT_STOP_GRACE_S,
 } from './lib/argv.js';

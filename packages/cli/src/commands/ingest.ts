@@ -1,8 +1,24 @@
-import { resolve } from 'node:path';
-import { createTransport, ingestPlan, outboxDirOf, readIngestPlan, replayOutbox, type IngestReport } from '@perf-eval/ingest';
+import { readFile, stat } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import {
+  createTransport,
+  ingestPlan,
+  ingestUrlProblems,
+  IngestNoTokenError,
+  IngestUrlInvalidError,
+  NO_TOKEN_MESSAGE,
+  outboxDirOf,
+  planPathOf,
+  readIngestPlan,
+  replayOutbox,
+  type IngestPlan,
+  type IngestReport,
+} from '@perf-eval/ingest';
+import { scrubText, secretValuesOf } from '@perf-eval/util';
 import { parseCommandArgs, UsageError } from '../lib/args.js';
 import { EXIT } from '../lib/exit-codes.js';
 import { writeLine, type Io } from '../lib/io.js';
+import { interruptionOf } from '../lib/signals.js';
 
 const HELP = `Usage: perf-eval ingest RESULTS_DIR [--dry-run] [--replay] [--strict]
 
@@ -14,9 +30,16 @@ Options:
   --replay    deliver only the payloads left in RESULTS_DIR/.ingest/outbox/ by earlier failures
   --strict    exit 1 when any payload could not be delivered
 
-Env: INGEST_BEARER_TOKEN (required unless --dry-run), INGEST_URL, PERF_INGEST_URL, NIGHTLY, BUILDKITE_*.
-Exit: 0 delivered (or failures without --strict), 1 failures with --strict, 2 bad arguments,
-missing token or an invalid plan.`;
+Each payload is posted at most once per results dir: delivered ingest_ids are recorded in
+RESULTS_DIR/.ingest/outbox/.delivered/, a full ingest removes outbox leftovers it delivered, and
+concurrent invocations claim each payload before posting it. Perf rows carry the run's date (the
+plan's, else summary.json's start time, else the plan file's mtime — the line 'run date' says which).
+
+Env: INGEST_BEARER_TOKEN (required unless --dry-run), INGEST_URL, PERF_INGEST_URL (http(s) URLs),
+NIGHTLY, BUILDKITE_*.
+Exit: 0 delivered (or failures without --strict), 1 failures with --strict, 2 bad arguments, a
+missing token, an invalid INGEST_URL / PERF_INGEST_URL or an invalid plan (nothing was sent),
+130/143 interrupted by SIGINT/SIGTERM (undelivered payloads stay in the outbox for --replay).`;
 
 interface IngestFlags {
   help?: boolean;
@@ -38,8 +61,22 @@ export async function run(argv: string[], io: Io): Promise<number> {
   if (positionals.length !== 1) throw new UsageError(`perf-eval ingest: expected exactly one RESULTS_DIR, got ${positionals.length} (see 'perf-eval ingest --help')`);
   const resultsDir = positionals[0] as string;
   const dryRun = Boolean(values['dry-run']);
-  const transport = createTransport({ env: io.env, signal: io.signal });
-  const print = (line: string): void => writeLine(io.stderr, line);
+  if (!dryRun) {
+    const problems = ingestUrlProblems(io.env);
+    if (problems.length > 0) throw new IngestUrlInvalidError(problems);
+    if (!io.env['INGEST_BEARER_TOKEN']?.trim()) {
+      throw new IngestNoTokenError(`perf-eval ingest: ${NO_TOKEN_MESSAGE}; set it (CI: buildkite-agent secret get INGEST_BEARER_TOKEN) or use --dry-run`);
+    }
+  }
+  const transport = createTransport({
+    env: io.env,
+    signal: io.signal,
+    onRetry: (notice) =>
+      writeLine(io.stderr, `    retrying ${notice.kind} after attempt ${notice.attempt} (${notice.reason})${notice.retryAfterMs > 0 ? `; Retry-After: waiting ${(notice.retryAfterMs / 1000).toFixed(1)}s` : ''}`),
+  });
+  // Progress lines may quote a server reply; no secret of the environment reaches the console.
+  const secrets = secretValuesOf(io.env);
+  const print = (line: string): void => writeLine(io.stderr, scrubText(line, secrets));
   // Dry-run payloads go to stdout as they are produced (bytes, one JSON line each).
   const writeOut = (chunk: Uint8Array | string): void => {
     io.stdout.write(typeof chunk === 'string' ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength).toString('utf8'));
@@ -49,11 +86,36 @@ export async function run(argv: string[], io: Io): Promise<number> {
     report = await replayOutbox({ outboxDir: outboxDirOf(resolve(io.cwd, resultsDir)), transport, dryRun, strict: Boolean(values.strict), print, writeOut });
   } else {
     const plan = await readIngestPlan(resolve(io.cwd, resultsDir));
-    report = await ingestPlan(plan, { resultsDir, transport, dryRun, strict: Boolean(values.strict), print, writeOut });
+    const date = await runDateOf(plan, resolve(io.cwd, resultsDir));
+    writeLine(io.stderr, `ingest: run date ${date.date.toISOString()} (from ${date.source})`);
+    report = await ingestPlan(plan, { resultsDir, transport, dryRun, strict: Boolean(values.strict), print, writeOut, date: date.date });
+  }
+  const interruption = interruptionOf(io.signal);
+  if (interruption) {
+    writeLine(io.stderr, `${interruption.message}; ${report.posted} posted, undelivered payloads stay in ${outboxDirOf(resultsDir)} for 'perf-eval ingest --replay'`);
+    return interruption.signalName === 'SIGINT' ? EXIT.interrupted : EXIT.terminated;
   }
   const parts = dryRun ? [`${report.printed} payload(s) printed`] : [`${report.posted} posted`, `${report.failed} failed`];
   if (report.skippedLines) parts.push(`${report.skippedLines} malformed sample line(s) skipped`);
+  if (report.alreadyDelivered) parts.push(`${report.alreadyDelivered} already delivered (not posted again)`);
+  if (report.claimedElsewhere) parts.push(`${report.claimedElsewhere} being posted by another process`);
   writeLine(io.stderr, `ingest: ${parts.join(', ')}`);
   for (const failure of report.failures) writeLine(io.stderr, `  failed ${failure.item}: ${failure.message}`);
   return values.strict && report.failed > 0 ? EXIT.failure : EXIT.ok;
+}
+
+/**
+ * The run's date for its perf rows: recorded in the plan since `context.date` exists; for older
+ * plans summary.json's `startedAt`, else the plan file's modification time.
+ */
+async function runDateOf(plan: IngestPlan, resultsDir: string): Promise<{ date: Date; source: string }> {
+  if (plan.context.date) return { date: new Date(plan.context.date), source: '.ingest/plan.json context.date' };
+  try {
+    const summary = JSON.parse(await readFile(join(resultsDir, 'summary.json'), 'utf8')) as { startedAt?: unknown };
+    const started = typeof summary.startedAt === 'string' ? new Date(summary.startedAt) : undefined;
+    if (started && !Number.isNaN(started.getTime())) return { date: started, source: 'summary.json startedAt; the plan predates context.date' };
+  } catch {
+    // No usable summary: fall through to the plan file's time.
+  }
+  return { date: (await stat(planPathOf(resultsDir))).mtime, source: 'the modification time of .ingest/plan.json; the plan predates context.date and summary.json has no startedAt' };
 }

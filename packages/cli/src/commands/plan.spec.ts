@@ -14,7 +14,8 @@ async function plan(args: string[], env: Record<string, string> = {}, cwd = REPO
   const io: Io = {
     stdout: { write: (text: string) => (stdout += text) },
     stderr: { write: (text: string) => (stderr += text) },
-    env,
+    // No tools dir and an empty PATH: tool commands are the bare names.
+    env: { PERF_EVAL_TOOLS_DIR: '/nonexistent/perf-eval-tools', PATH: '', ...env },
     cwd,
     signal: new AbortController().signal,
   };
@@ -64,7 +65,7 @@ describe('perf-eval plan --json for the 13 upstream recipes (recipe-compat §16)
       expect(p.lmEval[0].modelArgs).toBe(`model=${p.server.model},base_url=http://localhost:8000/v1/completions,${LM_BASE},${expected.lm}`);
       expect(p.lmEval[0].argv).toEqual([
         'lm_eval', '--model', 'local-completions', '--model_args', p.lmEval[0].modelArgs, '--tasks', 'gsm8k', '--num_fewshot', '5',
-        '--log_samples', '--output_path', `results/${p.workload.name}/gsm8k`,
+        '--log_samples', '--output_path', `${REPO}/results/${p.workload.name}/gsm8k`,
       ]);
       const [threads, categories, capped] = expected.bfcl;
       expect(p.bfcl.map((r: { category: string }) => r.category)).toEqual(categories);
@@ -149,6 +150,23 @@ describe('perf-eval plan details', () => {
     const human = await plan([recipe, '--profiles', resolve(REPO, 'profiles/gpu_profiles.yaml')]);
     expect(human.stdout).not.toContain('hf_topsecretvalue');
     expect(human.stdout).toContain('HF_TOKEN=***');
+  });
+
+  it('recipe values equal to a secret of the environment (an lm_eval model_args token) are masked', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'perf-eval-plan-'));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true, maxRetries: 5 }));
+    const recipe = join(dir, 'model-args.yaml');
+    writeFileSync(recipe, 'gpu: H200\nvllm:\n  model: org/m\nlm_eval:\n  model_args:\n    revision: hf_envsecretvalue42\n  tasks:\n    - name: gsm8k\n      num_fewshot: 5\n');
+    const env = { HF_TOKEN: 'hf_envsecretvalue42', STORAGE_KEY: 'storage-key-value' };
+    const args = [recipe, '--profiles', resolve(REPO, 'profiles/gpu_profiles.yaml')];
+    const json = await plan([...args, '--json'], env);
+    expect(json.code, json.stderr).toBe(0);
+    expect(json.stdout).not.toContain('hf_envsecretvalue42');
+    expect(JSON.parse(json.stdout).lmEval[0].argv.join(' ')).toContain('revision=***');
+    const human = await plan(args, env);
+    expect(human.code, human.stderr).toBe(0);
+    expect(human.stdout).not.toContain('hf_envsecretvalue42');
+    expect(human.stdout).toContain('revision=***');
   });
 
   it('human form shows every phase with its exact command', async () => {

@@ -13,6 +13,10 @@ interface Outcome {
   stderr: string;
 }
 
+/**
+ * Plans hold absolute paths (the run's own results dir); outputs are shown relative to the sandbox.
+ * No tools dir and an empty PATH: tool commands are the bare names.
+ */
 async function cli(text: string, argv: string[], env: Record<string, string> = {}): Promise<Outcome> {
   const dir = mkdtempSync(join(tmpdir(), 'perf-eval-topology-'));
   onTestFinished(() => rmSync(dir, { recursive: true, force: true, maxRetries: 5 }));
@@ -23,12 +27,12 @@ async function cli(text: string, argv: string[], env: Record<string, string> = {
   const io: Io = {
     stdout: { write: (chunk: string) => (stdout += chunk) },
     stderr: { write: (chunk: string) => (stderr += chunk) },
-    env,
+    env: { PERF_EVAL_TOOLS_DIR: join(dir, 'no-tools'), PATH: '', ...env },
     cwd: dir,
     signal: new AbortController().signal,
   };
   const code = await run([...argv.slice(0, 1), 'recipe.yaml', ...argv.slice(1), '--profiles', join(dir, 'profiles.yaml')], io);
-  return { code, stdout, stderr };
+  return { code, stdout: stdout.split(`${dir}/`).join(''), stderr };
 }
 
 /** `perf-eval validate` diagnostics of an invalid recipe (summary line dropped). */
@@ -241,7 +245,9 @@ describe('perf-eval plan: roles, proxy, semantic eval and variants', () => {
     expect(decode.env).toMatchObject({ HF_TOKEN: '***', CUDA_VISIBLE_DEVICES: '4,5,6,7', VLLM_NIXL_SIDE_CHANNEL_PORT: '5604' });
     // Every tool talks to the proxy.
     expect(plan['bench'][0].argv).toEqual(expect.arrayContaining(['--port', '8100']));
-    expect(plan['semanticEval']).toEqual({
+    expect(plan['semanticEval']).toMatchObject({
+      name: 'gsm8k',
+      timeoutMs: 30 * 60_000,
       outputPath: 'results/pd/semantic_eval.json',
       timeoutMinutes: 30,
       defaultCommand: true,

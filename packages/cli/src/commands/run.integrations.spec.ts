@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { cliEnv, FAKES, freePort, onPath, readJsonLines, readSummary, runCli, sandbox, simRecipe, task } from '../../test/harness.js';
 
 interface Recorded {
@@ -66,6 +66,12 @@ describe('perf-eval run: ingestion, annotation, docker', () => {
     expect(out.stdout).not.toContain(TOKEN);
     expect(everyResultText(dir)).not.toContain(TOKEN);
     expect(JSON.stringify(readJsonLines(box.path('lm_eval.jsonl')))).not.toContain(TOKEN);
+    // The plan records the run's date and each perf row's, so a later re-ingest posts them again.
+    const plan = JSON.parse(readFileSync(join(dir, '.ingest/plan.json'), 'utf8')) as { context: { date?: string }; items: Array<{ kind: string; meta?: { date?: string } }> };
+    expect(Number.isNaN(Date.parse(plan.context.date ?? ''))).toBe(false);
+    const perfDates = plan.items.filter((item) => item.kind === 'perf').map((item) => item.meta?.date);
+    const posted = perf.map((r) => (JSON.parse(r.body) as { date: string }).date);
+    expect(perfDates).toEqual(posted);
   });
 
   it('an ingest endpoint answering 500 does not fail the run; the summary lists the failure', { timeout: 120_000 }, async () => {
@@ -91,7 +97,7 @@ describe('perf-eval run: ingestion, annotation, docker', () => {
   it.each([
     ['success', {}],
     ['error', { FAKE_VLLM_BENCH_MODE: 'exit1' }],
-  ] as const)('on Buildkite, annotates the build with summary.md (style %s) under context wl-<stem>', async (style, extraEnv) => {
+  ] as const)('on Buildkite, annotates the build with summary.md (style %s) and a link to the HTML report under context wl-<stem>', async (style, extraEnv) => {
     const box = sandbox();
     onPath(box, 'buildkite-agent');
     const env = cliEnv(box, await freePort(), { BUILDKITE: 'true', FAKE_BUILDKITE_AGENT_LOG: box.path('agent.jsonl'), ...extraEnv });
@@ -103,7 +109,10 @@ describe('perf-eval run: ingestion, annotation, docker', () => {
     expect(call?.argv[0]).toBe('annotate');
     expect(call?.argv.slice(1).join(' ')).toContain('--context wl-sim-demo');
     expect(call?.argv.slice(1).join(' ')).toContain(`--style ${style}`);
-    expect(call?.stdin).toBe(readFileSync(join(box.resultsDir('annotated'), 'summary.md'), 'utf8'));
+    const dir = box.resultsDir('annotated');
+    // The report is an artifact (results/**/*) linked by its path relative to the job's checkout (the cwd).
+    expect(existsSync(join(dir, 'report.html'))).toBe(true);
+    expect(call?.stdin).toBe(`${readFileSync(join(dir, 'summary.md'), 'utf8')}\n📊 [HTML report](artifact://${relative(box.dir, join(dir, 'report.html'))}) (charts, tables, timeline)\n`);
   });
 
   it('docker runtime: the bench runs through docker exec + docker cp inside the server container, which is removed at the end', async () => {

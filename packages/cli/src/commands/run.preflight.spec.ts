@@ -79,6 +79,17 @@ describe('perf-eval run preflight (exit 2, nothing started)', () => {
     noServerLog(box, 'strict');
   });
 
+  it.each([
+    ['INGEST_URL', 'dashboards.example.com/ingest', /- INGEST_URL is not a URL \("dashboards\.example\.com\/ingest"\); set it to an http\(s\) endpoint/],
+    ['PERF_INGEST_URL', 'file:///tmp/perf', /- PERF_INGEST_URL must be an http\(s\) URL, got a file: URL/],
+  ])('an invalid %s fails before the server starts, naming the variable', async (name, value, message) => {
+    const box = sandbox();
+    const out = await preflight(box, ['run', box.recipe(simRecipe('badurl'))], { [name]: value });
+    expect(out.stderr).toContain('preflight failed (nothing was started):');
+    expect(out.stderr).toMatch(message);
+    noServerLog(box, 'badurl');
+  });
+
   it('an invalid recipe exits 2 and starts nothing', async () => {
     const box = sandbox();
     const recipe = simRecipe('invalid', { bench: 'vllm_bench:\n  configs:\n    - name: a\n      input_len: eight\n      output_len: 8\n      num_prompts: 4\n      max_concurrency: 2\n' });

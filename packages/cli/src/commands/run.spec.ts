@@ -33,9 +33,14 @@ describe('perf-eval run (sim runtime, faked tools)', () => {
     expect(out.code).toBe(0);
     const dir = box.resultsDir('happy');
     expect(out.stdout).toContain(`results: ${dir}/summary.md`);
+    expect(out.stdout).toContain(`report: ${dir}/report.html`);
 
     const files = tree(dir);
-    for (const expected of ['bench-short-conc-2.json', 'server.log', 'summary.json', 'summary.md', '.ingest/plan.json']) expect(files).toContain(expected);
+    for (const expected of ['bench-short-conc-2.json', 'server.log', 'summary.json', 'summary.md', 'report.html', '.ingest/plan.json']) expect(files).toContain(expected);
+    // The report has the bench's latency chart, the accuracy of every task and the timeline.
+    const html = readFileSync(join(dir, 'report.html'), 'utf8');
+    expect([...html.matchAll(/data-chart="([a-z]+)"/g)].map((m) => m[1])).toEqual(['latency', 'pareto', 'accuracy', 'timeline']);
+    for (const label of ['gsm8k · exact_match,strict-match', 'BFCL simple_python', 'BFCL multiple']) expect(html).toContain(`<td>${label}</td>`);
     for (const taskDir of ['gsm8k', 'ifeval']) expect(files.some((f) => new RegExp(`^${taskDir}/org__tiny/results_.*\\.json$`).test(f))).toBe(true);
     for (const category of ['simple_python', 'multiple']) expect(files.some((f) => new RegExp(`^bfcl-${category}/results_.*\\.json$`).test(f))).toBe(true);
     // Atomic writes leave no `.<name>.tmp-*` behind.

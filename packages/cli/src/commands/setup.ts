@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { parseCommandArgs, UsageError } from '../lib/args.js';
-import { benchOnly } from '../lib/compose.js';
+import { benchOnly } from '@perf-eval/run';
 import { EXIT } from '../lib/exit-codes.js';
 import { writeLine, type Io } from '../lib/io.js';
 import { COMPONENTS, provision, type Component } from '../lib/provision.js';

@@ -6,12 +6,14 @@ export interface Io {
   cwd: string;
   /** Aborted on SIGINT/SIGTERM/SIGHUP by bin.ts; commands pass it to everything long-running. */
   signal: AbortSignal;
+  /** Aborted on a second signal: teardown kills instead of waiting for a graceful stop. */
+  forceSignal?: AbortSignal;
 }
 
 let guarded = false;
 
 /** The real process streams. A closed stdout (`perf-eval plan … | head`) ends output quietly, not with EPIPE. */
-export function processIo(signal: AbortSignal): Io {
+export function processIo(signal: AbortSignal, forceSignal?: AbortSignal): Io {
   if (!guarded) {
     guarded = true;
     for (const stream of [process.stdout, process.stderr]) {
@@ -21,7 +23,14 @@ export function processIo(signal: AbortSignal): Io {
       });
     }
   }
-  return { stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd(), signal };
+  return {
+    stdout: process.stdout,
+    stderr: process.stderr,
+    env: process.env,
+    cwd: process.cwd(),
+    signal,
+    ...(forceSignal ? { forceSignal } : {}),
+  };
 }
 
 export function writeLine(stream: Io['stdout'], line = ''): void {

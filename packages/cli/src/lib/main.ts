@@ -1,4 +1,4 @@
-import { formatCommand, isPerfEvalError, ToolError } from '@perf-eval/util';
+import { formatCommand, isPerfEvalError, scrubText, secretValuesOf, ToolError } from '@perf-eval/util';
 import { UsageError } from './args.js';
 import { EXIT, exitCodeFor } from './exit-codes.js';
 import type { Io } from './io.js';
@@ -22,7 +22,10 @@ export const COMMANDS: Record<string, CommandEntry> = {
   pipeline: { summary: 'print the Buildkite pipeline for the selected recipes', load: () => import('../commands/pipeline.js') },
   cleanup: { summary: 'stop and remove stale perf-eval vLLM containers of other jobs', load: () => import('../commands/cleanup.js') },
   setup: { summary: 'provision pinned Python tools and the vLLM simulator under a cache directory', load: () => import('../commands/setup.js') },
+  compare: { summary: 'compare a results directory with a baseline under a noise model', load: () => import('../commands/compare.js') },
+  history: { summary: 'import a run history (history.jsonl) from a Buildkite build or a results directory', load: () => import('../commands/history.js') },
   run: { summary: 'run a recipe: server, bench, lm_eval, BFCL, summary, ingest, teardown', load: () => import('../commands/run.js') },
+  report: { summary: 'write a self-contained HTML report (charts + tables) for a results directory', load: () => import('../commands/report.js') },
 };
 
 function usage(): string {
@@ -70,13 +73,18 @@ export async function run(argv: readonly string[], io: Io): Promise<number> {
     return await module.run(rest, io);
   } catch (error) {
     const decision = exitCodeFor(error);
+    // Error messages and tails may quote tool output; the environment's secrets never reach the console.
+    const secrets = secretValuesOf(io.env);
     if (decision.internal) {
       io.stderr.write(
-        `perf-eval: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n` +
-          `This is a bug; please report it with the command line (${formatCommand(['perf-eval', ...argv])}).\n`,
+        scrubText(
+          `perf-eval: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n` +
+            `This is a bug; please report it with the command line (${formatCommand(['perf-eval', ...argv])}).\n`,
+          secrets,
+        ),
       );
     } else {
-      io.stderr.write(`${describe(error)}\n`);
+      io.stderr.write(`${scrubText(describe(error), secrets)}\n`);
     }
     return decision.code;
   }

@@ -4,6 +4,7 @@
  * single status line shows the tasks in flight.
  */
 import { styleText } from 'node:util';
+import { scrubText, secretList, secretValuesOf } from '@perf-eval/util';
 import type { Io } from './io.js';
 
 export class Reporter {
@@ -11,8 +12,11 @@ export class Reporter {
   private statusShown = false;
   private readonly running = new Map<string, number>();
   private timer: NodeJS.Timeout | undefined;
+  /** Last line of defence: whatever a line quotes, secret values of the environment never reach the console. */
+  private readonly secrets: string[];
 
   constructor(private readonly io: Io) {
+    this.secrets = secretList(secretValuesOf(io.env));
     this.live = Boolean(io.stdout.isTTY) && !io.env['CI'] && !io.env['BUILDKITE'];
   }
 
@@ -38,7 +42,7 @@ export class Reporter {
   /** A plain line on stdout (tool output, upstream console lines). */
   line(text: string): void {
     this.clearStatus();
-    this.io.stdout.write(`${text}\n`);
+    this.io.stdout.write(`${scrubText(text, this.secrets)}\n`);
     this.drawStatus();
   }
 
@@ -53,7 +57,7 @@ export class Reporter {
 
   error(text: string): void {
     this.clearStatus();
-    this.io.stderr.write(`${text}\n`);
+    this.io.stderr.write(`${scrubText(text, this.secrets)}\n`);
     this.drawStatus();
   }
 

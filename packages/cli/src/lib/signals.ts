@@ -3,7 +3,13 @@ import { PerfEvalError } from '@perf-eval/util';
 /** The run was interrupted by a signal; `code` selects exit 130 (SIGINT) or 143 (SIGTERM/SIGHUP). */
 export class InterruptedError extends PerfEvalError {
   constructor(readonly signalName: NodeJS.Signals) {
-    super(signalName === 'SIGINT' ? 'E_INTERRUPTED' : 'E_TERMINATED', `perf-eval: received ${signalName}; stopped`);
+    super(
+      signalName === 'SIGINT' ? 'E_INTERRUPTED' : 'E_TERMINATED',
+      `perf-eval: received ${signalName}; stopped`,
+      {
+        category: signalName === 'SIGINT' ? 'interrupted' : 'terminated',
+      },
+    );
   }
 }
 
@@ -13,16 +19,25 @@ export function interruptionOf(signal: AbortSignal): InterruptedError | undefine
 
 /**
  * First SIGINT/SIGTERM/SIGHUP aborts the shared controller (every subprocess, HTTP request and wait
- * watches it) so cleanup can run; a second signal exits at once.
+ * watches it) so cleanup can run. A second signal aborts the returned force signal: teardown stops
+ * waiting for a graceful shutdown and kills the server at once (SIGKILL / `docker kill`). The process
+ * never exits from a signal handler, so teardown always completes and no server is orphaned.
  */
-export function installSignalHandlers(controller: AbortController): void {
+export function installSignalHandlers(controller: AbortController): AbortSignal {
+  const force = new AbortController();
   const onSignal = (signal: NodeJS.Signals): void => {
-    if (controller.signal.aborted) {
-      process.stderr.write(`perf-eval: second ${signal}; exiting now\n`);
-      process.exit(signal === 'SIGINT' ? 130 : 143);
+    if (!controller.signal.aborted) {
+      process.stderr.write(
+        `perf-eval: received ${signal}; stopping (send again to kill the server without waiting)\n`,
+      );
+      controller.abort(new InterruptedError(signal));
+    } else if (!force.signal.aborted) {
+      process.stderr.write(`perf-eval: second ${signal}; killing the server now, then exiting\n`);
+      force.abort(new InterruptedError(signal));
+    } else {
+      process.stderr.write(`perf-eval: ${signal} again; still tearing down (the server is being killed)\n`);
     }
-    process.stderr.write(`perf-eval: received ${signal}; stopping (send again to exit immediately)\n`);
-    controller.abort(new InterruptedError(signal));
   };
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, onSignal);
+  return force.signal;
 }

@@ -5,7 +5,7 @@
 import { accessSync, constants } from 'node:fs';
 import { homedir } from 'node:os';
 import { delimiter, join } from 'node:path';
-import type { ToolCommands } from './compose.js';
+import type { ToolCommands } from '@perf-eval/run';
 
 export function toolsDir(env: Readonly<Record<string, string | undefined>>): string {
   const explicit = env['PERF_EVAL_TOOLS_DIR']?.trim();

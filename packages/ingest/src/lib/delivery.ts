@@ -10,9 +10,10 @@ import {
   NO_TOKEN_MESSAGE,
 } from './errors.js';
 import type { IngestFailure } from './errors.js';
+import { DeliveryLedger } from './ledger.js';
 import { displayEndpoint } from './metadata.js';
 import type { EndpointKind } from './metadata.js';
-import { removeOutboxEntry, writeOutboxEntry } from './outbox.js';
+import { listOutbox, readOutboxEntry, removeOutboxEntry, writeOutboxEntry } from './outbox.js';
 import type { IngestTransport } from './transport.js';
 
 /** What one high-level call did. Ingestion problems are reported here, not thrown (unless `strict`). */
@@ -31,6 +32,10 @@ export interface IngestReport {
   nonFinite: number;
   /** Missing results dirs / bench files (upstream: a message and success). */
   notFound: number;
+  /** Payloads not posted because their ingest_id is in the delivered ledger (their outbox copies removed). */
+  alreadyDelivered: number;
+  /** Payloads not posted because another live process was posting them (claimed); kept queued. */
+  claimedElsewhere: number;
   failures: IngestFailure[];
 }
 
@@ -60,6 +65,8 @@ export function emptyReport(): IngestReport {
     samples: 0,
     nonFinite: 0,
     notFound: 0,
+    alreadyDelivered: 0,
+    claimedElsewhere: 0,
     failures: [],
   };
 }
@@ -72,6 +79,8 @@ export function mergeReports(target: IngestReport, source: IngestReport): Ingest
   target.samples += source.samples;
   target.nonFinite += source.nonFinite;
   target.notFound += source.notFound;
+  target.alreadyDelivered += source.alreadyDelivered;
+  target.claimedElsewhere += source.claimedElsewhere;
   target.failures.push(...source.failures);
   return target;
 }
@@ -88,7 +97,8 @@ async function defaultWriteOut(line: Uint8Array): Promise<void> {
 }
 
 export type DeliveryOutcome =
-  | { ok: true; printed: boolean }
+  /** `skipped`: not posted now — already delivered (ledger) or being posted by another process. */
+  | { ok: true; printed: boolean; skipped?: string | undefined }
   | { ok: false; error: PerfEvalError; outboxFile: string | undefined };
 
 /** A payload about to be delivered. */
@@ -125,6 +135,7 @@ export class Delivery {
   private readonly writeOut: (line: Uint8Array) => void | Promise<void>;
   private readonly down = new Map<EndpointKind, PerfEvalError>();
   private tokenChecked = false;
+  readonly ledger: DeliveryLedger;
 
   constructor(options: DeliveryOptions) {
     this.transport = options.transport;
@@ -134,6 +145,36 @@ export class Delivery {
     this.now = options.now ?? (() => new Date());
     this.printLine = options.print ?? defaultPrint;
     this.writeOut = options.writeOut ?? defaultWriteOut;
+    this.ledger = new DeliveryLedger(this.outboxDir);
+  }
+
+  /** The word for a console line: `posted`, `dry-run`, `already delivered`, `being posted by pid N`. */
+  verbOf(outcome: DeliveryOutcome & { ok: true }): string {
+    return outcome.skipped ?? (outcome.printed ? 'dry-run' : 'posted');
+  }
+
+  /** Remove outbox copies of payloads the ledger says were delivered (e.g. by a later full ingest). */
+  async pruneDelivered(): Promise<number> {
+    if (this.dryRun) return 0;
+    let removed = 0;
+    for (const file of await listOutbox(this.outboxDir)) {
+      try {
+        const entry = await readOutboxEntry(file);
+        if (await this.ledger.isDelivered(entry.ingest_id)) {
+          await removeOutboxEntry(file);
+          removed++;
+        }
+      } catch {
+        // An unreadable entry is reported by the replay that reads it.
+      }
+    }
+    return removed;
+  }
+
+  private async skipDelivered(outboxFile: string | undefined): Promise<DeliveryOutcome> {
+    if (outboxFile !== undefined) await removeOutboxEntry(outboxFile).catch(() => undefined);
+    this.report.alreadyDelivered++;
+    return { ok: true, printed: false, skipped: 'already delivered' };
   }
 
   /** Print a console line with every secret value scrubbed. */
@@ -163,6 +204,8 @@ export class Delivery {
       this.report.printed++;
       return { ok: true, printed: true };
     }
+    // Exactly once per ingest_id: never post what the ledger says was delivered.
+    if (await this.ledger.isDelivered(payload.ingestId)) return this.skipDelivered(payload.outboxFile);
     let outboxFile = payload.outboxFile;
     if (outboxFile === undefined) {
       try {
@@ -187,6 +230,33 @@ export class Delivery {
       return fail(
         new IngestEndpointDownError(displayEndpoint(this.transport.endpoints[payload.kind]), { cause: down }),
       );
+    let claim: Awaited<ReturnType<DeliveryLedger['claim']>> | undefined;
+    try {
+      claim = await this.ledger.claim(payload.ingestId);
+    } catch (error) {
+      this.warn(
+        `cannot claim ${payload.label} in ${this.ledger.claimsDir} (${error instanceof Error ? error.message : String(error)}); posting unclaimed`,
+      );
+    }
+    if (claim && !claim.acquired) {
+      this.report.claimedElsewhere++;
+      return { ok: true, printed: false, skipped: `being posted by pid ${claim.holder}` };
+    }
+    try {
+      return await this.send(payload, body, outboxFile, fail);
+    } finally {
+      if (claim?.acquired) await claim.release().catch(() => undefined);
+    }
+  }
+
+  private async send(
+    payload: Payload,
+    body: Buffer,
+    outboxFile: string | undefined,
+    fail: (error: PerfEvalError) => DeliveryOutcome,
+  ): Promise<DeliveryOutcome> {
+    // Delivered by another process between the first check and the claim.
+    if (await this.ledger.isDelivered(payload.ingestId)) return this.skipDelivered(outboxFile);
     try {
       await this.transport.send(payload.kind, body);
     } catch (error) {
@@ -203,6 +273,13 @@ export class Delivery {
       return fail(failure);
     }
     this.report.posted++;
+    try {
+      await this.ledger.markDelivered(payload.ingestId, payload.label, this.now());
+    } catch (error) {
+      this.warn(
+        `posted, but cannot record ${payload.label} as delivered (${error instanceof Error ? error.message : String(error)}); a replay could post it again`,
+      );
+    }
     if (outboxFile !== undefined) {
       try {
         await removeOutboxEntry(outboxFile);

@@ -6,8 +6,18 @@ export const NO_TOKEN_MESSAGE = 'INGEST_BEARER_TOKEN is required for result inge
 
 /** `INGEST_BEARER_TOKEN` is unset or blank; raised before any network call. */
 export class IngestNoTokenError extends PerfEvalError {
-  constructor() {
-    super('E_INGEST_NO_TOKEN', NO_TOKEN_MESSAGE);
+  constructor(message: string = NO_TOKEN_MESSAGE) {
+    super('E_INGEST_NO_TOKEN', message, { category: 'preflight' });
+  }
+}
+
+/** `INGEST_URL` / `PERF_INGEST_URL` is set but not an http(s) URL; nothing was sent. */
+export class IngestUrlInvalidError extends PerfEvalError {
+  readonly problems: readonly string[];
+
+  constructor(problems: readonly string[]) {
+    super('E_INGEST_URL_INVALID', problems.join('; '), { category: 'preflight' });
+    this.problems = problems;
   }
 }
 

@@ -268,7 +268,8 @@ describe('ingestEvalDir', () => {
     const replay = await replayOutbox({ outboxDir: h.outboxDir, transport: h.transport(), print: h.print });
     expect(replay).toMatchObject({ posted: 2, failed: 0 });
     expect(h.server.requests).toHaveLength(2);
-    expect(h.lines.filter((l) => l.startsWith('    dropped duplicate '))).toHaveLength(2);
+    expect(h.lines.filter((l) => l.startsWith('    already delivered '))).toHaveLength(2);
+    expect(replay.alreadyDelivered).toBe(2);
     expect(await listOutbox(h.outboxDir)).toEqual([]);
   });
 

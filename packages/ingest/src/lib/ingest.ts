@@ -11,7 +11,7 @@ import {
 } from './eval-events.js';
 import { buildEvalMetadata, computeIngestId, contentHash, displayEndpoint } from './metadata.js';
 import type { IngestContext } from './metadata.js';
-import { listOutbox, readOutboxEntry, removeOutboxEntry } from './outbox.js';
+import { listOutbox, readOutboxEntry } from './outbox.js';
 import { buildPerfRow, parseBenchResult, perfSummaryLine, serializePerfRow } from './perf-row.js';
 import type { PerfMeta } from './perf-row.js';
 
@@ -133,7 +133,7 @@ async function runEvalDir(delivery: Delivery, options: IngestEvalDirOptions): Pr
     }
     const outcome = await delivery.deliver({ kind: 'eval', label: rel, body, ingestId });
     if (outcome.ok) {
-      delivery.print(`    ${verb} ${rel}`);
+      delivery.print(`    ${delivery.verbOf(outcome)} ${rel}`);
     } else {
       delivery.addFailure({
         item: rel,
@@ -254,7 +254,7 @@ async function runPerfRun(delivery: Delivery, options: IngestPerfRunOptions): Pr
   delivery.print(summary);
   const outcome = await delivery.deliver({ kind: 'perf', label: file, body, ingestId });
   if (outcome.ok) {
-    delivery.print(delivery.dryRun ? '    dry-run ok' : '    posted ok');
+    delivery.print(`    ${delivery.verbOf(outcome)} ok`);
   } else {
     delivery.addFailure({
       item: file,
@@ -274,20 +274,15 @@ async function runReplay(delivery: Delivery): Promise<void> {
     return;
   }
   delivery.print(`  ingest replay -> ${files.length} queued payload(s) in ${delivery.outboxDir}`);
-  const delivered = new Set<string>();
   for (const file of files) {
     let entry;
     try {
       entry = await readOutboxEntry(file);
     } catch (error) {
+      // Gone since the listing: another process delivered (or dropped) it.
+      if (((error as { cause?: NodeJS.ErrnoException }).cause?.code ?? '') === 'ENOENT') continue;
       const failure = delivery.failSource('eval', file, error);
       delivery.print(`    failed ${file}: ${failure.message}`);
-      continue;
-    }
-    if (delivered.has(entry.ingest_id) && !delivery.dryRun) {
-      // Queued twice (re-ingested before a replay): the copy just posted already carried this payload.
-      await removeOutboxEntry(file);
-      delivery.print(`    dropped duplicate ${entry.label}`);
       continue;
     }
     const outcome = await delivery.deliver({
@@ -298,8 +293,8 @@ async function runReplay(delivery: Delivery): Promise<void> {
       outboxFile: file,
     });
     if (outcome.ok) {
-      if (!delivery.dryRun) delivered.add(entry.ingest_id);
-      delivery.print(`    ${delivery.dryRun ? 'dry-run' : 'posted'} ${entry.label}`);
+      // A copy queued twice (a failed run, then a re-ingest) is dropped by the ledger, not posted again.
+      delivery.print(`    ${delivery.verbOf(outcome)} ${entry.label}`);
     } else {
       delivery.addFailure({
         item: entry.label,
@@ -338,6 +333,7 @@ export async function replayOutbox(options: ReplayOutboxOptions): Promise<Ingest
   const files = await listOutbox(options.outboxDir);
   if (files.length > 0) delivery.checkToken();
   await runReplay(delivery);
+  await delivery.pruneDelivered();
   return delivery.finish();
 }
 

@@ -72,6 +72,36 @@ export function endpointFor(kind: EndpointKind, env: IngestEnv): string {
   return kind === 'eval' ? DEFAULT_EVAL_ENDPOINT : DEFAULT_PERF_ENDPOINT;
 }
 
+/**
+ * Problems with `INGEST_URL` / `PERF_INGEST_URL` (blank = the default endpoint): each must be an
+ * absolute http(s) URL. One line per variable, naming it and the fix; [] when both are usable.
+ */
+export function ingestUrlProblems(env: IngestEnv): string[] {
+  const problems: string[] = [];
+  for (const [name, fallback] of [
+    ['INGEST_URL', DEFAULT_EVAL_ENDPOINT],
+    ['PERF_INGEST_URL', DEFAULT_PERF_ENDPOINT],
+  ] as const) {
+    const value = env[name]?.trim();
+    if (!value) continue;
+    let protocol: string;
+    try {
+      protocol = new URL(value).protocol;
+    } catch {
+      problems.push(
+        `${name} is not a URL (${JSON.stringify(displayEndpoint(value))}); set it to an http(s) endpoint like ${fallback} or unset it for that default`,
+      );
+      continue;
+    }
+    if (protocol !== 'http:' && protocol !== 'https:') {
+      problems.push(
+        `${name} must be an http(s) URL, got a ${protocol} URL (${JSON.stringify(displayEndpoint(value))}); set it like ${fallback} or unset it for that default`,
+      );
+    }
+  }
+  return problems;
+}
+
 /** An endpoint for display: user-info (credentials) removed. */
 export function displayEndpoint(endpoint: string): string {
   try {

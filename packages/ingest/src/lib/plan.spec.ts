@@ -103,6 +103,11 @@ describe('ingest plan file', () => {
       'context.env.INGEST_BEARER_TOKEN',
       'context.env.INGEST_BEARER_TOKEN is not a known field',
     ],
+    [
+      { ...PLAN, context: { workload: 'w', date: 'yesterday' } },
+      'context.date',
+      `context.date must be an ISO 8601 time like '2026-08-20T01:02:03.000Z', got "yesterday"`,
+    ],
     [{ ...PLAN, items: {} }, 'items', 'items must be an array'],
     [
       { ...PLAN, items: [{ kind: 'bfcl' }] },
@@ -216,10 +221,14 @@ describe('ingestPlan', () => {
     expect(lines).toContain(`  ingest: results dir not found: ${join(dir, 'bfcl-simple_python')}`);
     expect(await listOutbox(outboxDirOf(dir))).toEqual([]);
 
-    // The same plan ingested again yields the same ingest ids (consumers de-duplicate on them).
-    await ingestPlan(await readIngestPlan(dir), { resultsDir: dir, transport, print: () => undefined });
-    const ids = server.requests.map((r) => (JSON.parse(r.body) as { ingest_id: string }).ingest_id);
-    expect(ids.slice(3)).toEqual(ids.slice(0, 3));
+    // The same plan ingested again posts nothing: every ingest_id is in the delivered ledger.
+    const again = await ingestPlan(await readIngestPlan(dir), {
+      resultsDir: dir,
+      transport,
+      print: () => undefined,
+    });
+    expect(again).toMatchObject({ posted: 0, failed: 0, alreadyDelivered: 3 });
+    expect(server.requests).toHaveLength(3);
   });
 
   it('dry run prints every payload and needs no token; strict + no token throws up front', async () => {

@@ -8,6 +8,7 @@ import { runItems } from './ingest.js';
 import type { IngestEvalDirOptions, IngestPerfRunOptions } from './ingest.js';
 import { PAYLOAD_ENV_VARS } from './metadata.js';
 import type { IngestContext, IngestEnv } from './metadata.js';
+import { formatPerfDate } from './perf-row.js';
 import type { PerfMeta } from './perf-row.js';
 import type { IngestTransport } from './transport.js';
 
@@ -20,6 +21,11 @@ export interface IngestPlan {
     vllmCommit?: string | undefined;
     /** The payload-affecting variables at run time (BUILDKITE_*, NIGHTLY); never secrets. */
     env?: Record<string, string> | undefined;
+    /**
+     * When the run started (ISO 8601). A re-ingest posts perf rows without their own `meta.date`
+     * with this date, not the re-ingest time. Plans written before it existed have none.
+     */
+    date?: string | undefined;
   };
   items: IngestPlanItem[];
 }
@@ -122,7 +128,7 @@ export function validateIngestPlan(value: unknown, file = '<plan>'): IngestPlan 
   const v = new PlanValidator(file);
   const root = v.object(value, '', ['version', 'context', 'items']);
   if (root['version'] !== 1) v.fail('version', `must be 1, got ${JSON.stringify(root['version'])}`);
-  const ctx = v.object(root['context'], 'context', ['workload', 'image', 'vllmCommit', 'env']);
+  const ctx = v.object(root['context'], 'context', ['workload', 'image', 'vllmCommit', 'env', 'date']);
   const context: IngestPlan['context'] = {
     workload: v.string(ctx['workload'], 'context.workload', { nonEmpty: true }) as string,
   };
@@ -130,6 +136,15 @@ export function validateIngestPlan(value: unknown, file = '<plan>'): IngestPlan 
   if (image !== undefined) context.image = image;
   const vllmCommit = v.string(ctx['vllmCommit'], 'context.vllmCommit', { optional: true });
   if (vllmCommit !== undefined) context.vllmCommit = vllmCommit;
+  const date = v.string(ctx['date'], 'context.date', { optional: true });
+  if (date !== undefined) {
+    if (!/^\d{4}-\d{2}-\d{2}T/.test(date) || Number.isNaN(Date.parse(date)))
+      v.fail(
+        'context.date',
+        `must be an ISO 8601 time like '2026-08-20T01:02:03.000Z', got ${JSON.stringify(date)}`,
+      );
+    context.date = date;
+  }
   if (ctx['env'] !== undefined) {
     const env = v.object(ctx['env'], 'context.env', PAYLOAD_ENV_VARS);
     const out: Record<string, string> = {};
@@ -239,6 +254,12 @@ export interface IngestPlanOptions {
   /** Sample batch limit in bytes (default 4 MiB). */
   samplesLimitBytes?: number | undefined;
   now?: (() => Date) | undefined;
+  /**
+   * The run's date for perf rows without their own `meta.date`; default: the plan's `context.date`,
+   * else the ingest time (`now`). Callers that know better for old plans (a summary's start time)
+   * pass it here.
+   */
+  date?: Date | undefined;
 }
 
 /** Re-post every item of a plan: one token check, one outbox (`<resultsDir>/.ingest/outbox`), one aggregated report. */
@@ -261,6 +282,7 @@ export async function ingestPlan(plan: IngestPlan, options: IngestPlanOptions): 
     vllmCommit: plan.context.vllmCommit,
     env: options.env ?? plan.context.env ?? {},
   };
+  const runDate = options.date ?? (plan.context.date === undefined ? undefined : new Date(plan.context.date));
   const items = plan.items.map((item) =>
     item.kind === 'eval'
       ? {
@@ -281,10 +303,17 @@ export async function ingestPlan(plan: IngestPlan, options: IngestPlanOptions): 
             ...shared,
             context,
             file: join(options.resultsDir, item.file),
-            meta: item.meta,
+            meta:
+              item.meta.date === undefined && runDate !== undefined
+                ? { ...item.meta, date: formatPerfDate(runDate) }
+                : item.meta,
           } satisfies IngestPerfRunOptions,
         },
   );
   await runItems(delivery, items);
+  // Leftovers of an earlier failed delivery that this run has now delivered leave the outbox, so a
+  // later --replay posts nothing again.
+  const pruned = await delivery.pruneDelivered();
+  if (pruned > 0) delivery.print(`  ingest: removed ${pruned} delivered payload(s) from ${outboxDir}`);
   return delivery.finish();
 }

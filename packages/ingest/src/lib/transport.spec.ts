@@ -2,8 +2,8 @@ import { startRecordingServer } from '../../test/recording-server.js';
 import type { RecordingServer } from '../../test/recording-server.js';
 import { IngestAbortedError, IngestHttpError, IngestNetworkError, IngestNoTokenError } from './errors.js';
 import { DEFAULT_EVAL_ENDPOINT, DEFAULT_PERF_ENDPOINT } from './metadata.js';
-import { createTransport } from './transport.js';
-import type { TransportOptions } from './transport.js';
+import { createTransport, parseRetryAfter } from './transport.js';
+import type { RetryNotice, TransportOptions } from './transport.js';
 
 const TOKEN = 'tok-SECRET-1234567890';
 const FAST = { retries: 3, minTimeout: 1, maxTimeout: 5, factor: 1, randomize: false };
@@ -85,6 +85,59 @@ describe('createTransport', () => {
     await expect(transportFor(s).send('eval', '{"x":1}')).resolves.toEqual({ status: 200, attempts: 4 });
     expect(s.requests.map((r) => r.status)).toEqual([500, 429, 503, 200]);
     expect(s.delivered()).toEqual(['{"x":1}']);
+  });
+
+  it('parses Retry-After as delay-seconds or an HTTP date', () => {
+    const now = Date.parse('2026-08-20T01:00:00Z');
+    expect(parseRetryAfter('2', now)).toBe(2000);
+    expect(parseRetryAfter(' 0 ', now)).toBe(0);
+    expect(parseRetryAfter('Thu, 20 Aug 2026 01:00:30 GMT', now)).toBe(30_000);
+    expect(parseRetryAfter('Thu, 20 Aug 2026 00:59:00 GMT', now)).toBe(0);
+    for (const bad of [undefined, '', 'soon', '-1', '1.5'])
+      expect(parseRetryAfter(bad, now), String(bad)).toBeUndefined();
+  });
+
+  it('honours Retry-After on 429 / 503 before the next attempt', async () => {
+    const s = await server();
+    s.script(
+      { status: 429, headers: { 'retry-after': '1' } },
+      { status: 503, headers: { 'retry-after': 'not-a-date' } },
+    );
+    const notices: RetryNotice[] = [];
+    const result = await transportFor(s, { onRetry: (n) => notices.push(n) }).send('perf', '{"x":1}');
+    expect(result).toEqual({ status: 200, attempts: 3 });
+    expect(notices).toEqual([
+      { kind: 'perf', attempt: 1, retryAfterMs: 1000, reason: 'HTTP 429' },
+      { kind: 'perf', attempt: 2, retryAfterMs: 0, reason: 'HTTP 503' },
+    ]);
+  });
+
+  it('bounds Retry-After by the cap and by the overall timeout of the send', async () => {
+    const s = await server();
+    const far = new Date(Date.now() + 3_600_000).toUTCString();
+    s.script(
+      { status: 429, headers: { 'retry-after': '3600' } },
+      { status: 429, headers: { 'retry-after': far } },
+    );
+    const notices: RetryNotice[] = [];
+    const transport = transportFor(s, {
+      retry: { ...FAST, maxRetryAfterMs: 50 },
+      onRetry: (n) => notices.push(n),
+    });
+    await expect(transport.send('eval', '{}')).resolves.toMatchObject({ status: 200 });
+    expect(notices.map((n) => n.retryAfterMs)).toEqual([50, 50]);
+
+    // The wait never outlasts the send's overall budget; when the budget is spent, the send gives up.
+    s.script({ status: 429, headers: { 'retry-after': '3600' } });
+    notices.length = 0;
+    const bounded = transportFor(s, { overallTimeoutMs: 200, onRetry: (n) => notices.push(n) });
+    await expect(bounded.send('eval', '{}')).rejects.toMatchObject({
+      code: 'E_INGEST_HTTP',
+      status: 429,
+      attempts: 1,
+    });
+    expect(notices).toHaveLength(1);
+    expect(notices[0]?.retryAfterMs).toBeLessThanOrEqual(200);
   });
 
   it('gives up after the retry budget with E_INGEST_HTTP naming status and attempts', async () => {

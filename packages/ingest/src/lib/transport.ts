@@ -18,6 +18,19 @@ export interface RetryOptions {
   factor?: number;
   /** Multiply each delay by a random factor in [1, 2). Default true. */
   randomize?: boolean;
+  /** Longest `Retry-After` honoured, ms (a longer one is cut to this). Default 60000. */
+  maxRetryAfterMs?: number;
+}
+
+/** One upcoming retry, for progress lines. */
+export interface RetryNotice {
+  kind: EndpointKind;
+  /** The attempt that failed (1-based). */
+  attempt: number;
+  /** Extra wait before the next attempt because the server sent `Retry-After` (0 without one). */
+  retryAfterMs: number;
+  /** Why: `HTTP 429`, `HTTP 503`, a network error message. */
+  reason: string;
 }
 
 export interface TransportOptions {
@@ -30,6 +43,10 @@ export interface TransportOptions {
   retry?: RetryOptions;
   /** Aborts the attempt in flight and every retry (SIGINT / SIGTERM). */
   signal?: AbortSignal | undefined;
+  /** Budget of one `send`, all attempts and waits included, ms. Default 600000 (10 min). */
+  overallTimeoutMs?: number | undefined;
+  /** Called before each retry (after a failed attempt that will be retried). */
+  onRetry?: ((notice: RetryNotice) => void) | undefined;
 }
 
 export interface SendResult {
@@ -53,14 +70,44 @@ export interface IngestTransport {
 }
 
 const DEFAULT_TIMEOUT_MS = 30_000;
+const DEFAULT_OVERALL_TIMEOUT_MS = 600_000;
+const DEFAULT_MAX_RETRY_AFTER_MS = 60_000;
 
 class StatusFailure extends Error {
   constructor(
     readonly status: number,
     readonly snippet: string,
+    /** Parsed `Retry-After`, ms from now; undefined without a valid header. */
+    readonly retryAfterMs?: number | undefined,
   ) {
     super(`HTTP ${status}`);
   }
+}
+
+/**
+ * `Retry-After` (RFC 9110 §10.2.3): delay-seconds or an HTTP-date, as ms from `now`. Invalid or
+ * missing → undefined; a date in the past → 0.
+ */
+export function parseRetryAfter(value: string | string[] | undefined, now = Date.now()): number | undefined {
+  const text = (Array.isArray(value) ? value[0] : value)?.trim();
+  if (!text) return undefined;
+  if (/^\d+$/.test(text)) return Number(text) * 1000;
+  if (!/^[A-Za-z]{3}, /.test(text)) return undefined; // an HTTP-date starts with the day name
+  const date = Date.parse(text);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+}
+
+function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve) => {
+    if (ms <= 0 || signal?.aborted) return resolve();
+    const done = (): void => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
+  });
 }
 
 function oneLine(text: string, max = 200): string {
@@ -88,6 +135,8 @@ export function createTransport(options: TransportOptions): IngestTransport {
   const secrets = token ? [token] : [];
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const retry = options.retry ?? {};
+  const overallTimeoutMs = options.overallTimeoutMs ?? DEFAULT_OVERALL_TIMEOUT_MS;
+  const maxRetryAfterMs = retry.maxRetryAfterMs ?? DEFAULT_MAX_RETRY_AFTER_MS;
   const endpoints = { eval: endpointFor('eval', options.env), perf: endpointFor('perf', options.env) };
   const outerSignal = options.signal;
   const scrub = (text: string): string => scrubText(text, secrets);
@@ -136,13 +185,35 @@ export function createTransport(options: TransportOptions): IngestTransport {
         return status;
       }
       const text = await response.body.text().catch(() => '');
-      const failure = new StatusFailure(status, scrub(oneLine(text)));
+      const failure = new StatusFailure(
+        status,
+        scrub(oneLine(text)),
+        parseRetryAfter(response.headers['retry-after']),
+      );
       if (status === 429 || status >= 500) throw failure;
       throw new AbortError(failure);
     };
 
+    const started = Date.now();
     try {
       const status = await pRetry(attempt, {
+        // The whole send, waits included, stays within the overall budget.
+        maxRetryTime: overallTimeoutMs,
+        onFailedAttempt: async ({ error, attemptNumber, retriesLeft }) => {
+          if (retriesLeft <= 0) return;
+          // A server that says when to come back (429 / 503 + Retry-After) is waited for, within bounds.
+          const asked = error instanceof StatusFailure ? error.retryAfterMs : undefined;
+          const remaining = overallTimeoutMs - (Date.now() - started);
+          const retryAfterMs =
+            asked === undefined ? 0 : Math.max(0, Math.min(asked, maxRetryAfterMs, remaining));
+          options.onRetry?.({
+            kind,
+            attempt: attemptNumber,
+            retryAfterMs,
+            reason: scrub(oneLine(error.message)),
+          });
+          await sleep(retryAfterMs, outerSignal);
+        },
         retries: retry.retries ?? 4,
         minTimeout: retry.minTimeout ?? 1000,
         maxTimeout: retry.maxTimeout ?? 30_000,

@@ -2,7 +2,15 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { capture, FAKE_DOCKER, LOG_NO_KV_CACHE, nativeSpec, pidAlive, testDir } from '../../test/helpers.js';
+import {
+  capture,
+  FAKE_DOCKER,
+  LOG_NO_KV_CACHE,
+  nativeSpec,
+  pidAlive,
+  testDir,
+  waitFor,
+} from '../../test/helpers.js';
 import { buildkiteLabels } from './argv.js';
 import { ServerExitedError, ServerLaunchError } from './errors.js';
 import { startServer } from './server.js';
@@ -12,7 +20,11 @@ import type { ServerSpec } from './types.js';
 interface FakeDocker {
   state: string;
   calls: () => Promise<string[][]>;
-  container: (name: string) => Promise<{ Id: string; Labels: Record<string, string>; Env: Record<string, string>; Init: boolean } | undefined>;
+  container: (
+    name: string,
+  ) => Promise<
+    { Id: string; Labels: Record<string, string>; Env: Record<string, string>; Init: boolean } | undefined
+  >;
   serverPid: (id: string) => Promise<number>;
 }
 
@@ -38,7 +50,13 @@ async function fakeDocker(): Promise<FakeDocker> {
   });
   return {
     state,
-    calls: async () => (existsSync(log) ? (await readFile(log, 'utf8')).trim().split('\n').map((line) => JSON.parse(line) as string[]) : []),
+    calls: async () =>
+      existsSync(log)
+        ? (await readFile(log, 'utf8'))
+            .trim()
+            .split('\n')
+            .map((line) => JSON.parse(line) as string[])
+        : [],
     container: async (name) => {
       for (const file of await readdir(state)) {
         if (!/^[0-9a-f]{64}\.json$/.test(file)) continue;
@@ -57,7 +75,12 @@ async function dockerSpec(overrides: Partial<ServerSpec> = {}): Promise<ServerSp
     image: 'vllm/vllm-openai:nightly-test',
     docker: FAKE_DOCKER,
     binary: undefined,
-    labels: buildkiteLabels('opt', { BUILDKITE_JOB_ID: 'job-123', BUILDKITE_STEP_KEY: 'opt-h200', BUILDKITE_BUILD_NUMBER: '7', BUILDKITE_PIPELINE_SLUG: 'perf-eval' }),
+    labels: buildkiteLabels('opt', {
+      BUILDKITE_JOB_ID: 'job-123',
+      BUILDKITE_STEP_KEY: 'opt-h200',
+      BUILDKITE_BUILD_NUMBER: '7',
+      BUILDKITE_PIPELINE_SLUG: 'perf-eval',
+    }),
     ...overrides,
   });
 }
@@ -67,7 +90,9 @@ describe('docker runtime', () => {
     const docker = await fakeDocker();
     const dir = await testDir();
     const dump = join(dir, 'env.json');
-    const spec = await dockerSpec({ env: { FAKE_VLLM_READY_DELAY_MS: '200', FAKE_VLLM_ENV_DUMP: dump, HF_TOKEN: 'hf_dockersecret' } });
+    const spec = await dockerSpec({
+      env: { FAKE_VLLM_READY_DELAY_MS: '200', FAKE_VLLM_ENV_DUMP: dump, HF_TOKEN: 'hf_dockersecret' },
+    });
     const out = capture();
     const handle = await startServer(spec, out.options);
     expect(handle.containerName).toBe(spec.containerName);
@@ -91,11 +116,21 @@ describe('docker runtime', () => {
     expect(await readdir(docker.state)).toEqual([]);
     const calls = await docker.calls();
     const run = calls.find((argv) => argv[0] === 'run') as string[];
-    expect(run.slice(0, 7)).toEqual(['run', '-d', '--name', spec.containerName, '--init', '--stop-timeout', '1']);
+    expect(run.slice(0, 7)).toEqual([
+      'run',
+      '-d',
+      '--name',
+      spec.containerName,
+      '--init',
+      '--stop-timeout',
+      '1',
+    ]);
     expect(run).toContain('HF_TOKEN');
     expect(JSON.stringify(calls)).not.toContain('hf_dockersecret');
     expect(out.printed.join('\n')).not.toContain('hf_dockersecret');
-    expect(calls.map((argv) => argv[0])).toEqual(expect.arrayContaining(['run', 'logs', 'wait', 'stop', 'rm']));
+    expect(calls.map((argv) => argv[0])).toEqual(
+      expect.arrayContaining(['run', 'logs', 'wait', 'stop', 'rm']),
+    );
     expect(calls.find((argv) => argv[0] === 'stop')).toEqual(['stop', '-t', '1', spec.containerName]);
     expect(calls.find((argv) => argv[0] === 'rm')).toEqual(['rm', '-f', spec.containerName]);
     expect(calls.some((argv) => argv[0] === 'exec')).toBe(false);
@@ -103,9 +138,39 @@ describe('docker runtime', () => {
     expect(out.lines.some((line) => line.includes('Application startup complete.'))).toBe(true);
   });
 
+  it('forceSignal during a graceful docker stop: docker kill ends it at once, then the container is removed', async () => {
+    const docker = await fakeDocker();
+    const spec = await dockerSpec({ env: { FAKE_VLLM_IGNORE_SIGTERM: '1' }, stopGraceS: 600 });
+    const out = capture();
+    const force = new AbortController();
+    const handle = await startServer(spec, { ...out.options, forceSignal: force.signal });
+    const container = await docker.container(spec.containerName);
+    const pid = await docker.serverPid(container?.Id as string);
+    const stopping = handle.stop();
+    await waitFor(
+      () => out.lines.find((line) => line.includes('received SIGTERM, ignoring it')),
+      5000,
+      'SIGTERM ignored',
+    );
+    force.abort();
+    await stopping;
+    expect(pidAlive(pid)).toBe(false);
+    expect(await readdir(docker.state)).toEqual([]);
+    const calls = (await docker.calls()).map((argv) => argv.join(' '));
+    expect(calls).toEqual(
+      expect.arrayContaining([
+        `stop -t 600 ${spec.containerName}`,
+        `kill ${spec.containerName}`,
+        `rm -f ${spec.containerName}`,
+      ]),
+    );
+  });
+
   it('a container that dies during startup is reported with its class and tail, and removed', async () => {
     const docker = await fakeDocker();
-    const spec = await dockerSpec({ env: { FAKE_VLLM_CRASH: 'before', FAKE_VLLM_CRASH_LOG: LOG_NO_KV_CACHE } });
+    const spec = await dockerSpec({
+      env: { FAKE_VLLM_CRASH: 'before', FAKE_VLLM_CRASH_LOG: LOG_NO_KV_CACHE },
+    });
     const out = capture();
     const error = (await startServer(spec, out.options).catch((e: unknown) => e)) as ServerExitedError;
     expect(error).toBeInstanceOf(ServerExitedError);
@@ -136,7 +201,9 @@ describe('docker runtime', () => {
     onTestFinished(() => handle.stop());
     const exit = await handle.exited;
     expect(exit).toMatchObject({ exitCode: 1, stopped: false });
-    expect(() => handle.assertAlive()).toThrow(/^vLLM server exited while in use \(failed with exit code 1\)/);
+    expect(() => handle.assertAlive()).toThrow(
+      /^vLLM server exited while in use \(failed with exit code 1\)/,
+    );
   });
 });
 
@@ -145,7 +212,19 @@ describe('stale containers', () => {
     const docker = await fakeDocker();
     const port = 1;
     const start = (name: string, labels: string[]) =>
-      execa(FAKE_DOCKER, ['run', '-d', '--name', name, ...labels.flatMap((label) => ['--label', label]), '-e', 'FAKE_VLLM_READY_DELAY_MS=600000', 'img', 'm', '--port', String(port)]);
+      execa(FAKE_DOCKER, [
+        'run',
+        '-d',
+        '--name',
+        name,
+        ...labels.flatMap((label) => ['--label', label]),
+        '-e',
+        'FAKE_VLLM_READY_DELAY_MS=600000',
+        'img',
+        'm',
+        '--port',
+        String(port),
+      ]);
     await start('mine', ['perf-eval.workload=a', 'com.buildkite.job-id=job-current']);
     await start('old', ['perf-eval.workload=b', 'com.buildkite.job-id=job-old']);
     await start('local', ['perf-eval.workload=c']);

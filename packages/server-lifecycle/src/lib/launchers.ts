@@ -24,6 +24,15 @@ export interface Launched {
 export interface LaunchContext {
   log: ServerLog;
   signal: AbortSignal | undefined;
+  /** Aborted: teardown kills at once instead of waiting for a graceful stop. */
+  forceSignal?: AbortSignal | undefined;
+}
+
+/** Resolves when `signal` aborts (never, without one); for racing a graceful wait. */
+function whenAborted(signal: AbortSignal | undefined): Promise<void> {
+  if (!signal) return new Promise<void>(() => undefined);
+  if (signal.aborted) return Promise.resolve();
+  return new Promise<void>((done) => signal.addEventListener('abort', () => done(), { once: true }));
 }
 
 type RawExit = Omit<ServerExit, 'stopped'>;
@@ -89,8 +98,9 @@ export async function launchProcess(spec: ServerSpec, ctx: LaunchContext): Promi
 
   const terminate = async () => {
     if (!done) {
-      killGroup(pid, 'SIGTERM');
-      if (!(await raceTimeout(processExit, stopGraceOf(spec) * 1000))) {
+      killGroup(pid, ctx.forceSignal?.aborted ? 'SIGKILL' : 'SIGTERM');
+      const graceful = Promise.race([processExit, whenAborted(ctx.forceSignal).then(() => undefined)]);
+      if (!(await raceTimeout(graceful, stopGraceOf(spec) * 1000))) {
         killGroup(pid, 'SIGKILL');
         await raceTimeout(processExit, 2000);
       }
@@ -138,7 +148,8 @@ export async function launchDocker(spec: ServerSpec, ctx: LaunchContext): Promis
   });
   const runErr = String(run.stderr ?? '')
     .split(/\r?\n/)
-    .filter((line) => line !== '');
+    .filter((line) => line !== '')
+    .map((line) => ctx.log.scrub(line));
   if (run.failed) {
     // An aborted or failed `docker run` may still have created the container.
     await removeContainer();
@@ -192,14 +203,21 @@ export async function launchDocker(spec: ServerSpec, ctx: LaunchContext): Promis
     return { exitCode, signal: undefined, ...(oomKilled ? { oomKilled } : {}) };
   });
 
+  const killContainer = () => execa(docker, ['kill', name], { reject: false, stdin: 'ignore', timeout: 15_000, forceKillAfterDelay: 1000 });
   const terminate = async () => {
     if (!done) {
-      await execa(docker, ['stop', '-t', String(grace), name], {
-        reject: false,
-        stdin: 'ignore',
-        timeout: (grace + 3) * 1000,
-        forceKillAfterDelay: 1000,
-      });
+      if (ctx.forceSignal?.aborted) {
+        await killContainer();
+      } else {
+        const stopping = execa(docker, ['stop', '-t', String(grace), name], {
+          reject: false,
+          stdin: 'ignore',
+          timeout: (grace + 3) * 1000,
+          forceKillAfterDelay: 1000,
+        });
+        // A second signal during the graceful stop: kill now instead of waiting out the grace.
+        await Promise.race([stopping, whenAborted(ctx.forceSignal).then(killContainer)]);
+      }
     }
     await removeContainer();
     await raceTimeout(processExit, 2000);

@@ -3,7 +3,7 @@ import { mkdir } from 'node:fs/promises';
 import { once } from 'node:events';
 import { dirname } from 'node:path';
 import type { Readable } from 'node:stream';
-import { LineSplitter, LineTail } from '@perf-eval/util';
+import { LineSplitter, LineTail, REDACTED, secretList, secretValuesOf } from '@perf-eval/util';
 import { FailureScanner, type Diagnosis } from './diagnose.js';
 import type { LineFn, ServerExit, ServerLogs } from './types.js';
 
@@ -16,7 +16,10 @@ export const printVllmLine: LineFn = (line) => {
 export interface ServerLogOptions {
   onLine?: LineFn;
   tailLines?: number;
-  /** Literal secret values to replace with `***` in every line. */
+  /**
+   * Literal secret values to replace with `***` in every line, on top of the secret-named values of
+   * this process's environment (a native server inherits them and may print them).
+   */
   secrets?: readonly string[];
 }
 
@@ -40,7 +43,7 @@ export class ServerLog implements ServerLogs {
     this.file = file;
     this.tailRing = new LineTail(options.tailLines ?? 80);
     this.onLine = options.onLine ?? printVllmLine;
-    this.secrets = (options.secrets ?? []).filter((secret) => secret.length >= 4);
+    this.secrets = secretList([...(options.secrets ?? []), ...secretValuesOf(process.env)]);
   }
 
   async open(): Promise<void> {
@@ -85,7 +88,8 @@ export class ServerLog implements ServerLogs {
   /** Consume a text stream line by line until it ends (or errors). Resolves, never rejects. */
   follow(stream: Readable): Promise<void> {
     const task = (async () => {
-      const splitter = new LineSplitter();
+      // Lines are scrubbed whole, so a secret cut across two chunks of the pipe is still masked.
+      const splitter = new LineSplitter({ secrets: this.secrets });
       stream.setEncoding('utf8');
       try {
         for await (const chunk of stream) await this.write(splitter.push(chunk as string));
@@ -119,9 +123,11 @@ export class ServerLog implements ServerLogs {
     await new Promise<void>((resolve) => out.end(resolve));
   }
 
-  private scrub(line: string): string {
+  /** `line` with every secret masked (for text that reaches errors without passing through the log). */
+  scrub(line: string): string {
+    // `secrets` is already a secretList (distinct, longest first): no per-line re-sorting.
     let out = line;
-    for (const secret of this.secrets) if (out.includes(secret)) out = out.split(secret).join('***');
+    for (const secret of this.secrets) if (out.includes(secret)) out = out.split(secret).join(REDACTED);
     return out;
   }
 }

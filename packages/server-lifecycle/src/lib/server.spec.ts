@@ -57,7 +57,10 @@ describe('native runtime', () => {
   it('passes the plan env to the child only, with VLLM_ENGINE_READY_TIMEOUT_S', async () => {
     const dir = await testDir();
     const dump = join(dir, 'env.json');
-    const spec = await nativeSpec({ env: { FAKE_VLLM_ENV_DUMP: dump, PLAN_ONLY_VAR: 'plan-value', HF_TOKEN: 'hf_supersecret' }, startupTimeoutS: 45 });
+    const spec = await nativeSpec({
+      env: { FAKE_VLLM_ENV_DUMP: dump, PLAN_ONLY_VAR: 'plan-value', HF_TOKEN: 'hf_supersecret' },
+      startupTimeoutS: 45,
+    });
     const before = { ...process.env };
     const out = capture();
     track(await startServer(spec, out.options));
@@ -70,26 +73,38 @@ describe('native runtime', () => {
   });
 
   it.each([
-    ['unrecognized argument', LOG_UNRECOGNIZED, 'bad_argument', 'vllm: error: unrecognized arguments: --no-such-flag 3'],
+    [
+      'unrecognized argument',
+      LOG_UNRECOGNIZED,
+      'bad_argument',
+      'vllm: error: unrecognized arguments: --no-such-flag 3',
+    ],
     ['max_model_len', LOG_MAX_MODEL_LEN, 'max_model_len', 'is greater than the derived max_model_len'],
     ['no KV cache', LOG_NO_KV_CACHE, 'out_of_memory', 'No available memory for the cache blocks'],
-  ])('crash before ready (%s) is reported with its class and the log tail', async (_name, log, kind, evidence) => {
-    const spec = await nativeSpec({ env: { FAKE_VLLM_CRASH: 'before', FAKE_VLLM_CRASH_LOG: log, FAKE_VLLM_EXIT_CODE: '1' } });
-    const out = capture();
-    const error = (await startServer(spec, out.options).catch((e: unknown) => e)) as ServerExitedError;
-    expect(error).toBeInstanceOf(ServerExitedError);
-    expect(error.code).toBe('E_SERVER_EXITED');
-    expect(error.phase).toBe('startup');
-    expect(error.exitCode).toBe(1);
-    expect(error.diagnosis.kind).toBe(kind);
-    expect(error.message).toMatch(/^vLLM server exited before becoming healthy \(failed with exit code 1\): /);
-    expect(error.message).toContain(evidence);
-    const logLines = (await readFile(log, 'utf8')).split('\n');
-    expect(error.outputTail.length).toBeLessThanOrEqual(80);
-    expect(error.outputTail.at(-1)).toBe(logLines.at(-1));
-    expect(error.fullMessage).toContain(`  | ${logLines.at(-2)}`);
-    expect(out.errors).toEqual(['vLLM server exited before becoming healthy']);
-  });
+  ])(
+    'crash before ready (%s) is reported with its class and the log tail',
+    async (_name, log, kind, evidence) => {
+      const spec = await nativeSpec({
+        env: { FAKE_VLLM_CRASH: 'before', FAKE_VLLM_CRASH_LOG: log, FAKE_VLLM_EXIT_CODE: '1' },
+      });
+      const out = capture();
+      const error = (await startServer(spec, out.options).catch((e: unknown) => e)) as ServerExitedError;
+      expect(error).toBeInstanceOf(ServerExitedError);
+      expect(error.code).toBe('E_SERVER_EXITED');
+      expect(error.phase).toBe('startup');
+      expect(error.exitCode).toBe(1);
+      expect(error.diagnosis.kind).toBe(kind);
+      expect(error.message).toMatch(
+        /^vLLM server exited before becoming healthy \(failed with exit code 1\): /,
+      );
+      expect(error.message).toContain(evidence);
+      const logLines = (await readFile(log, 'utf8')).split('\n');
+      expect(error.outputTail.length).toBeLessThanOrEqual(80);
+      expect(error.outputTail.at(-1)).toBe(logLines.at(-1));
+      expect(error.fullMessage).toContain(`  | ${logLines.at(-2)}`);
+      expect(out.errors).toEqual(['vLLM server exited before becoming healthy']);
+    },
+  );
 
   it('a real argparse failure of the fake vllm (bad serve arg) is classified as bad_argument', async () => {
     const spec = await nativeSpec({ serveArgs: ['--no-such-flag', '3'] });
@@ -114,10 +129,17 @@ describe('native runtime', () => {
   });
 
   it('stop() kills the whole process group (SIGTERM ignored → SIGKILL) and is idempotent', async () => {
-    const spec = await nativeSpec({ env: { FAKE_VLLM_IGNORE_SIGTERM: '1', FAKE_VLLM_WORKER: '1' }, stopGraceS: 1 });
+    const spec = await nativeSpec({
+      env: { FAKE_VLLM_IGNORE_SIGTERM: '1', FAKE_VLLM_WORKER: '1' },
+      stopGraceS: 1,
+    });
     const out = capture();
     const handle = await startServer(spec, out.options);
-    const workerLine = await waitFor(() => out.lines.find((line) => line.includes('(EngineCore pid=')), 5000, 'worker line');
+    const workerLine = await waitFor(
+      () => out.lines.find((line) => line.includes('(EngineCore pid=')),
+      5000,
+      'worker line',
+    );
     const workerPid = Number(/pid=(\d+)/.exec(workerLine)?.[1]);
     const pid = handle.pid as number;
     expect(pidAlive(pid) && pidAlive(workerPid)).toBe(true);
@@ -129,6 +151,26 @@ describe('native runtime', () => {
     expect(exit).toMatchObject({ signal: 'SIGKILL', stopped: true });
     expect(() => handle.assertAlive()).not.toThrow();
     expect(out.lines).toContain(out.lines.find((line) => line.includes('received SIGTERM, ignoring it')));
+  });
+
+  it('forceSignal: a stop waiting out the grace of a server that ignores SIGTERM kills it as soon as the force signal aborts', async () => {
+    // A grace far longer than the test: only the force signal can end the stop.
+    const spec = await nativeSpec({ env: { FAKE_VLLM_IGNORE_SIGTERM: '1' }, stopGraceS: 600 });
+    const out = capture();
+    const force = new AbortController();
+    const handle = await startServer(spec, { ...out.options, forceSignal: force.signal });
+    const pid = handle.pid as number;
+    const stopping = handle.stop();
+    await waitFor(
+      () => out.lines.find((line) => line.includes('received SIGTERM, ignoring it')),
+      5000,
+      'SIGTERM ignored',
+    );
+    expect(pidAlive(pid)).toBe(true);
+    force.abort();
+    await stopping;
+    expect(pidAlive(pid)).toBe(false);
+    expect(await handle.exited).toMatchObject({ signal: 'SIGKILL', stopped: true });
   });
 
   it('refuses a busy port before launching anything', async () => {
@@ -163,13 +205,17 @@ describe('native runtime', () => {
     const spec = await nativeSpec({ serveArgs: ['--api-key', 'sk-test-1234'] });
     const out = capture();
     track(await startServer(spec, out.options));
-    expect(out.printed[1]).toBe(`$ ${spec.binary} serve facebook/opt-125m --port ${spec.port} --api-key '***'`);
+    expect(out.printed[1]).toBe(
+      `$ ${spec.binary} serve facebook/opt-125m --port ${spec.port} --api-key '***'`,
+    );
   });
 
   it('times out with "server never came up" and stops the server', async () => {
     const spec = await nativeSpec({ env: { FAKE_VLLM_READY_DELAY_MS: '60000' }, startupTimeoutS: 1 });
     const out = capture();
-    const error = (await startServer(spec, { ...out.options, stillWaitingEveryS: 0.3 }).catch((e: unknown) => e)) as ServerTimeoutError;
+    const error = (await startServer(spec, { ...out.options, stillWaitingEveryS: 0.3 }).catch(
+      (e: unknown) => e,
+    )) as ServerTimeoutError;
     expect(error).toBeInstanceOf(ServerTimeoutError);
     expect(error.code).toBe('E_SERVER_TIMEOUT');
     expect(error.timedOut).toBe(true);
@@ -191,7 +237,9 @@ describe('native runtime', () => {
     const controller = new AbortController();
     const handle = await launchServer(spec, { ...capture().options, signal: controller.signal });
     const { waitUntilReady } = await import('./server.js');
-    const waiting = waitUntilReady(handle, spec, { ...capture().options, signal: controller.signal }).catch((e: unknown) => e);
+    const waiting = waitUntilReady(handle, spec, { ...capture().options, signal: controller.signal }).catch(
+      (e: unknown) => e,
+    );
     setTimeout(() => controller.abort(), 200);
     expect(await waiting).toBeInstanceOf(ServerCancelledError);
     expect(pidAlive(handle.pid as number)).toBe(false);
@@ -222,7 +270,12 @@ describe('external runtime', () => {
     });
     await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
     onTestFinished(() => new Promise<void>((resolve) => server.close(() => resolve())));
-    const spec = await nativeSpec({ runtime: 'external', url: `http://127.0.0.1:${port}/v1/`, servedModelName: served, port });
+    const spec = await nativeSpec({
+      runtime: 'external',
+      url: `http://127.0.0.1:${port}/v1/`,
+      servedModelName: served,
+      port,
+    });
     const out = capture();
     const handle = await startServer(spec, out.options);
     expect(handle.url).toBe(`http://127.0.0.1:${port}`);
@@ -234,7 +287,9 @@ describe('external runtime', () => {
 
   it('an external server serving another model is rejected', async () => {
     const port = await freePort();
-    const server = createServer((req, res) => res.writeHead(200).end(req.url === '/v1/models' ? '{"data":[{"id":"x"}]}' : ''));
+    const server = createServer((req, res) =>
+      res.writeHead(200).end(req.url === '/v1/models' ? '{"data":[{"id":"x"}]}' : ''),
+    );
     await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
     onTestFinished(() => new Promise<void>((resolve) => server.close(() => resolve())));
     const spec = await nativeSpec({ runtime: 'external', url: `http://127.0.0.1:${port}`, port });

@@ -67,7 +67,7 @@ export async function launchServer(spec: ServerSpec, options: LaunchOptions = {}
 
   let launched: Launched;
   try {
-    const ctx = { log, signal: options.signal };
+    const ctx = { log, signal: options.signal, forceSignal: options.forceSignal };
     if (spec.runtime === 'docker') {
       print(`$ ${formatCommand(redactedDockerArgv(spec))}`);
       launched = await launchDocker(spec, ctx);

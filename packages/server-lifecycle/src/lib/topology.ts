@@ -192,6 +192,7 @@ export async function startTopology(spec: TopologySpec, options: StartOptions = 
     spec.servers.map((server) =>
       launchServer(server, {
         signal: serversAbort.signal,
+        ...(options.forceSignal ? { forceSignal: options.forceSignal } : {}),
         print: (line) => print(tagLaunchLine(server.role, line)),
         printError: (line) => printError(`[${server.role}] ${line}`),
         onLine: (line) => sink(`[${server.role}] ${line}`),

@@ -56,6 +56,11 @@ export type LineFn = (line: string) => void | Promise<void>;
 export interface LaunchOptions {
   /** Aborting stops the server (start is cancelled, a running server is torn down). */
   signal?: AbortSignal;
+  /**
+   * Aborting makes teardown skip the graceful part: SIGKILL the process group at once, `docker kill`
+   * the container (e.g. on a second SIGTERM). Teardown always completes; this only shortens it.
+   */
+  forceSignal?: AbortSignal;
   /** Progress lines (stdout by default). */
   print?: PrintFn;
   /** Failure headers such as `server never came up` (stderr by default). */

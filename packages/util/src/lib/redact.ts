@@ -1,5 +1,9 @@
-/** Names whose values must never be printed: tokens, secrets, passwords, keys. */
-const SECRET_NAME = /(TOKEN|SECRET|PASSWORD|PASSWD|API_KEY|APIKEY|PRIVATE_KEY|CREDENTIALS?|AUTH)(_|$)/i;
+/** Names whose values must never be printed: tokens, secrets, passwords, keys (`*_KEY`, `*API_KEY*`). */
+const SECRET_NAME =
+  /(TOKEN|SECRET|PASSWORD|PASSWD|API_KEY|APIKEY|PRIVATE_KEY|CREDENTIALS?|AUTH)(_|$)|(^|_)KEY$/i;
+
+/** Shorter values are too likely to occur by chance (`1`, `yes`) to be scrubbed from free text. */
+const MIN_SECRET_LENGTH = 4;
 
 export const REDACTED = '***';
 
@@ -20,7 +24,7 @@ export function redactEnv(env: Readonly<Record<string, string>>): Record<string,
  * occurrence of a known secret value.
  */
 export function redactArgv(argv: readonly string[], secretValues: readonly string[] = []): string[] {
-  const secrets = secretValues.filter((value) => value.length >= 4);
+  const secrets = secretList(secretValues);
   const out: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     let token = argv[i] as string;
@@ -45,13 +49,49 @@ export function redactArgv(argv: readonly string[], secretValues: readonly strin
 export function secretValuesOf(env: Readonly<Record<string, string | undefined>>): string[] {
   const values: string[] = [];
   for (const [key, value] of Object.entries(env)) {
-    if (value && value.length >= 4 && isSecretName(key)) values.push(value);
+    if (value && value.length >= MIN_SECRET_LENGTH && isSecretName(key)) values.push(value);
   }
   return values;
 }
 
+/**
+ * Distinct scrubbable values, longest first: a secret that contains another one is masked whole
+ * instead of leaving its remainder behind.
+ */
+export function secretList(secretValues: Iterable<string>): string[] {
+  const unique = new Set<string>();
+  for (const value of secretValues) if (value.length >= MIN_SECRET_LENGTH) unique.add(value);
+  return [...unique].sort((a, b) => b.length - a.length);
+}
+
+/** `text` with every occurrence of every secret value replaced by `***`. */
 export function scrubText(text: string, secretValues: readonly string[]): string {
+  return secretValues.length === 0 ? text : scrubSorted(text, secretList(secretValues));
+}
+
+/** `scrubText` with a list already prepared by `secretList` (hot paths: one call per log line). */
+export function scrubSorted(text: string, sortedSecrets: readonly string[]): string {
   let out = text;
-  for (const secret of secretValues) if (secret.length >= 4) out = out.split(secret).join(REDACTED);
+  for (const secret of sortedSecrets) if (out.includes(secret)) out = out.split(secret).join(REDACTED);
   return out;
+}
+
+/**
+ * A deep copy of JSON-like data (plans, summaries) with secret values masked in every string, keys
+ * included. For recipe values that happen to equal a secret (an lm_eval `model_args` token …).
+ */
+export function scrubValues<T>(value: T, secretValues: readonly string[]): T {
+  const secrets = secretList(secretValues);
+  if (secrets.length === 0) return value;
+  const walk = (node: unknown): unknown => {
+    if (typeof node === 'string') return scrubSorted(node, secrets);
+    if (Array.isArray(node)) return node.map(walk);
+    if (node !== null && typeof node === 'object' && Object.getPrototypeOf(node) === Object.prototype) {
+      const out: Record<string, unknown> = {};
+      for (const [key, child] of Object.entries(node)) out[scrubSorted(key, secrets)] = walk(child);
+      return out;
+    }
+    return node;
+  };
+  return walk(value) as T;
 }

@@ -1,5 +1,5 @@
 import { LineSplitter, LineTail } from './line-tail.js';
-import { redactArgv, scrubText } from './redact.js';
+import { redactArgv, scrubText, secretList, secretValuesOf } from './redact.js';
 
 export type OutputStream = 'stdout' | 'stderr';
 
@@ -13,7 +13,10 @@ export interface RunToolOptions {
   timeoutMs?: number | undefined;
   /** Grace period between SIGTERM and SIGKILL on timeout or abort (default 5000 ms). */
   forceKillAfterMs?: number | undefined;
-  /** Secret values scrubbed from the displayed command, the tail and forwarded lines. */
+  /**
+   * Secret values scrubbed from the displayed command, the tail and forwarded lines, on top of the
+   * secret-named values of the environment the tool runs with (which it could print).
+   */
   secrets?: readonly string[] | undefined;
   /** How many trailing output lines to keep (default 80). */
   tailLines?: number | undefined;
@@ -44,10 +47,10 @@ export interface RunToolResult {
  */
 export async function runTool(argv: readonly string[], options: RunToolOptions = {}): Promise<RunToolResult> {
   const [file, ...args] = argv as [string, ...string[]];
-  const secrets = options.secrets ?? [];
+  const extendEnv = options.extendEnv ?? options.env === undefined;
+  const secrets = secretList([...(options.secrets ?? []), ...secretValuesOf(options.env ?? {}), ...(extendEnv ? secretValuesOf(process.env) : [])]);
   const tail = new LineTail(options.tailLines ?? 80);
   const started = performance.now();
-  const extendEnv = options.extendEnv ?? options.env === undefined;
   // Loaded on first use: execa takes ~140 ms to import, and most commands (validate, plan) never spawn.
   const { execa } = await import('execa');
   const subprocess = execa(file, args, {
@@ -65,10 +68,9 @@ export async function runTool(argv: readonly string[], options: RunToolOptions =
   });
   for (const stream of ['stdout', 'stderr'] as const) {
     const readable = subprocess[stream];
-    const splitter = new LineSplitter();
+    const splitter = new LineSplitter({ secrets });
     const take = (lines: string[]): void => {
-      for (const raw of lines) {
-        const line = secrets.length > 0 ? scrubText(raw, secrets) : raw;
+      for (const line of lines) {
         tail.push(line);
         options.onLine?.(line, stream);
       }

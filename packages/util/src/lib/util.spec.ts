@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { LineSplitter, LineTail } from './line-tail.js';
 import { PerfEvalError, ToolError, isPerfEvalError } from './errors.js';
 import { writeFileAtomic } from './atomic-write.js';
-import { redactArgv, redactEnv } from './redact.js';
+import { isSecretName, redactArgv, redactEnv, scrubText, scrubValues, secretList, secretValuesOf } from './redact.js';
+import { runTool } from './run-tool.js';
 import { formatCommand } from './shell-quote.js';
 
 describe('errors', () => {
@@ -79,6 +80,62 @@ describe('line tail', () => {
     expect(splitter.push('c\r\nde\nf')).toEqual(['abc', 'de']);
     expect(splitter.flush()).toEqual(['f']);
     expect(splitter.flush()).toEqual([]);
+  });
+});
+
+describe('secret scrubbing', () => {
+  it('secret names: tokens, *_KEY, *_SECRET, *_PASSWORD; not look-alikes', () => {
+    for (const name of ['HF_TOKEN', 'INGEST_BEARER_TOKEN', 'STORAGE_KEY', 'WANDB_API_KEY', 'AWS_SECRET_ACCESS_KEY', 'DB_PASSWORD', 'hf_token', 'KEY']) {
+      expect(isSecretName(name), name).toBe(true);
+    }
+    for (const name of ['TOKENIZERS_PARALLELISM', 'HF_HOME', 'KEYBOARD', 'MONKEY', 'VLLM_PORT']) expect(isSecretName(name), name).toBe(false);
+    expect(secretValuesOf({ HF_TOKEN: 'hf_abcdef', STORAGE_KEY: 'k-123456', SHORT_TOKEN: 'abc', A: 'plain' })).toEqual(['hf_abcdef', 'k-123456']);
+  });
+
+  it('masks the longest secret first, so a secret containing another leaves nothing behind', () => {
+    expect(secretList(['abcd', 'abcdefgh', 'abcd', 'x'])).toEqual(['abcdefgh', 'abcd']);
+    expect(scrubText('t=abcdefgh u=abcd', ['abcd', 'abcdefgh'])).toBe('t=*** u=***');
+  });
+
+  it('scrubValues masks every string (and key) of plan-like data in a copy', () => {
+    const data = { a: ['x hf_secret1 y', 1, null, true], 'k-hf_secret1': { b: 'hf_secret1' } };
+    expect(scrubValues(data, ['hf_secret1'])).toEqual({ a: ['x *** y', 1, null, true], 'k-***': { b: '***' } });
+    expect(data.a[0]).toBe('x hf_secret1 y');
+  });
+
+  it('runTool masks the secrets of the environment the tool runs with, split across two writes', async () => {
+    const script =
+      "process.stdout.write('HF_TOKEN=' + process.env.HF_TOKEN.slice(0, 6)); setTimeout(() => { process.stdout.write(process.env.HF_TOKEN.slice(6) + '\\n'); console.error('bad token ' + process.env.HF_TOKEN); process.exit(3); }, 50);";
+    const lines: string[] = [];
+    const result = await runTool([process.execPath, '-e', script], {
+      env: { HF_TOKEN: 'hf_splitsecret99', PATH: process.env['PATH'] ?? '' },
+      onLine: (line) => lines.push(line),
+    });
+    expect(result.exitCode).toBe(3);
+    expect(lines.sort()).toEqual(['HF_TOKEN=***', 'bad token ***']);
+    expect(result.outputTail.join('\n')).not.toContain('secret99');
+  });
+
+  it('LineSplitter masks a secret split across two chunks', () => {
+    const splitter = new LineSplitter({ secrets: ['hf_0123456789'] });
+    expect(splitter.push('token=hf_0123')).toEqual([]);
+    expect(splitter.push('456789 ok\nnext hf_01')).toEqual(['token=*** ok']);
+    expect(splitter.push('23456789')).toEqual([]);
+    expect(splitter.flush()).toEqual(['next ***']);
+  });
+
+  it('LineSplitter cuts an endless line into bounded pieces without cutting a secret in two', () => {
+    const secret = 'S3CRET-VALUE-0123456789';
+    for (let offset = 0; offset < secret.length + 2; offset++) {
+      const splitter = new LineSplitter({ secrets: [secret], maxLineLength: 64 });
+      const out: string[] = [];
+      // The secret straddles the 64-character cut at every possible offset.
+      const text = `${'a'.repeat(64 - offset)}${secret}${'b'.repeat(100)}`;
+      for (const char of text) out.push(...splitter.push(char));
+      out.push(...splitter.flush());
+      expect(out.join(''), `offset ${offset}`).toBe(`${'a'.repeat(64 - offset)}***${'b'.repeat(100)}`);
+      for (const piece of out) expect(piece.length).toBeLessThanOrEqual(64 + secret.length);
+    }
   });
 });
 

@@ -1,12 +1,31 @@
 /**
- * The CLI's composition: a resolved recipe plus run-time facts (port, results dir, tool paths)
- * become the adapters' own inputs. Adapters never see the recipe model; this is the only place that
- * knows both sides. `plan` and `run` share it, so the plan shows exactly what a run executes.
+ * Composition: a resolved recipe plus run-time facts (port, results dir, tool commands) become the
+ * adapters' own inputs. Adapters never see the recipe model; this is the only place that knows both
+ * sides. Only `planRun` calls it, so the plan is exactly what a run executes.
  */
 import { join } from 'node:path';
-import { buildBenchArgv, type BenchRunSpec, type BenchTarget } from '@perf-eval/bench-runner';
-import { buildLmEvalArgv, renderBaseUrl, renderModelArgs, type LmEvalTaskSpec } from '@perf-eval/lmeval-runner';
-import { buildDockerRunArgv, buildNativeArgv, buildkiteLabels, stopGraceFromEnv, type ServerSpec, type TopologyServerSpec, type TopologySpec } from '@perf-eval/server-lifecycle';
+import {
+  buildBenchArgv,
+  type BenchExecutor,
+  type BenchRunSpec,
+  type BenchTarget,
+} from '@perf-eval/bench-runner';
+import { buildBfclArgv, type BfclRunSpec } from '@perf-eval/bfcl-runner';
+import {
+  buildLmEvalArgv,
+  renderBaseUrl,
+  renderModelArgs,
+  type LmEvalTaskSpec,
+} from '@perf-eval/lmeval-runner';
+import {
+  buildkiteLabels,
+  specSecrets,
+  stopGraceFromEnv,
+  type ServerSpec,
+  type TopologyServerSpec,
+  type TopologySpec,
+} from '@perf-eval/server-lifecycle';
+import { secretList, secretValuesOf } from '@perf-eval/util';
 import {
   isTruthyFlag,
   renderProxyArgv,
@@ -16,7 +35,6 @@ import {
   type ResolvedRole,
   type ResolvedWorkload,
 } from '@perf-eval/workload-schema';
-import { toolPaths, toolsDir } from './tools.js';
 
 export interface ToolCommands {
   /** `vllm` for `vllm serve` (native) and `vllm bench serve` (outside containers). */
@@ -26,6 +44,11 @@ export interface ToolCommands {
   bfclPython: string;
   simulator: string;
   docker: string;
+  /**
+   * The offline tokenizer `vllm bench serve` uses against the simulator when the recipe sets none
+   * (`<tools>/tokenizers/sim-bpe`, built by `perf-eval setup`).
+   */
+  simTokenizer?: string;
 }
 
 export const DEFAULT_TOOLS: ToolCommands = {
@@ -89,17 +112,24 @@ export function serverSpec(context: RunContext): ServerSpec {
   return spec;
 }
 
-/** The launch command as it will run (for plan output). */
-export function serverArgv(context: RunContext): string[] {
-  const spec = serverSpec(context);
-  if (spec.runtime === 'external') return [];
-  if (spec.runtime === 'docker') return buildDockerRunArgv(spec);
-  return buildNativeArgv(spec);
+/**
+ * Every secret value a run may see printed: secret-named variables of the environment and
+ * everything passed to the server(s) by name (secret-named recipe env, `--api-key`). Scrubbed from
+ * the plan, the console and the summary.
+ */
+export function runSecrets(context: RunContext): string[] {
+  const specs: Array<Pick<ServerSpec, 'env' | 'serveArgs'>> = [serverSpec(context)];
+  if (isDisaggregated(context)) specs.push(...roleServerSpecs(context));
+  return secretList([...secretValuesOf(context.env), ...specs.flatMap((spec) => specSecrets(spec))]);
 }
 
 /** True when this run launches prefill and decode servers behind a proxy. */
 export function isDisaggregated(context: Pick<RunContext, 'workload' | 'serverUrl'>): boolean {
-  return context.workload.topology === 'disaggregated' && context.workload.disaggregated !== undefined && !context.serverUrl;
+  return (
+    context.workload.topology === 'disaggregated' &&
+    context.workload.disaggregated !== undefined &&
+    !context.serverUrl
+  );
 }
 
 export interface RolePorts {
@@ -210,7 +240,12 @@ export function semanticEvalPlan(context: RunContext): PlannedSemanticEval | und
     outputPath,
   });
   const stem = (outputPath.split('/').at(-1) ?? 'semantic_eval').replace(/\.json$/, '') || 'semantic_eval';
-  return { name: template.defaultCommand ? 'gsm8k' : stem, argv, outputPath, timeoutMs: template.timeoutMinutes * 60_000 };
+  return {
+    name: template.defaultCommand ? 'gsm8k' : stem,
+    argv,
+    outputPath,
+    timeoutMs: template.timeoutMinutes * 60_000,
+  };
 }
 
 /** The simulator we launch ourselves (not `--server-url`). */
@@ -223,9 +258,12 @@ function launchesSimulator(context: Pick<RunContext, 'serverUrl' | 'workload'>):
  * listens on IPv4 only, so for it the URL says 127.0.0.1: where `localhost` resolves to ::1 first,
  * clients that do not fall back to IPv4 would fail against it.
  */
-export function serverBaseUrl(context: Pick<RunContext, 'serverUrl' | 'port'> & Partial<Pick<RunContext, 'workload'>>): string {
+export function serverBaseUrl(
+  context: Pick<RunContext, 'serverUrl' | 'port'> & Partial<Pick<RunContext, 'workload'>>,
+): string {
   if (context.serverUrl) return context.serverUrl.replace(/\/+$/, '');
-  const host = context.workload && launchesSimulator({ workload: context.workload }) ? '127.0.0.1' : 'localhost';
+  const host =
+    context.workload && launchesSimulator({ workload: context.workload }) ? '127.0.0.1' : 'localhost';
   return `http://${host}:${context.port}`;
 }
 
@@ -234,18 +272,13 @@ export function serverBaseUrl(context: Pick<RunContext, 'serverUrl' | 'port'> & 
  * set none: `<tools>/tokenizers/sim-bpe`, built by `perf-eval setup` (the simulator's model name is
  * not loadable without the hub). Undefined for every other runtime.
  */
-export function simBenchTokenizer(context: Pick<RunContext, 'serverUrl' | 'workload' | 'env'>, extraArgs: Readonly<Record<string, unknown>>): string | undefined {
+export function simBenchTokenizer(
+  context: Pick<RunContext, 'workload' | 'tools'>,
+  extraArgs: Readonly<Record<string, unknown>>,
+): string | undefined {
   // A sim recipe targets a simulator even when it is already running (`--server-url`).
   if (context.workload.server.runtime !== 'sim' || extraArgs['tokenizer'] !== undefined) return undefined;
-  return toolPaths(toolsDir(context.env)).simTokenizer;
-}
-
-/**
- * Extra env of the host-side tools for the runtime: against the simulator everything is offline
- * (local tokenizer, local lm-eval data), so the hub is never contacted.
- */
-export function runtimeToolEnv(context: Pick<RunContext, 'serverUrl' | 'workload'>): Record<string, string> {
-  return context.workload.server.runtime === 'sim' ? { HF_HUB_OFFLINE: '1', HF_DATASETS_OFFLINE: '1' } : {};
+  return context.tools.simTokenizer;
 }
 
 export function benchTarget(context: Pick<RunContext, 'serverUrl' | 'port'>): BenchTarget {
@@ -258,13 +291,35 @@ export function benchTarget(context: Pick<RunContext, 'serverUrl' | 'port'>): Be
 
 export interface PlannedBench {
   spec: BenchRunSpec;
-  argv: string[];
+  target: BenchTarget;
+  /** Where `vllm bench serve` runs: inside the server container (docker) or on the host. */
+  executor: BenchExecutor;
+  /** Names of the variables the bench gets (docker: forwarded by name with `docker exec -e NAME`). */
+  envNames: string[];
+  /** `bench-<run>.json`: the single result or the median aggregate. */
   resultFile: string;
+  /** The result file of every repetition, in order (`[resultFile]` for one repetition). */
+  repetitionFiles: string[];
+  /** The exact argv of every repetition, as bench-runner executes it. */
+  commands: string[][];
 }
 
-export function benchPlans(context: RunContext): PlannedBench[] {
+/** Names of the tool variables that cross into the server container for an in-container bench (upstream). */
+const CONTAINER_BENCH_ENV = ['HF_TOKEN', 'OPENAI_API_KEY'];
+
+/** Every bench run; `toolEnvNames` are the variables host-side tools get (see `planToolEnv`). */
+export function benchPlans(context: RunContext, toolEnvNames: readonly string[]): PlannedBench[] {
   const { workload } = context;
   const inContainer = workload.server.runtime === 'docker' && !context.serverUrl;
+  const target = benchTarget(context);
+  // Inside the server container the bench keeps the image's own environment (upstream); only
+  // credentials cross over, by name.
+  const envNames = inContainer
+    ? CONTAINER_BENCH_ENV.filter((name) => toolEnvNames.includes(name))
+    : [...toolEnvNames];
+  const executor: BenchExecutor = inContainer
+    ? { kind: 'docker', container: containerName(context), docker: context.tools.docker }
+    : { kind: 'native', command: context.tools.vllm };
   return workload.bench.map((run) => {
     const spec: BenchRunSpec = {
       runName: run.runName,
@@ -276,21 +331,79 @@ export function benchPlans(context: RunContext): PlannedBench[] {
       numPrompts: run.numPrompts,
       maxConcurrency: run.maxConcurrency,
       repetitions: run.repetitions,
-      extraArgs: ((tokenizer) => (tokenizer ? { ...run.extraArgs, tokenizer } : run.extraArgs))(simBenchTokenizer(context, run.extraArgs)),
+      extraArgs: ((tokenizer) => (tokenizer ? { ...run.extraArgs, tokenizer } : run.extraArgs))(
+        simBenchTokenizer(context, run.extraArgs),
+      ),
       trustRemoteCode: workload.server.trustRemoteCode,
       speedBenchSubset: run.speedBenchSubset,
       speedBenchCategory: run.speedBenchCategory,
     };
     const resultFile = join(context.resultsDir, `bench-${run.runName}.json`);
-    // Docker: the bench runs inside the server container and writes to its temp dir (upstream).
-    const argvResult = inContainer ? `/tmp/bench-${run.runName}.json` : resultFile;
-    const base = buildBenchArgv(spec, benchTarget(context), {
-      resultFile: argvResult,
-      command: inContainer ? ['vllm'] : context.tools.vllm,
-      speedBenchDir: run.dataset === 'speed_bench' ? '<speed-bench-dir>' : undefined,
-    });
-    const argv = inContainer ? [context.tools.docker, 'exec', containerName(context), ...base] : base;
-    return { spec, argv, resultFile };
+    const names =
+      run.repetitions === 1
+        ? [`bench-${run.runName}.json`]
+        : Array.from({ length: run.repetitions }, (_, r) => `bench-${run.runName}-run-${r + 1}.json`);
+    const speedBenchDir = run.dataset === 'speed_bench' ? '<speed-bench-dir>' : undefined;
+    // The same composition as bench-runner's runBench: docker runs write to the container's /tmp (upstream).
+    const commands = names.map((name) =>
+      executor.kind === 'docker'
+        ? [
+            context.tools.docker,
+            'exec',
+            ...envNames.flatMap((key) => ['-e', key]),
+            executor.container,
+            ...buildBenchArgv(spec, target, { resultFile: `/tmp/${name}`, speedBenchDir }),
+          ]
+        : buildBenchArgv(spec, target, {
+            resultFile: join(context.resultsDir, name),
+            speedBenchDir,
+            command: context.tools.vllm,
+          }),
+    );
+    return {
+      spec,
+      target,
+      executor,
+      envNames,
+      resultFile,
+      repetitionFiles: names.map((name) => join(context.resultsDir, name)),
+      commands,
+    };
+  });
+}
+
+export interface PlannedBfcl {
+  spec: BfclRunSpec;
+  /** The BFCL virtualenv's python; the driver is materialised under `driverCacheDir` at run time. */
+  python: string;
+  /** `<python> <driver> …`; the driver path is `<bfcl-driver>` (a content-hashed file written at run time). */
+  argv: string[];
+  /** `results/<name>/bfcl-<category>` and its siblings for groups. */
+  outputDir: string;
+}
+
+/** Placeholder of the materialised BFCL driver in planned argv (its name carries a content hash). */
+export const BFCL_DRIVER_PLACEHOLDER = '<bfcl-driver>';
+
+export function bfclPlans(context: RunContext): PlannedBfcl[] {
+  const { workload } = context;
+  return workload.bfcl.map((row) => {
+    const spec: BfclRunSpec = {
+      category: row.category,
+      model: workload.server.model,
+      baseUrl: serverBaseUrl(context),
+      numThreads: row.numThreads,
+      temperature: row.temperature,
+      resultsDir: context.resultsDir,
+      ...(row.maximumStepLimit !== undefined ? { maximumStepLimit: row.maximumStepLimit } : {}),
+      ...(row.maxTestCases !== undefined ? { maxTestCases: row.maxTestCases } : {}),
+    };
+    return {
+      spec,
+      python: context.tools.bfclPython,
+      argv: buildBfclArgv(spec, { python: context.tools.bfclPython, driverPath: BFCL_DRIVER_PLACEHOLDER }),
+      outputDir: join(context.resultsDir, `bfcl-${row.category}`),
+    };
   });
 }
 
@@ -305,7 +418,11 @@ export function lmEvalPlans(context: RunContext): PlannedLmEval[] {
     const spec: LmEvalTaskSpec = {
       task: task.task,
       numFewshot: task.numFewshot,
-      modelArgs: renderModelArgs(workload.server.model, renderBaseUrl(serverBaseUrl(context), task.chat), task.extraModelArgs),
+      modelArgs: renderModelArgs(
+        workload.server.model,
+        renderBaseUrl(serverBaseUrl(context), task.chat),
+        task.extraModelArgs,
+      ),
       chat: task.chat,
       outputPath: join(context.resultsDir, task.task),
       modelName: workload.server.model,

@@ -4,7 +4,14 @@
  * (tool-contracts.md §3) read back for the summary.
  */
 import { readFile, rm } from 'node:fs/promises';
-import { describeExit, PerfEvalError, runTool, ToolError, type OutputStream, type RunToolResult } from '@perf-eval/util';
+import {
+  describeExit,
+  PerfEvalError,
+  runTool,
+  ToolError,
+  type OutputStream,
+  type RunToolResult,
+} from '@perf-eval/util';
 import type { PlannedSemanticEval } from './compose.js';
 
 /** The command failed: non-zero exit, killed, timed out, or could not be started. */
@@ -18,7 +25,14 @@ export class SemanticEvalFailedError extends ToolError {
     super(
       result.timedOut ? 'E_SEMANTIC_EVAL_TIMEOUT' : 'E_SEMANTIC_EVAL_FAILED',
       `semantic eval '${result.command.slice(0, 2).join(' ')}' ${how}`,
-      { command: result.command, exitCode: result.exitCode, signal: result.signal, durationMs: result.durationMs, timedOut: result.timedOut, outputTail: result.outputTail },
+      {
+        command: result.command,
+        exitCode: result.exitCode,
+        signal: result.signal,
+        durationMs: result.durationMs,
+        timedOut: result.timedOut,
+        outputTail: result.outputTail,
+      },
       result.error ? { cause: result.error } : {},
     );
   }
@@ -32,7 +46,11 @@ export class SemanticEvalResultError extends PerfEvalError {
     readonly outputTail: readonly string[] = [],
     options: { cause?: unknown } = {},
   ) {
-    super('E_SEMANTIC_EVAL_RESULT', `semantic eval result ${file}: ${problem} (expected gsm8k_eval.py --save-results JSON with accuracy, invalid_rate, questions_per_second)`, options);
+    super(
+      'E_SEMANTIC_EVAL_RESULT',
+      `semantic eval result ${file}: ${problem} (expected gsm8k_eval.py --save-results JSON with accuracy, invalid_rate, questions_per_second)`,
+      options,
+    );
   }
 }
 
@@ -51,25 +69,42 @@ export interface SemanticEvalResult {
 export const SEMANTIC_EVAL_METRICS = ['accuracy', 'invalid_rate', 'questions_per_second'] as const;
 
 /** Reads and checks a `--save-results` file. */
-export async function readSemanticEvalResult(file: string, outputTail: readonly string[] = []): Promise<SemanticEvalResult> {
+export async function readSemanticEvalResult(
+  file: string,
+  outputTail: readonly string[] = [],
+): Promise<SemanticEvalResult> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    throw new SemanticEvalResultError(file, code === 'ENOENT' ? 'the command exited 0 but wrote no result file' : `unreadable (${code ?? String(error)})`, outputTail, { cause: error });
+    throw new SemanticEvalResultError(
+      file,
+      code === 'ENOENT'
+        ? 'the command exited 0 but wrote no result file'
+        : `unreadable (${code ?? String(error)})`,
+      outputTail,
+      { cause: error },
+    );
   }
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
   } catch (error) {
-    throw new SemanticEvalResultError(file, `not JSON (${(error as Error).message})`, outputTail, { cause: error });
+    throw new SemanticEvalResultError(file, `not JSON (${(error as Error).message})`, outputTail, {
+      cause: error,
+    });
   }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new SemanticEvalResultError(file, 'not a JSON object', outputTail);
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+    throw new SemanticEvalResultError(file, 'not a JSON object', outputTail);
   const record = parsed as Record<string, unknown>;
   for (const key of SEMANTIC_EVAL_METRICS) {
     if (typeof record[key] !== 'number' || !Number.isFinite(record[key])) {
-      throw new SemanticEvalResultError(file, `'${key}' is ${record[key] === undefined ? 'missing' : `not a number (${JSON.stringify(record[key])})`}`, outputTail);
+      throw new SemanticEvalResultError(
+        file,
+        `'${key}' is ${record[key] === undefined ? 'missing' : `not a number (${JSON.stringify(record[key])})`}`,
+        outputTail,
+      );
     }
   }
   return record as SemanticEvalResult;
@@ -86,7 +121,10 @@ export interface RunSemanticEvalOptions {
 }
 
 /** Runs the command (no shell), then reads its result. A stale result file is removed first. */
-export async function runSemanticEval(plan: PlannedSemanticEval, options: RunSemanticEvalOptions): Promise<SemanticEvalResult> {
+export async function runSemanticEval(
+  plan: PlannedSemanticEval,
+  options: RunSemanticEvalOptions,
+): Promise<SemanticEvalResult> {
   await rm(plan.outputPath, { force: true });
   const timeoutMs = Math.min(plan.timeoutMs, options.remainingMs);
   const result = await runTool(plan.argv, {

@@ -1,0 +1,48 @@
+import { resolve } from 'node:path';
+import { secretValuesOf } from '@perf-eval/util';
+import { parseCommandArgs, UsageError } from '../lib/args.js';
+import { EXIT } from '../lib/exit-codes.js';
+import { writeLine, type Io } from '../lib/io.js';
+
+const HELP = `Usage: perf-eval report RESULTS_DIR [--baseline DIR] [-o FILE]
+
+Write one self-contained HTML page for a results directory (results/<name>/ of 'perf-eval run'): the
+run's identity, tasks and what failed, validity flags, latency percentiles, throughput against
+concurrency, tokens/s per user against tokens/s per GPU, accuracy with confidence intervals and the
+step's timeline, each chart with its data table. The page loads nothing (offline, no JavaScript).
+
+Options:
+  --baseline DIR   a results directory of an earlier run to compare against (new vs baseline)
+  -o, --output FILE  where to write the page (default: RESULTS_DIR/report.html)
+
+Exit: 0 written, 2 bad arguments or a results directory without a readable summary.json.`;
+
+interface ReportFlags {
+  help?: boolean;
+  baseline?: string;
+  output?: string;
+}
+
+export async function run(argv: string[], io: Io): Promise<number> {
+  const { values, positionals } = parseCommandArgs<ReportFlags>('report', argv, {
+    baseline: { type: 'string' },
+    output: { type: 'string', short: 'o' },
+  });
+  if (values.help) {
+    writeLine(io.stdout, HELP);
+    return EXIT.ok;
+  }
+  if (positionals.length !== 1)
+    throw new UsageError(
+      `perf-eval report: expected exactly one RESULTS_DIR, got ${positionals.length} (see 'perf-eval report --help')`,
+    );
+  const resultsDir = resolve(io.cwd, positionals[0] as string);
+  const output = resolve(io.cwd, values.output ?? resolve(resultsDir, 'report.html'));
+  const { writeReport } = await import('../lib/report-write.js');
+  await writeReport(resultsDir, output, {
+    baselineDir: values.baseline === undefined ? undefined : resolve(io.cwd, values.baseline),
+    secrets: secretValuesOf(io.env),
+  });
+  writeLine(io.stdout, output);
+  return EXIT.ok;
+}

@@ -1,0 +1,33 @@
+export { ALL_PHASES, DEFAULT_JOBS, planRun, planSecrets, planVariants, redactPlan } from './lib/plan.js';
+export type {
+  Phase,
+  PlannedLaunch,
+  PlannedPerfIngest,
+  PlannedServer,
+  PlanRunOptions,
+  RunPlan,
+} from './lib/plan.js';
+export { benchOnly, BFCL_DRIVER_PLACEHOLDER, DEFAULT_TOOLS } from './lib/compose.js';
+export type { ToolCommands } from './lib/compose.js';
+export { serverEnvironments, toolEnvValues } from './lib/environment.js';
+export type { ServerEnvironments, ToolEnvPlan } from './lib/environment.js';
+export { formatPlan } from './lib/format.js';
+export { describeWriteError, executeRun, PlanEnvMismatchError, realAdapters } from './lib/execute.js';
+export type { ExecuteRunOptions, PostRunStep, RunAdapters, RunReporter } from './lib/execute.js';
+export { renderSummaryMarkdown, writeSummary } from './lib/summary.js';
+export type {
+  IngestSummary,
+  RoleStatus,
+  RunIdentityExtra,
+  RunSummary,
+  TaskError,
+  TaskKind,
+  TaskRecord,
+  TaskStatus,
+} from './lib/summary.js';
+export {
+  SemanticEvalFailedError,
+  SemanticEvalResultError,
+  SEMANTIC_EVAL_METRICS,
+} from './lib/semantic-eval.js';
+export type { SemanticEvalResult } from './lib/semantic-eval.js';

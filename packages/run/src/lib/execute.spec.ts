@@ -1,0 +1,388 @@
+/**
+ * executeRun in-process: the adapters are fakes that record what they were given, the files are
+ * real (a temp results root), and the summary and ingest plan on disk are read back.
+ */
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { BenchRunOutcome } from '@perf-eval/bench-runner';
+import type { BfclOutcome } from '@perf-eval/bfcl-runner';
+import type { LmEvalOutcome, LmEvalResults } from '@perf-eval/lmeval-runner';
+import type { ServerHandle } from '@perf-eval/server-lifecycle';
+import { loadProfiles, loadWorkload, type ResolvedWorkload } from '@perf-eval/workload-schema';
+import { serverEnvironments } from './environment.js';
+import { executeRun, type ExecuteRunOptions, type RunAdapters, type RunReporter } from './execute.js';
+import { planRun, type RunPlan } from './plan.js';
+import { writeSummary, type RunSummary } from './summary.js';
+
+const PROFILES = resolve(import.meta.dirname, '../../../../profiles/gpu_profiles.yaml');
+
+const RECIPE = `name: inproc
+gpu: SIM
+vllm:
+  model: org/tiny
+lm_eval:
+  tasks:
+    - name: gsm8k
+bfcl:
+  test_categories:
+    - multiple
+vllm_bench:
+  configs:
+    - {name: short, input_len: 8, output_len: 8, num_prompts: 4, max_concurrency: 2}
+semantic_eval:
+  command: [gsm8k-eval, --port, '{port}', --save-results, '{output_path}']
+`;
+
+function tempDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'perf-eval-run-'));
+  onTestFinished(() => rmSync(dir, { recursive: true, force: true, maxRetries: 5 }));
+  return dir;
+}
+
+function workloadOf(dir: string, text = RECIPE, env: Record<string, string> = {}): ResolvedWorkload {
+  const file = join(dir, 'recipe.yaml');
+  writeFileSync(file, text);
+  return loadWorkload(file, { profiles: loadProfiles(PROFILES), env });
+}
+
+const TOOLS = {
+  vllm: ['/opt/vllm/bin/vllm'],
+  lmEval: ['/opt/lmeval/bin/lm_eval'],
+  bfclPython: '/opt/bfcl/bin/python',
+  simulator: '/opt/bin/sim',
+  docker: 'docker',
+  simTokenizer: '/opt/tok',
+};
+
+function planOf(
+  dir: string,
+  env: Record<string, string> = { PATH: '/usr/bin', HOME: '/home/x' },
+  text = RECIPE,
+): { plan: RunPlan; workload: ResolvedWorkload; env: Record<string, string> } {
+  const workload = workloadOf(dir, text, env);
+  // One accuracy task at a time: the call order below is deterministic (upstream's serial order).
+  const plan = planRun(workload, {
+    env: { ...env, VLLM_PORT: '18123' },
+    cwd: dir,
+    tools: TOOLS,
+    pid: 42,
+    jobs: 1,
+    bfclDriverCacheDir: join(dir, 'cache'),
+  });
+  return { plan, workload, env };
+}
+
+interface Recorded {
+  calls: string[];
+  errors: string[];
+  stopped: number;
+  bench: Parameters<RunAdapters['runBench']>[];
+  lmEval: Parameters<RunAdapters['runLmEval']>[];
+  bfcl: Parameters<RunAdapters['runBfcl']>[];
+}
+
+function reporter(recorded: Recorded): RunReporter {
+  return {
+    line: () => undefined,
+    group: () => undefined,
+    error: (text) => void recorded.errors.push(text),
+    taskStarted: () => undefined,
+    taskFinished: () => undefined,
+    close: () => undefined,
+  };
+}
+
+/** Fakes following the adapters' contracts: they write the files they report, like the real ones. */
+function fakes(recorded: Recorded, overrides: Partial<RunAdapters> = {}): Partial<RunAdapters> {
+  const server = (url: string): ServerHandle =>
+    ({
+      runtime: 'sim',
+      url,
+      pid: 1234,
+      rejectOnExit: () => new Promise<never>(() => undefined),
+      stop: async () => {
+        recorded.stopped++;
+        recorded.calls.push('stop');
+      },
+    }) as unknown as ServerHandle;
+  return {
+    startServer: async (spec) => {
+      recorded.calls.push(`startServer:${spec.port}`);
+      return server(`http://127.0.0.1:${spec.port}`);
+    },
+    runBench: async (spec, options) => {
+      recorded.calls.push(`bench:${spec.runName}`);
+      recorded.bench.push([spec, options]);
+      const resultFile = join(options.resultsDir, `bench-${spec.runName}.json`);
+      writeFileSync(resultFile, '{}');
+      return {
+        runName: spec.runName,
+        resultFile,
+        repetitionFiles: [resultFile],
+        result: { completed: 4, failed: 0, output_throughput: 12.5, p99_ttft_ms: 7 },
+        counts: [],
+        nonFiniteKeys: [],
+        durationMs: 1,
+      } as unknown as BenchRunOutcome;
+    },
+    runSemanticEval: async (semantic) => {
+      recorded.calls.push('semantic_eval');
+      writeFileSync(semantic.outputPath, '{}');
+      return { accuracy: 0.5, invalid_rate: 0, questions_per_second: 3 };
+    },
+    runLmEval: async (spec, options) => {
+      recorded.calls.push(`lm_eval:${spec.task}`);
+      recorded.lmEval.push([spec, options]);
+      const modelDir = join(spec.outputPath, 'org__tiny');
+      const resultsFile = join(modelDir, 'results_2026.json');
+      const samples = join(modelDir, 'samples_gsm8k_2026.jsonl');
+      const stray = join(modelDir, 'notes.txt');
+      const results = {
+        results: { gsm8k: { 'exact_match,strict-match': 0.25, 'exact_match_stderr,strict-match': 0.1 } },
+      } as unknown as LmEvalResults;
+      return {
+        task: spec.task,
+        resultsFile,
+        samplesFiles: [samples],
+        results,
+        durationMs: 1,
+        createdFiles: [resultsFile, samples, stray],
+      } as LmEvalOutcome;
+    },
+    runBfcl: async (spec, options) => {
+      recorded.calls.push(`bfcl:${spec.category}`);
+      recorded.bfcl.push([spec, options]);
+      const written = join(spec.resultsDir, `bfcl-${spec.category}`, 'results_x.json');
+      return {
+        category: spec.category,
+        scores: [{ category: spec.category, accuracy: 0.87 }],
+        writtenFiles: [written],
+        manifest: '',
+        durationMs: 1,
+        workDir: '',
+        inferenceErrors: [],
+      } as BfclOutcome;
+    },
+    ...overrides,
+  };
+}
+
+function recorder(): Recorded {
+  return { calls: [], errors: [], stopped: 0, bench: [], lmEval: [], bfcl: [] };
+}
+
+function optionsFor(
+  workload: ResolvedWorkload,
+  env: Record<string, string>,
+  recorded: Recorded,
+  extra: Partial<ExecuteRunOptions> = {},
+): ExecuteRunOptions {
+  return {
+    env,
+    serverEnv: serverEnvironments(workload),
+    signal: new AbortController().signal,
+    reporter: reporter(recorded),
+    ...extra,
+  };
+}
+
+const readJson = <T>(file: string): T => JSON.parse(readFileSync(file, 'utf8')) as T;
+
+describe('executeRun (in-process, fake adapters)', () => {
+  it('runs the plan in order with the planned specs and env, and derives the summary and ingest items from the outcomes', async () => {
+    const dir = tempDir();
+    const { plan, workload, env } = planOf(dir);
+    const recorded = recorder();
+    const summary = await executeRun(plan, {
+      ...optionsFor(workload, env, recorded),
+      adapters: fakes(recorded),
+    });
+
+    expect(recorded.calls).toEqual([
+      'startServer:18123',
+      'bench:short-conc-2',
+      'semantic_eval',
+      'lm_eval:gsm8k',
+      'bfcl:multiple',
+      'stop',
+    ]);
+    expect(summary.status).toBe('ok');
+    // The adapters got exactly the plan's specs and only the planned env names.
+    expect(recorded.bench[0]?.[0]).toEqual(plan.bench[0]?.spec);
+    expect(Object.keys(recorded.bench[0]?.[1]?.env ?? {}).sort()).toEqual(
+      [...(plan.bench[0]?.envNames ?? [])].sort(),
+    );
+    expect(recorded.lmEval[0]?.[1]?.command).toEqual(TOOLS.lmEval);
+    expect(Object.keys(recorded.lmEval[0]?.[1]?.env ?? {}).sort()).toEqual(
+      [...(plan.lmEval[0]?.envNames ?? [])].sort(),
+    );
+    expect(recorded.bfcl[0]?.[0]).toEqual(plan.bfcl[0]?.spec);
+    expect(recorded.bfcl[0]?.[1]?.cacheDir).toBe(join(dir, 'cache'));
+    // Metrics are the adapters' own: every number bench-runner parsed, every lm-eval metric.
+    const bench = summary.tasks.find((t) => t.id === 'bench:short-conc-2');
+    expect(bench?.metrics).toEqual({ completed: 4, failed: 0, output_throughput: 12.5, p99_ttft_ms: 7 });
+    expect(summary.tasks.find((t) => t.id === 'lm_eval:gsm8k')?.metrics).toEqual({
+      'exact_match,strict-match': 0.25,
+    });
+
+    // The summary on disk is the returned one; the ingest plan lists lm-eval's own result files only.
+    expect(readJson<RunSummary>(plan.files.summaryJson)).toEqual(summary);
+    const ingestPlan = readJson<{ items: Array<Record<string, unknown>> }>(plan.files.ingestPlan);
+    expect(ingestPlan.items).toEqual([
+      {
+        kind: 'perf',
+        runName: 'short-conc-2',
+        file: 'bench-short-conc-2.json',
+        // The date the bench finished, in upstream's format, kept for re-ingests.
+        meta: {
+          ...plan.ingest.perf[0]?.meta,
+          date: expect.stringMatching(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/),
+        },
+      },
+      {
+        kind: 'eval',
+        task: 'gsm8k',
+        dir: 'gsm8k',
+        files: ['org__tiny/results_2026.json', 'org__tiny/samples_gsm8k_2026.jsonl'],
+        samples: true,
+      },
+      {
+        kind: 'eval',
+        task: 'bfcl_multiple',
+        dir: 'bfcl-multiple',
+        files: ['results_x.json'],
+        samples: false,
+      },
+    ]);
+  });
+
+  it('post-run steps see the final summary; a failing step is reported and the final summary is still written', async () => {
+    const dir = tempDir();
+    const { plan, workload, env } = planOf(dir);
+    const recorded = recorder();
+    const seen: string[] = [];
+    const summary = await executeRun(plan, {
+      ...optionsFor(workload, env, recorded),
+      adapters: fakes(recorded),
+      postRun: [
+        { name: 'broken', run: async () => Promise.reject(new Error('report generator crashed')) },
+        {
+          name: 'history',
+          run: async ({ summary: final }) => void seen.push(`${final.status}:${final.tasks.length}`),
+        },
+      ],
+    });
+    expect(seen).toEqual(['ok:4']);
+    expect(recorded.errors).toContain('post-run step broken: report generator crashed');
+    expect(readJson<RunSummary>(plan.files.summaryJson).status).toBe(summary.status);
+  });
+
+  it('a cancelled run stops the server, marks unfinished tasks cancelled and ends cancelled', async () => {
+    const dir = tempDir();
+    const { plan, workload, env } = planOf(dir);
+    const recorded = recorder();
+    const controller = new AbortController();
+    const summary = await executeRun(plan, {
+      ...optionsFor(workload, env, recorded, { signal: controller.signal }),
+      adapters: fakes(recorded, {
+        runBench: async (_spec, options) => {
+          controller.abort(new Error('SIGTERM'));
+          expect(options.signal?.aborted).toBe(true);
+          throw new Error('bench cancelled');
+        },
+      }),
+    });
+    expect(summary.status).toBe('cancelled');
+    expect(recorded.stopped).toBe(1);
+    expect(summary.tasks.map((t) => `${t.id}=${t.status}`)).toEqual([
+      'bench:short-conc-2=cancelled',
+      'semantic_eval:semantic_eval=cancelled',
+      'lm_eval:gsm8k=cancelled',
+      'bfcl:multiple=cancelled',
+    ]);
+    expect(recorded.calls).toEqual(['startServer:18123', 'stop']);
+    expect(readJson<RunSummary>(plan.files.summaryJson).status).toBe('cancelled');
+  });
+
+  it('env values that do not match the plan (another recipe) are refused before anything starts', async () => {
+    const dir = tempDir();
+    const { plan, env } = planOf(dir);
+    const recorded = recorder();
+    const summary = await executeRun(plan, {
+      env,
+      serverEnv: { server: { OTHER: '1' }, roles: {} },
+      signal: new AbortController().signal,
+      reporter: reporter(recorded),
+      adapters: fakes(recorded),
+    });
+    expect(summary.status).toBe('failed');
+    expect(summary.server.error?.code).toBe('E_RUN_PLAN_ENV');
+    expect(recorded.calls).toEqual([]);
+  });
+});
+
+describe('executeRun: failed writes (issue 12 item 2)', () => {
+  const enospc = (): NodeJS.ErrnoException =>
+    Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+
+  it('a rejected summary write is reported naming the cause; later tasks and saves still run; the final summary is valid and final', async () => {
+    const dir = tempDir();
+    const { plan, workload, env } = planOf(dir);
+    const recorded = recorder();
+    let writes = 0;
+    const summary = await executeRun(plan, {
+      ...optionsFor(workload, env, recorded),
+      adapters: fakes(recorded, {
+        // The disk is full from the 2nd to the 5th write, then space is freed.
+        writeSummary: async (resultsDir, snapshot) => {
+          writes++;
+          if (writes >= 2 && writes <= 5) throw enospc();
+          await writeSummary(resultsDir, snapshot);
+        },
+      }),
+    });
+    expect(recorded.calls).toEqual([
+      'startServer:18123',
+      'bench:short-conc-2',
+      'semantic_eval',
+      'lm_eval:gsm8k',
+      'bfcl:multiple',
+      'stop',
+    ]);
+    expect(recorded.errors).toEqual([
+      `+++ :rotating_light: could not write the run summary: no space left on ${plan.resultsDir} (ENOSPC)`,
+    ]);
+    expect(summary.status).toBe('failed');
+    const onDisk = readJson<RunSummary>(plan.files.summaryJson);
+    expect(onDisk.status).toBe('failed');
+    expect(onDisk.writeErrors).toEqual([
+      `could not write the run summary: no space left on ${plan.resultsDir} (ENOSPC)`,
+    ]);
+    expect(onDisk.tasks.map((t) => t.status)).toEqual(['ok', 'ok', 'ok', 'ok']);
+    expect(existsSync(plan.files.ingestPlan)).toBe(true);
+  });
+
+  it('when every write fails the run still finishes, reports once per cause, and the ingest plan failure is reported too', async () => {
+    const dir = tempDir();
+    const { plan, workload, env } = planOf(dir);
+    const recorded = recorder();
+    const summary = await executeRun(plan, {
+      ...optionsFor(workload, env, recorded),
+      adapters: fakes(recorded, {
+        writeSummary: async () => Promise.reject(enospc()),
+        ingest: {
+          ...(await import('./ingest.js')).realIngestAdapter,
+          writeIngestPlan: async () => Promise.reject(enospc()),
+        },
+      }),
+    });
+    expect(recorded.calls.at(-1)).toBe('stop');
+    expect(summary.status).toBe('failed');
+    expect(summary.tasks.every((t) => t.status === 'ok')).toBe(true);
+    expect(summary.writeErrors).toEqual([
+      `could not write the run summary: no space left on ${plan.resultsDir} (ENOSPC)`,
+      `could not write the ingest plan: no space left on ${join(plan.resultsDir, '.ingest')} (ENOSPC)`,
+    ]);
+  });
+});
