@@ -1,5 +1,6 @@
 export { ALL_PHASES, DEFAULT_JOBS, planRun, planSecrets, planVariants, redactPlan } from './lib/plan.js';
 export type {
+  CacheResetPlan,
   Phase,
   PlannedLaunch,
   PlannedPerfIngest,
@@ -9,7 +10,7 @@ export type {
 } from './lib/plan.js';
 export { benchOnly, BFCL_DRIVER_PLACEHOLDER, DEFAULT_TOOLS } from './lib/compose.js';
 export type { ToolCommands } from './lib/compose.js';
-export { serverEnvironments, toolEnvValues } from './lib/environment.js';
+export { serverEnvironments, SERVER_DEV_MODE, toolEnvValues, withServerDevMode } from './lib/environment.js';
 export type { ServerEnvironments, ToolEnvPlan } from './lib/environment.js';
 export { formatPlan } from './lib/format.js';
 export { describeWriteError, executeRun, PlanEnvMismatchError, realAdapters } from './lib/execute.js';
@@ -17,6 +18,7 @@ export type { ExecuteRunOptions, PostRunStep, RunAdapters, RunReporter } from '.
 export { renderSummaryMarkdown, writeSummary } from './lib/summary.js';
 export type {
   IngestSummary,
+  BenchRepetitionRecord,
   RoleStatus,
   RunIdentityExtra,
   RunSummary,
@@ -31,3 +33,5 @@ export {
   SEMANTIC_EVAL_METRICS,
 } from './lib/semantic-eval.js';
 export type { SemanticEvalResult } from './lib/semantic-eval.js';
+export { accountGpuTime, describeGpuTime, MEASURING_KINDS, Timeline } from './lib/timeline.js';
+export type { GpuAccounting, IdleCause, PhaseKind, TimelinePhase } from './lib/timeline.js';

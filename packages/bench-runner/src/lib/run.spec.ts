@@ -77,7 +77,8 @@ async function setup(mode?: string, modeOn?: string) {
   };
 }
 
-const HEADER = '--- :stopwatch: vllm bench serve 1k-in-128-out-conc-2 (dataset=random isl=1024 osl=128 conc=2 n=8 repetitions=';
+const HEADER =
+  '--- :stopwatch: vllm bench serve 1k-in-128-out-conc-2 (dataset=random isl=1024 osl=128 conc=2 n=8 repetitions=';
 
 describe('runBench, native executor (fake vllm)', () => {
   it('single repetition writes bench-<run>.json directly and prints the §12.7 lines', async () => {
@@ -97,9 +98,28 @@ describe('runBench, native executor (fake vllm)', () => {
     const calls = await t.vllmCalls();
     expect(calls.map((call) => call.argv)).toEqual([
       [
-        'bench', 'serve', '--host', '127.0.0.1', '--port', '8123', '--model', 'facebook/opt-125m', '--dataset-name', 'random',
-        '--num-prompts', '8', '--max-concurrency', '2', '--random-input-len', '1024', '--random-output-len', '128', '--ignore-eos',
-        '--save-result', '--result-filename', resolve(file),
+        'bench',
+        'serve',
+        '--host',
+        '127.0.0.1',
+        '--port',
+        '8123',
+        '--model',
+        'facebook/opt-125m',
+        '--dataset-name',
+        'random',
+        '--num-prompts',
+        '8',
+        '--max-concurrency',
+        '2',
+        '--random-input-len',
+        '1024',
+        '--random-output-len',
+        '128',
+        '--ignore-eos',
+        '--save-result',
+        '--result-filename',
+        resolve(file),
       ],
     ]);
     // The raw single-line file from vllm is left as written.
@@ -109,7 +129,10 @@ describe('runBench, native executor (fake vllm)', () => {
 
   it('3 repetitions: per-run files, median aggregate sorted with 2-space indent, exact console lines', async () => {
     const t = await setup();
-    const outcome = await runBench(spec({ repetitions: 3, backend: 'openai-chat', extraArgs: { 'num-warmups': 2 } }), t.options);
+    const outcome = await runBench(
+      spec({ repetitions: 3, backend: 'openai-chat', extraArgs: { 'num-warmups': 2 } }),
+      t.options,
+    );
     const runFiles = [1, 2, 3].map((r) => join(t.resultsDir, `bench-1k-in-128-out-conc-2-run-${r}.json`));
     const file = join(t.resultsDir, 'bench-1k-in-128-out-conc-2.json');
     expect(t.lines).toEqual([
@@ -124,12 +147,21 @@ describe('runBench, native executor (fake vllm)', () => {
     expect(outcome.counts).toHaveLength(3);
     const calls = await t.vllmCalls();
     expect(calls.map((call) => call.argv.slice(2, 8))).toEqual(
-      Array(3).fill(['--backend', 'openai-chat', '--base-url', 'http://127.0.0.1:8123', '--endpoint', '/v1/chat/completions']),
+      Array(3).fill([
+        '--backend',
+        'openai-chat',
+        '--base-url',
+        'http://127.0.0.1:8123',
+        '--endpoint',
+        '/v1/chat/completions',
+      ]),
     );
     expect(calls.map((call) => call.argv.at(-1))).toEqual(runFiles.map((f) => resolve(f)));
     expect(calls[0]?.argv.slice(-5, -3)).toEqual(['--num-warmups', '2']);
 
-    const runs = await Promise.all(runFiles.map(async (f) => JSON.parse(await readFile(f, 'utf8')) as Record<string, number>));
+    const runs = await Promise.all(
+      runFiles.map(async (f) => JSON.parse(await readFile(f, 'utf8')) as Record<string, number>),
+    );
     // The fake varies metrics by invocation (×1.3, ×0.7, ×1.0): the median is run 3's value.
     expect(runs.map((r) => r['mean_ttft_ms'])).toEqual([260, 140, 200]);
     const text = await readFile(file, 'utf8');
@@ -147,7 +179,9 @@ describe('runBench, native executor (fake vllm)', () => {
     ]);
     expect(Object.keys(aggregate)).toEqual([...Object.keys(aggregate)].sort());
     expect(text).toBe(formatSortedJson(aggregate).text);
-    expect(text.startsWith('{\n  "aggregated_repetitions": 3,\n  "aggregation_method": "median",\n')).toBe(true);
+    expect(text.startsWith('{\n  "aggregated_repetitions": 3,\n  "aggregation_method": "median",\n')).toBe(
+      true,
+    );
     expect(outcome.result).toEqual(aggregate);
   });
 
@@ -157,7 +191,9 @@ describe('runBench, native executor (fake vllm)', () => {
     const file = join(t.resultsDir, 'bench-1k-in-128-out-conc-2.json');
     expect(error).toBeInstanceOf(BenchIncompleteError);
     expect(error.code).toBe('E_BENCH_INCOMPLETE');
-    expect(error.message).toBe(`vllm bench serve incomplete: completed=0 failed=8 expected=8 (result kept at ${file})`);
+    expect(error.message).toBe(
+      `vllm bench serve incomplete: completed=0 failed=8 expected=8 (result kept at ${file})`,
+    );
     expect(error.file).toBe(file);
     expect(JSON.parse(await readFile(file, 'utf8'))).toMatchObject({ completed: 0, failed: 8 });
     expect(t.lines).toEqual([`${HEADER}1)`]);
@@ -175,6 +211,31 @@ describe('runBench, native executor (fake vllm)', () => {
     expect(t.lines).toEqual([`${HEADER}3)`, '  repetition 1/3', '  repetition 2/3']);
   });
 
+  it('beforeRepetition/afterRepetition bracket every repetition, in order, also the one that fails', async () => {
+    const t = await setup('partial', '2');
+    const events: string[] = [];
+    const error = await rejection<BenchIncompleteError>(
+      runBench(spec({ repetitions: 3 }), {
+        ...t.options,
+        beforeRepetition: async (r) => {
+          events.push(`before ${r} (calls so far: ${(await t.vllmCalls()).length})`);
+        },
+        afterRepetition: async (r, outcome) => {
+          events.push(
+            `after ${r} ${outcome.result ? `completed=${String(outcome.result.completed)}` : 'no result'}`,
+          );
+        },
+      }),
+    );
+    expect(error).toBeInstanceOf(BenchIncompleteError);
+    expect(events).toEqual([
+      'before 1 (calls so far: 0)',
+      'after 1 completed=8',
+      'before 2 (calls so far: 1)',
+      'after 2 no result',
+    ]);
+  });
+
   it('non-zero exit → E_BENCH_FAILED ToolError with command, exit code and output tail', async () => {
     const t = await setup('exit1');
     const error = await rejection<BenchFailedError>(runBench(spec(), t.options));
@@ -182,7 +243,9 @@ describe('runBench, native executor (fake vllm)', () => {
     expect(error).toBeInstanceOf(ToolError);
     expect(error.code).toBe('E_BENCH_FAILED');
     expect(error.exitCode).toBe(1);
-    expect(error.message).toMatch(/^vllm bench serve 1k-in-128-out-conc-2 failed with exit code 1: vllm bench serve --host 127\.0\.0\.1 --port 8123 /);
+    expect(error.message).toMatch(
+      /^vllm bench serve 1k-in-128-out-conc-2 failed with exit code 1: vllm bench serve --host 127\.0\.0\.1 --port 8123 /,
+    );
     expect(error.command.slice(0, 3)).toEqual(['vllm', 'bench', 'serve']);
     expect(error.outputTail.at(-1)).toMatch(/^ValueError: Initial test run failed/);
     expect(error.outputTail).toContain('Starting initial single prompt test run...');
@@ -191,7 +254,9 @@ describe('runBench, native executor (fake vllm)', () => {
 
   it('an unknown extra flag is rejected by the (fake) tool like argparse does: exit 2', async () => {
     const t = await setup();
-    const error = await rejection<BenchFailedError>(runBench(spec({ extraArgs: { 'bogus-flag': 1 } }), t.options));
+    const error = await rejection<BenchFailedError>(
+      runBench(spec({ extraArgs: { 'bogus-flag': 1 } }), t.options),
+    );
     expect(error).toBeInstanceOf(BenchFailedError);
     expect(error.exitCode).toBe(2);
     expect(error.outputTail.at(-1)).toBe('vllm: error: unrecognized arguments: --bogus-flag 1');
@@ -238,8 +303,14 @@ describe('runBench, native executor (fake vllm)', () => {
     const parsed = JSON.parse(text) as Record<string, unknown>;
     expect([parsed['burstiness'], parsed['std_ttft_ms'], parsed['p99_itl_ms']]).toEqual([null, null, null]);
     expect(parsed['mean_ttft_ms']).toBe(260);
-    expect(outcome.nonFiniteKeys).toEqual([`${file}: burstiness`, `${file}: std_ttft_ms`, `${file}: p99_itl_ms`]);
-    expect(t.lines).toContain(`  warning: ${file} had non-finite values, written as null: burstiness, std_ttft_ms, p99_itl_ms`);
+    expect(outcome.nonFiniteKeys).toEqual([
+      `${file}: burstiness`,
+      `${file}: std_ttft_ms`,
+      `${file}: p99_itl_ms`,
+    ]);
+    expect(t.lines).toContain(
+      `  warning: ${file} had non-finite values, written as null: burstiness, std_ttft_ms, p99_itl_ms`,
+    );
   });
 
   it('exit 0 without a result file → E_BENCH_RESULT_MISSING (a stale file is removed first)', async () => {
@@ -256,7 +327,10 @@ describe('runBench, native executor (fake vllm)', () => {
   it('a missing executable → E_BENCH_FAILED "could not be started (ENOENT)"', async () => {
     const t = await setup();
     const error = await rejection<BenchFailedError>(
-      runBench(spec(), { ...t.options, executor: { kind: 'native', command: [join(t.dir, 'no-such-vllm')] } }),
+      runBench(spec(), {
+        ...t.options,
+        executor: { kind: 'native', command: [join(t.dir, 'no-such-vllm')] },
+      }),
     );
     expect(error).toBeInstanceOf(BenchFailedError);
     expect(error.message).toMatch(/could not be started \(ENOENT\)/);
@@ -266,7 +340,10 @@ describe('runBench, native executor (fake vllm)', () => {
     const t = await setup('exit1');
     const secret = 'sk-very-secret-token-123';
     const error = await rejection<BenchFailedError>(
-      runBench(spec({ extraArgs: { header: [`Authorization=Bearer ${secret}`] } }), { ...t.options, env: { OPENAI_API_KEY: secret } }),
+      runBench(spec({ extraArgs: { header: [`Authorization=Bearer ${secret}`] } }), {
+        ...t.options,
+        env: { OPENAI_API_KEY: secret },
+      }),
     );
     expect(error).toBeInstanceOf(BenchFailedError);
     expect(error.fullMessage).not.toContain(secret);
@@ -282,7 +359,9 @@ describe('runBench, native executor (fake vllm)', () => {
     await expect(runBench(spec({ repetitions: 2 }), t.options)).rejects.toThrow(
       new BenchSpecError('1k-in-128-out-conc-2', 'repetitions', 'must be a positive odd integer'),
     );
-    await expect(runBench(spec({ dataset: 'sharegpt' }), t.options)).rejects.toBeInstanceOf(BenchDatasetError);
+    await expect(runBench(spec({ dataset: 'sharegpt' }), t.options)).rejects.toBeInstanceOf(
+      BenchDatasetError,
+    );
     await expect(runBench(spec({ runName: '../x' }), t.options)).rejects.toBeInstanceOf(BenchSpecError);
     await expect(runBench(spec({ numPrompts: 0 }), t.options)).rejects.toBeInstanceOf(BenchSpecError);
     expect(t.lines).toEqual([]);
@@ -303,20 +382,47 @@ describe('runBench, docker executor (fake docker exec + cp)', () => {
     const docker = await t.dockerCalls();
     expect(docker).toHaveLength(6);
     const inner = (r: number) => [
-      'vllm', 'bench', 'serve', '--host', '127.0.0.1', '--port', '8123', '--model', 'facebook/opt-125m', '--dataset-name', 'random',
-      '--num-prompts', '8', '--max-concurrency', '2', '--random-input-len', '1024', '--random-output-len', '128', '--ignore-eos',
-      '--save-result', '--result-filename', `/tmp/bench-1k-in-128-out-conc-2-run-${r}.json`,
+      'vllm',
+      'bench',
+      'serve',
+      '--host',
+      '127.0.0.1',
+      '--port',
+      '8123',
+      '--model',
+      'facebook/opt-125m',
+      '--dataset-name',
+      'random',
+      '--num-prompts',
+      '8',
+      '--max-concurrency',
+      '2',
+      '--random-input-len',
+      '1024',
+      '--random-output-len',
+      '128',
+      '--ignore-eos',
+      '--save-result',
+      '--result-filename',
+      `/tmp/bench-1k-in-128-out-conc-2-run-${r}.json`,
     ];
     for (const r of [1, 2, 3]) {
       expect(docker[(r - 1) * 2]).toEqual(['exec', '-e', 'OPENAI_API_KEY', 'perf-eval-opt-42', ...inner(r)]);
       const cp = docker[(r - 1) * 2 + 1] as string[];
-      expect(cp.slice(0, 2)).toEqual(['cp', `perf-eval-opt-42:/tmp/bench-1k-in-128-out-conc-2-run-${r}.json`]);
-      expect(cp[2]).toMatch(new RegExp(`^${t.resultsDir}/\\.bench-1k-in-128-out-conc-2-run-${r}\\.json\\.cp-`));
+      expect(cp.slice(0, 2)).toEqual([
+        'cp',
+        `perf-eval-opt-42:/tmp/bench-1k-in-128-out-conc-2-run-${r}.json`,
+      ]);
+      expect(cp[2]).toMatch(
+        new RegExp(`^${t.resultsDir}/\\.bench-1k-in-128-out-conc-2-run-${r}\\.json\\.cp-`),
+      );
     }
     expect(JSON.stringify(docker)).not.toContain(secret);
     expect((await t.vllmCalls()).every((call) => call.hasOpenaiKey)).toBe(true);
     // The bench wrote into the container's /tmp, and the host got copies plus the aggregate; no temp leftovers.
-    expect(existsSync(join(t.dockerRoot, 'perf-eval-opt-42', 'tmp', 'bench-1k-in-128-out-conc-2-run-1.json'))).toBe(true);
+    expect(
+      existsSync(join(t.dockerRoot, 'perf-eval-opt-42', 'tmp', 'bench-1k-in-128-out-conc-2-run-1.json')),
+    ).toBe(true);
     expect((await readdir(t.resultsDir)).sort()).toEqual([
       'bench-1k-in-128-out-conc-2-run-1.json',
       'bench-1k-in-128-out-conc-2-run-2.json',
@@ -351,7 +457,9 @@ describe('runBench, docker executor (fake docker exec + cp)', () => {
 
   it('a missing container fails the exec → E_BENCH_FAILED with the daemon error in the tail', async () => {
     const t = await setup();
-    const error = await rejection<BenchFailedError>(runBench(spec(), { ...t.options, executor: { kind: 'docker', container: 'gone' } }));
+    const error = await rejection<BenchFailedError>(
+      runBench(spec(), { ...t.options, executor: { kind: 'docker', container: 'gone' } }),
+    );
     expect(error).toBeInstanceOf(BenchFailedError);
     expect(error.command.slice(0, 3)).toEqual(['docker', 'exec', 'gone']);
     expect(error.outputTail).toEqual(['Error response from daemon: No such container: gone']);
@@ -360,10 +468,16 @@ describe('runBench, docker executor (fake docker exec + cp)', () => {
   it('no result in the container → E_BENCH_DOCKER from docker cp', async () => {
     const t = await setup('no_file');
     await mkdir(join(t.dockerRoot, 'c1'), { recursive: true });
-    const error = await rejection<ToolError>(runBench(spec(), { ...t.options, executor: { kind: 'docker', container: 'c1' } }));
+    const error = await rejection<ToolError>(
+      runBench(spec(), { ...t.options, executor: { kind: 'docker', container: 'c1' } }),
+    );
     expect(error.code).toBe('E_BENCH_DOCKER');
-    expect(error.message).toMatch(/^copying the result of 1k-in-128-out-conc-2 out of container c1 failed: docker cp c1:\/tmp\/bench-1k-in-128-out-conc-2\.json /);
-    expect(error.outputTail).toEqual(['Error response from daemon: Could not find the file /tmp/bench-1k-in-128-out-conc-2.json in container c1']);
+    expect(error.message).toMatch(
+      /^copying the result of 1k-in-128-out-conc-2 out of container c1 failed: docker cp c1:\/tmp\/bench-1k-in-128-out-conc-2\.json /,
+    );
+    expect(error.outputTail).toEqual([
+      'Error response from daemon: Could not find the file /tmp/bench-1k-in-128-out-conc-2.json in container c1',
+    ]);
     expect(await readdir(t.resultsDir)).toEqual([]);
   });
 });
@@ -371,7 +485,10 @@ describe('runBench, docker executor (fake docker exec + cp)', () => {
 describe('runBench with dataset speed_bench', () => {
   async function populated(root: string, name: string, subset: string) {
     await mkdir(join(root, name), { recursive: true });
-    await writeFile(join(root, name, `${subset}.jsonl`), '{"messages": [{"role": "user", "content": "hi"}]}\n');
+    await writeFile(
+      join(root, name, `${subset}.jsonl`),
+      '{"messages": [{"role": "user", "content": "hi"}]}\n',
+    );
   }
 
   it('native: uses the pre-populated <root>/<subset>-<category> directory', async () => {
@@ -385,9 +502,17 @@ describe('runBench with dataset speed_bench', () => {
     expect(outcome.result.completed).toBe(8);
     const [call] = await t.vllmCalls();
     expect(call?.argv.slice(14, 25)).toEqual([
-      '--dataset-path', join(root, 'throughput_1k-coding'), '--speed-bench-output-len', '128',
-      '--speed-bench-dataset-subset', 'throughput_1k', '--skip-tokenizer-init', '--speed-bench-category', 'coding',
-      '--save-result', '--result-filename',
+      '--dataset-path',
+      join(root, 'throughput_1k-coding'),
+      '--speed-bench-output-len',
+      '128',
+      '--speed-bench-dataset-subset',
+      'throughput_1k',
+      '--skip-tokenizer-init',
+      '--speed-bench-category',
+      'coding',
+      '--save-result',
+      '--result-filename',
     ]);
     expect(t.lines).toEqual([
       '--- :stopwatch: vllm bench serve 1k-in-128-out-conc-2 (dataset=speed_bench isl=1024 osl=128 conc=2 n=8 repetitions=1)',
@@ -400,7 +525,11 @@ describe('runBench with dataset speed_bench', () => {
     await mkdir(join(t.dockerRoot, 'c2'), { recursive: true });
     const root = join(t.dir, 'speed');
     await populated(root, 'qualitative', 'qualitative');
-    await runBench(spec({ dataset: 'speed_bench' }), { ...t.options, executor: { kind: 'docker', container: 'c2' }, speedBench: { root } });
+    await runBench(spec({ dataset: 'speed_bench' }), {
+      ...t.options,
+      executor: { kind: 'docker', container: 'c2' },
+      speedBench: { root },
+    });
     const dir = join(root, 'qualitative');
     const docker = await t.dockerCalls();
     expect(docker.slice(0, 2)).toEqual([

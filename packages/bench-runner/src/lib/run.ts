@@ -1,7 +1,15 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, rename, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { describeExit, formatCommand, runTool, secretValuesOf, writeFileAtomic, type EnvVars, type RunToolResult as ToolRunResult } from '@perf-eval/util';
+import {
+  describeExit,
+  formatCommand,
+  runTool,
+  secretValuesOf,
+  writeFileAtomic,
+  type EnvVars,
+  type RunToolResult as ToolRunResult,
+} from '@perf-eval/util';
 import { aggregateMedian, formatSortedJson } from './aggregate.js';
 import { buildBenchArgv, renderExtraArgs } from './argv.js';
 import type { BenchRunSpec, BenchTarget } from './argv.js';
@@ -63,6 +71,15 @@ export interface RunBenchOptions {
     | undefined;
   /** Grace period between SIGTERM and SIGKILL on timeout/abort; default 5000 ms. */
   forceKillAfterMs?: number | undefined;
+  /**
+   * Called right before each repetition's `vllm bench serve` starts (1-based), e.g. to reset the server's
+   * caches and start sampling its metrics. A rejection fails the run like a bench failure.
+   */
+  beforeRepetition?: ((repetition: number) => Promise<void>) | undefined;
+  /** Called when a repetition's process has ended (its result validated or not), in order, even on failure. */
+  afterRepetition?:
+    | ((repetition: number, outcome: { file: string; result?: BenchResult }) => Promise<void>)
+    | undefined;
 }
 
 export interface BenchRunOutcome {
@@ -83,7 +100,8 @@ export interface BenchRunOutcome {
 export const DEFAULT_BENCH_TIMEOUT_MS = 6 * 60 * 60 * 1000;
 
 function checkPositiveInt(runName: string, field: string, value: number): void {
-  if (!Number.isInteger(value) || value < 1) throw new BenchSpecError(runName, field, `must be a positive integer (got ${String(value)})`);
+  if (!Number.isInteger(value) || value < 1)
+    throw new BenchSpecError(runName, field, `must be a positive integer (got ${String(value)})`);
 }
 
 /** Defence in depth: the schema validates recipes, but a hand-built spec must not reach vLLM. */
@@ -99,21 +117,44 @@ function validateSpec(spec: BenchRunSpec): void {
   checkPositiveInt(spec.runName, 'maxConcurrency', spec.maxConcurrency);
   checkPositiveInt(spec.runName, 'inputLen', spec.inputLen);
   checkPositiveInt(spec.runName, 'outputLen', spec.outputLen);
-  if (spec.dataset !== 'random' && spec.dataset !== 'speed_bench') throw new BenchDatasetError(spec.runName, spec.dataset);
+  if (spec.dataset !== 'random' && spec.dataset !== 'speed_bench')
+    throw new BenchDatasetError(spec.runName, spec.dataset);
   renderExtraArgs(spec.runName, spec.extraArgs);
 }
 
 function benchFailure(runName: string, run: ToolRunResult, timeoutMs: number): Error {
   const shown = formatCommand(run.command);
   const options = { cause: run.error };
-  if (run.canceled) return new BenchCancelledError(runName, `vllm bench serve ${runName} was cancelled: ${shown}`, run, options);
+  if (run.canceled)
+    return new BenchCancelledError(
+      runName,
+      `vllm bench serve ${runName} was cancelled: ${shown}`,
+      run,
+      options,
+    );
   if (run.timedOut) {
-    return new BenchTimeoutError(runName, timeoutMs, `vllm bench serve ${runName} timed out after ${timeoutMs} ms: ${shown}`, run, options);
+    return new BenchTimeoutError(
+      runName,
+      timeoutMs,
+      `vllm bench serve ${runName} timed out after ${timeoutMs} ms: ${shown}`,
+      run,
+      options,
+    );
   }
   if (run.spawnErrorCode) {
-    return new BenchFailedError(runName, `vllm bench serve ${runName} could not be started (${run.spawnErrorCode}): ${shown}`, run, options);
+    return new BenchFailedError(
+      runName,
+      `vllm bench serve ${runName} could not be started (${run.spawnErrorCode}): ${shown}`,
+      run,
+      options,
+    );
   }
-  return new BenchFailedError(runName, `vllm bench serve ${runName} ${describeExit(run)}: ${shown}`, run, options);
+  return new BenchFailedError(
+    runName,
+    `vllm bench serve ${runName} ${describeExit(run)}: ${shown}`,
+    run,
+    options,
+  );
 }
 
 /**
@@ -151,21 +192,53 @@ export async function runBench(spec: BenchRunSpec, options: RunBenchOptions): Pr
       timeoutMs: options.speedBench?.timeoutMs,
       print,
       onOutput: options.onOutput,
-      docker: executor.kind === 'docker' ? { container: executor.container, docker: executor.docker } : undefined,
+      docker:
+        executor.kind === 'docker' ? { container: executor.container, docker: executor.docker } : undefined,
     });
     speedBenchDir = data.dir;
   }
 
-  const runOnce = async (name: string): Promise<{ file: string; result: BenchResult; counts: BenchCounts; nonFinite: string[] }> => {
+  const runOnce = async (
+    name: string,
+    repetition: number,
+  ): Promise<{ file: string; result: BenchResult; counts: BenchCounts; nonFinite: string[] }> => {
     const hostFile = join(options.resultsDir, name);
+    await options.beforeRepetition?.(repetition);
+    let parsedResult: BenchResult | undefined;
+    try {
+      const one = await runOnceInner(name, hostFile);
+      parsedResult = one.result;
+      return one;
+    } finally {
+      await options.afterRepetition?.(
+        repetition,
+        parsedResult ? { file: hostFile, result: parsedResult } : { file: hostFile },
+      );
+    }
+  };
+
+  const runOnceInner = async (
+    name: string,
+    hostFile: string,
+  ): Promise<{ file: string; result: BenchResult; counts: BenchCounts; nonFinite: string[] }> => {
     let argv: string[];
     if (executor.kind === 'native') {
       // A stale file from an earlier attempt must never pass for this run's output.
       await rm(hostFile, { force: true });
-      argv = buildBenchArgv(spec, options.target, { resultFile: resolve(hostFile), speedBenchDir, command: executor.command });
+      argv = buildBenchArgv(spec, options.target, {
+        resultFile: resolve(hostFile),
+        speedBenchDir,
+        command: executor.command,
+      });
     } else {
-      const inner = buildBenchArgv(spec, options.target, { resultFile: `/tmp/${name}`, speedBenchDir, command: executor.command });
-      const forward = Object.keys(env).filter((key) => env[key] !== undefined).flatMap((key) => ['-e', key]);
+      const inner = buildBenchArgv(spec, options.target, {
+        resultFile: `/tmp/${name}`,
+        speedBenchDir,
+        command: executor.command,
+      });
+      const forward = Object.keys(env)
+        .filter((key) => env[key] !== undefined)
+        .flatMap((key) => ['-e', key]);
       argv = [executor.docker ?? 'docker', 'exec', ...forward, executor.container, ...inner];
     }
     const run = await runTool(argv, {
@@ -182,7 +255,13 @@ export async function runBench(spec: BenchRunSpec, options: RunBenchOptions): Pr
     if (executor.kind === 'docker') {
       const docker = executor.docker ?? 'docker';
       const temp = join(options.resultsDir, `.${name}.cp-${process.pid}-${randomBytes(4).toString('hex')}`);
-      const copy = await runTool([docker, 'cp', `${executor.container}:/tmp/${name}`, temp], { extendEnv: true, env, signal: options.signal, timeoutMs, secrets });
+      const copy = await runTool([docker, 'cp', `${executor.container}:/tmp/${name}`, temp], {
+        extendEnv: true,
+        env,
+        signal: options.signal,
+        timeoutMs,
+        secrets,
+      });
       if (!copy.ok) {
         await rm(temp, { force: true, recursive: true });
         if (copy.canceled) throw benchFailure(runName, copy, timeoutMs);
@@ -205,24 +284,37 @@ export async function runBench(spec: BenchRunSpec, options: RunBenchOptions): Pr
     if (parsed.nonFiniteKeys.length > 0) {
       // D29: never leave non-finite numbers in the results tree.
       await writeFileAtomic(hostFile, sanitizeBenchJson(text).text);
-      print(`  warning: ${hostFile} had non-finite values, written as null: ${parsed.nonFiniteKeys.join(', ')}`);
+      print(
+        `  warning: ${hostFile} had non-finite values, written as null: ${parsed.nonFiniteKeys.join(', ')}`,
+      );
     }
     const counts = validateBenchResult(parsed.result, spec.numPrompts, hostFile);
-    return { file: hostFile, result: parsed.result, counts, nonFinite: parsed.nonFiniteKeys.map((key) => `${hostFile}: ${key}`) };
+    return {
+      file: hostFile,
+      result: parsed.result,
+      counts,
+      nonFinite: parsed.nonFiniteKeys.map((key) => `${hostFile}: ${key}`),
+    };
   };
 
   const resultFile = join(options.resultsDir, `bench-${runName}.json`);
   const nonFiniteKeys: string[] = [];
   let outcome: Omit<BenchRunOutcome, 'durationMs' | 'nonFiniteKeys'>;
   if (repetitions === 1) {
-    const single = await runOnce(`bench-${runName}.json`);
+    const single = await runOnce(`bench-${runName}.json`, 1);
     nonFiniteKeys.push(...single.nonFinite);
-    outcome = { runName, resultFile, repetitionFiles: [resultFile], result: single.result, counts: [single.counts] };
+    outcome = {
+      runName,
+      resultFile,
+      repetitionFiles: [resultFile],
+      result: single.result,
+      counts: [single.counts],
+    };
   } else {
     const runs: Awaited<ReturnType<typeof runOnce>>[] = [];
     for (let r = 1; r <= repetitions; r++) {
       print(`  repetition ${r}/${repetitions}`);
-      const one = await runOnce(`bench-${runName}-run-${r}.json`);
+      const one = await runOnce(`bench-${runName}-run-${r}.json`, r);
       nonFiniteKeys.push(...one.nonFinite);
       runs.push(one);
     }
@@ -234,8 +326,15 @@ export async function runBench(spec: BenchRunSpec, options: RunBenchOptions): Pr
     const { text, nonFiniteKeys: dropped } = formatSortedJson(aggregate);
     await writeFileAtomic(resultFile, text);
     print(`  median aggregate: ${repetitions} repetitions -> ${resultFile}`);
-    if (dropped.length > 0) print(`  warning: ${resultFile} had non-finite values, written as null: ${dropped.join(', ')}`);
-    outcome = { runName, resultFile, repetitionFiles: files, result: aggregate, counts: runs.map((one) => one.counts) };
+    if (dropped.length > 0)
+      print(`  warning: ${resultFile} had non-finite values, written as null: ${dropped.join(', ')}`);
+    outcome = {
+      runName,
+      resultFile,
+      repetitionFiles: files,
+      result: aggregate,
+      counts: runs.map((one) => one.counts),
+    };
   }
   print(`  saved ${resultFile}`);
   return { ...outcome, nonFiniteKeys, durationMs: performance.now() - started };

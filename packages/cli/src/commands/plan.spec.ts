@@ -87,9 +87,12 @@ describe('perf-eval plan --json for the 13 upstream recipes (recipe-compat §16)
         for (const run of p.bench) expect(run.argv.slice(0, 3)).toEqual(['vllm', 'bench', 'serve']);
       }
       expect(p.server.argv.slice(-p.server.serveArgs.length)).toEqual(p.server.serveArgs);
-      // HF_HOME comes last from the profile's hf_home; AMD profiles have none (§16).
+      // HF_HOME comes last of upstream's env, from the profile's hf_home; AMD profiles have none (§16).
+      // perf-eval then adds VLLM_SERVER_DEV_MODE=1 (cache-reset endpoints) to servers it starts.
+      expect(Object.entries(p.server.env).at(-1)).toEqual(['VLLM_SERVER_DEV_MODE', '1']);
+      expect(p.cacheReset).toEqual({ enabled: true });
       if (AMD(stem)) expect(p.server.env).not.toHaveProperty('HF_HOME');
-      else expect(Object.keys(p.server.env).at(-1)).toBe('HF_HOME');
+      else expect(Object.keys(p.server.env).at(-2)).toBe('HF_HOME');
     });
 
     it('with VLLM_IMAGE and VLLM_COMMIT', async () => {
@@ -110,6 +113,7 @@ describe('perf-eval plan details', () => {
       ['CUDA_HOME', '/usr/local/cuda'],
       ['TRITON_PTXAS_PATH', '/usr/local/cuda/bin/ptxas'],
       ['HF_HOME', '/mnt/shared/hf_cache'],
+      ['VLLM_SERVER_DEV_MODE', '1'],
     ]);
   });
 
@@ -146,7 +150,7 @@ describe('perf-eval plan details', () => {
     expect(out.stdout).not.toContain('hf_topsecretvalue');
     expect(out.stdout).not.toContain('sk-anothersecret');
     const p = JSON.parse(out.stdout);
-    expect(p.server.env).toEqual({ VLLM_DEEP_GEMM_WARMUP: 'skip', HF_TOKEN: '***', PLAIN: '1', HF_HOME: '/mnt/shared/hf-models' });
+    expect(p.server.env).toEqual({ VLLM_DEEP_GEMM_WARMUP: 'skip', HF_TOKEN: '***', PLAIN: '1', HF_HOME: '/mnt/shared/hf-models', VLLM_SERVER_DEV_MODE: '1' });
     const human = await plan([recipe, '--profiles', resolve(REPO, 'profiles/gpu_profiles.yaml')]);
     expect(human.stdout).not.toContain('hf_topsecretvalue');
     expect(human.stdout).toContain('HF_TOKEN=***');

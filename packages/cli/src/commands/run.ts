@@ -382,6 +382,8 @@ export async function run(argv: string[], io: Io): Promise<number> {
   });
 
   const summary = await executeRun(plan, {
+    // The GPUs are held from the step's start: everything before executeRun is accounted as setup.
+    stepStartedAtMs: performance.timeOrigin,
     env: io.env,
     serverEnv: serverEnvironments(workload),
     secrets: planSecrets(workload, io.env),

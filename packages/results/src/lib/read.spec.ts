@@ -62,6 +62,29 @@ describe('readResultsDir: bench', () => {
     ).toBeNull();
   });
 
+  it("reads the invalid validity flags run recorded per task in summary.json (the server's view of the run)", async () => {
+    const dir = await tempDir();
+    await benchWith(dir, 'bench-short.json', {});
+    await writeFile(
+      join(dir, 'summary.json'),
+      JSON.stringify({
+        workload: 'demo',
+        tasks: [
+          {
+            kind: 'bench',
+            name: 'short',
+            validity: [
+              { code: 'client-bound', severity: 'invalid', message: 'mean running 1 of 64' },
+              { code: 'preemptions', severity: 'warning', message: '3 preemptions' },
+            ],
+          },
+        ],
+      }),
+    );
+    const run = await readResultsDir(dir);
+    expect(run.tasks.find((t) => t.task === 'bench:short')?.flags).toEqual(['client-bound']);
+  });
+
   it('a corrupt bench file is a validation error naming the file', async () => {
     const dir = await tempDir();
     await writeFile(join(dir, 'bench-x.json'), '{"output_throughput": 1,');

@@ -62,6 +62,18 @@ function summaryConfig(c: Collector, id: string): unknown {
   return isRecord(found) ? found['config'] : undefined;
 }
 
+/** The `invalid` validity flag codes `run` recorded for a task in summary.json (`tasks[].validity`). */
+function summaryValidity(c: Collector, id: string): string[] {
+  const tasks = c.summary?.['tasks'];
+  if (!Array.isArray(tasks)) return [];
+  const found = tasks.find((t) => isRecord(t) && `${t['kind']}:${t['name']}` === id);
+  const flags = isRecord(found) ? found['validity'] : undefined;
+  if (!Array.isArray(flags)) return [];
+  return flags
+    .filter((flag) => isRecord(flag) && flag['severity'] === 'invalid' && typeof flag['code'] === 'string')
+    .map((flag) => (flag as Record<string, unknown>)['code'] as string);
+}
+
 async function listDir(dir: string): Promise<import('node:fs').Dirent[]> {
   try {
     return await readdir(dir, { withFileTypes: true });
@@ -121,6 +133,8 @@ async function readBench(c: Collector, entries: readonly import('node:fs').Diren
         if (!info.flags.includes(code)) info.flags.push(code);
       }
     }
+    // run records each repetition's validity flags (server view, failed requests) in summary.json.
+    for (const flag of summaryValidity(c, id)) if (!info.flags.includes(flag)) info.flags.push(flag);
     const failed = finiteOrNull(doc['failed']);
     if (failed !== null && failed > 0 && !info.flags.includes(`failed-requests`))
       info.flags.push('failed-requests');

@@ -81,7 +81,34 @@ export interface ServerEnvironments {
   roles: Readonly<Record<string, Readonly<Record<string, string>>>>;
 }
 
-export function serverEnvironments(workload: ResolvedWorkload): ServerEnvironments {
+/** The variable that makes vLLM serve `/reset_prefix_cache`, `/reset_mm_cache`, `/reset_encoder_cache`. */
+export const SERVER_DEV_MODE = 'VLLM_SERVER_DEV_MODE';
+
+/**
+ * Servers perf-eval starts (docker, native) get `VLLM_SERVER_DEV_MODE=1` so their caches can be reset
+ * before every bench run and repetition (a warm prefix cache inflates repeated runs). A recipe opts
+ * out by setting the variable itself in `env:` (e.g. `'0'`); its value is then kept as it is.
+ */
+export function withServerDevMode(workload: ResolvedWorkload): ResolvedWorkload {
+  const runtime = workload.server.runtime;
+  if (runtime !== 'docker' && runtime !== 'native') return workload;
+  const add = (env: Readonly<Record<string, string>>): Record<string, string> =>
+    env[SERVER_DEV_MODE] === undefined ? { ...env, [SERVER_DEV_MODE]: '1' } : { ...env };
+  const out: ResolvedWorkload = {
+    ...workload,
+    server: { ...workload.server, env: add(workload.server.env) },
+  };
+  if (workload.disaggregated)
+    out.disaggregated = {
+      ...workload.disaggregated,
+      prefill: { ...workload.disaggregated.prefill, env: add(workload.disaggregated.prefill.env) },
+      decode: { ...workload.disaggregated.decode, env: add(workload.disaggregated.decode.env) },
+    };
+  return out;
+}
+
+export function serverEnvironments(recipe: ResolvedWorkload): ServerEnvironments {
+  const workload = withServerDevMode(recipe);
   const roles: Record<string, Record<string, string>> = {};
   if (workload.disaggregated)
     for (const role of [workload.disaggregated.prefill, workload.disaggregated.decode])

@@ -386,3 +386,213 @@ describe('executeRun: failed writes (issue 12 item 2)', () => {
     ]);
   });
 });
+
+describe('executeRun: GPU time, caches and the server view (issue 15)', () => {
+  const DOCKER_RECIPE = RECIPE.replace('gpu: SIM', 'gpu: H200').replace(
+    '{name: short, input_len: 8, output_len: 8, num_prompts: 4, max_concurrency: 2}',
+    '{name: short, input_len: 8, output_len: 8, num_prompts: 4, max_concurrency: 2, repetitions: 3}',
+  );
+
+  /** A bench fake that honours the repetition hooks like bench-runner does. */
+  function hookedBench(recorded: Recorded): Partial<RunAdapters> {
+    return {
+      runBench: async (spec, options) => {
+        const files: string[] = [];
+        for (let r = 1; r <= spec.repetitions; r++) {
+          await options.beforeRepetition?.(r);
+          recorded.calls.push(`bench:${spec.runName}:${r}`);
+          const file = join(options.resultsDir, `bench-${spec.runName}-run-${r}.json`);
+          writeFileSync(file, '{}');
+          files.push(file);
+          await options.afterRepetition?.(r, {
+            file,
+            result: { completed: 4, failed: 0, num_prompts: 4, max_concurrency: 2 },
+          });
+        }
+        const resultFile = join(options.resultsDir, `bench-${spec.runName}.json`);
+        writeFileSync(resultFile, '{}');
+        return {
+          runName: spec.runName,
+          resultFile,
+          repetitionFiles: files,
+          result: { completed: 4, failed: 0 },
+          counts: [],
+          nonFiniteKeys: [],
+          durationMs: 1,
+        } as unknown as BenchRunOutcome;
+      },
+      resetServerCaches: async ({ url }) => {
+        recorded.calls.push(`reset:${url}`);
+        return { reset: true, endpoints: [] };
+      },
+      startMetricsSampler: () => {
+        recorded.calls.push('sample');
+        return {
+          stop: async () => ({
+            samples: 5,
+            failedScrapes: 0,
+            durationS: 4,
+            running: { mean: 0.5, peak: 1 },
+            waiting: { mean: 0, peak: 0 },
+            kvCacheUsage: null,
+            prefixCacheQueries: 100,
+            prefixCacheHits: 50,
+            prefixCacheHitRate: 0.5,
+            preemptions: 2,
+            missing: ['vllm:kv_cache_usage_perc'],
+          }),
+        };
+      },
+    };
+  }
+
+  it('servers perf-eval starts get VLLM_SERVER_DEV_MODE=1; caches are reset before every repetition; each repetition records the server view and validity flags; the GPU time adds up', async () => {
+    const dir = tempDir();
+    const { plan, workload, env } = planOf(dir, undefined, DOCKER_RECIPE);
+    expect(plan.cacheReset).toEqual({ enabled: true });
+    expect(plan.launch.kind === 'server' && plan.launch.server.envNames).toContain('VLLM_SERVER_DEV_MODE');
+    const recorded = recorder();
+    const summary = await executeRun(plan, {
+      ...optionsFor(workload, env, recorded, { stepStartedAtMs: Date.now() - 2000 }),
+      adapters: { ...fakes(recorded), ...hookedBench(recorded) },
+    });
+    const url = `http://127.0.0.1:${plan.server.port}`;
+    expect(
+      recorded.calls.filter((c) => c.startsWith('reset') || c.startsWith('bench') || c === 'sample'),
+    ).toEqual([1, 2, 3].flatMap((r) => [`reset:${url}`, 'sample', `bench:short-conc-2:${r}`]));
+    const bench = summary.tasks.find((t) => t.kind === 'bench');
+    expect(
+      bench?.repetitions?.map((r) => [r.repetition, r.cacheReset.reset, r.server?.prefixCacheHitRate]),
+    ).toEqual([
+      [1, true, 0.5],
+      [2, true, 0.5],
+      [3, true, 0.5],
+    ]);
+    expect(bench?.validity?.map((f) => `${f.code}:${f.severity}`)).toEqual([
+      'warm-prefix-cache:invalid',
+      'client-bound:invalid',
+      'preemptions:warning',
+    ]);
+    const onDisk = readJson<RunSummary>(plan.files.summaryJson);
+    expect(onDisk.tasks.find((t) => t.kind === 'bench')?.validity).toHaveLength(3);
+    // Timeline and accounting: every phase kind that happened, and the parts add up to the held time.
+    const kinds = new Set(onDisk.timeline?.map((p) => p.kind));
+    for (const kind of [
+      'setup',
+      'server-launch',
+      'cache-reset',
+      'bench',
+      'lm_eval',
+      'bfcl',
+      'semantic_eval',
+      'teardown',
+      'ingest',
+    ])
+      expect(kinds, kind).toContain(kind);
+    const gpu = onDisk.gpuTime;
+    expect(gpu).toBeDefined();
+    const parts = (gpu?.measuringS ?? 0) + Object.values(gpu?.idleS ?? {}).reduce((a, b) => a + b, 0);
+    expect(Math.abs(parts - (gpu?.heldS ?? 0))).toBeLessThanOrEqual((gpu?.heldS ?? 0) * 0.01 + 0.005);
+    expect(gpu?.idleS.setup).toBeGreaterThanOrEqual(1.9);
+    const markdown = readFileSync(plan.files.summaryMd, 'utf8');
+    expect(markdown).toMatch(/^GPUs busy \d+ % \(measuring .* of .*\); idle: /m);
+    expect(markdown).toContain(
+      '`client-bound`: mean running requests 0.5 (peak 1) against max_concurrency 2 with 4 prompts',
+    );
+  });
+
+  it('the simulator and recipes that opt out are never reset, and each repetition says why', async () => {
+    const dir = tempDir();
+    const sim = planOf(
+      dir,
+      undefined,
+      RECIPE.replace('max_concurrency: 2}', 'max_concurrency: 2, repetitions: 3}'),
+    );
+    expect(sim.plan.cacheReset).toEqual({
+      enabled: false,
+      reason: 'the simulator (llm-d-inference-sim) has no cache-reset endpoints',
+    });
+    expect(sim.plan.launch.kind === 'server' && sim.plan.launch.server.envNames).not.toContain(
+      'VLLM_SERVER_DEV_MODE',
+    );
+    const recorded = recorder();
+    const summary = await executeRun(sim.plan, {
+      ...optionsFor(sim.workload, sim.env, recorded),
+      adapters: { ...fakes(recorded), ...hookedBench(recorded) },
+    });
+    expect(recorded.calls.some((c) => c.startsWith('reset'))).toBe(false);
+    expect(summary.tasks.find((t) => t.kind === 'bench')?.repetitions?.map((r) => r.cacheReset)).toEqual(
+      Array(3).fill({
+        reset: false,
+        reason: 'the simulator (llm-d-inference-sim) has no cache-reset endpoints',
+      }),
+    );
+    const optOut = planOf(
+      tempDir(),
+      undefined,
+      DOCKER_RECIPE.replace('  model: org/tiny', "  model: org/tiny\n  env:\n    VLLM_SERVER_DEV_MODE: '0'"),
+    );
+    expect(optOut.plan.cacheReset).toEqual({
+      enabled: false,
+      reason: 'the recipe sets VLLM_SERVER_DEV_MODE=0 (cache-reset endpoints off)',
+    });
+  });
+
+  it('prepare runs while the server starts (overlap), and the first task waits for it', async () => {
+    const dir = tempDir();
+    const { plan, workload, env } = planOf(dir);
+    const recorded = recorder();
+    let serverCalled!: () => void;
+    const serverStarted = new Promise<void>((resolve) => (serverCalled = resolve));
+    const base = fakes(recorded);
+    const summary = await executeRun(plan, {
+      ...optionsFor(workload, env, recorded, {
+        // Deadlocks (and times the test out) unless the server launch starts while prepare is still running.
+        prepare: async () => {
+          recorded.calls.push('prepare:start');
+          await serverStarted;
+          await new Promise((resolve) => setTimeout(resolve, 20));
+          recorded.calls.push('prepare:end');
+        },
+      }),
+      adapters: {
+        ...base,
+        startServer: async (spec, options) => {
+          recorded.calls.push('server:start');
+          serverCalled();
+          return (base.startServer as RunAdapters['startServer'])(spec, options);
+        },
+      },
+    });
+    expect(summary.status).toBe('ok');
+    expect(recorded.calls.slice(0, 5)).toEqual([
+      'prepare:start',
+      'server:start',
+      `startServer:${plan.server.port}`,
+      'prepare:end',
+      'bench:short-conc-2',
+    ]);
+    expect(
+      summary.timeline?.find((p) => p.kind === 'setup' && p.name === 'tool provisioning and preflight')
+        ?.status,
+    ).toBe('ok');
+  });
+
+  it('a failed prepare fails the run before any task, tears the server down and records why', async () => {
+    const dir = tempDir();
+    const { plan, workload, env } = planOf(dir);
+    const recorded = recorder();
+    const summary = await executeRun(plan, {
+      ...optionsFor(workload, env, recorded, {
+        prepare: async () => {
+          throw new Error('pip install lm-eval failed');
+        },
+      }),
+      adapters: fakes(recorded),
+    });
+    expect(summary.status).toBe('failed');
+    expect(summary.prepareError?.message).toBe('pip install lm-eval failed');
+    expect(recorded.calls.filter((c) => c.startsWith('bench') || c.startsWith('lm_eval'))).toEqual([]);
+    expect(recorded.stopped).toBe(1);
+  });
+});

@@ -7,12 +7,15 @@
  */
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { runBench } from '@perf-eval/bench-runner';
+import { runBench, validityFlags, type ValidityFlag } from '@perf-eval/bench-runner';
 import { runBfcl } from '@perf-eval/bfcl-runner';
 import { metricsOf, runLmEval } from '@perf-eval/lmeval-runner';
 import {
+  resetServerCaches,
+  startMetricsSampler,
   startServer,
   startTopology,
+  type MetricsSampler,
   type ServerSpec,
   type TopologyHandle,
 } from '@perf-eval/server-lifecycle';
@@ -28,10 +31,12 @@ import { toolEnvValues, type ServerEnvironments } from './environment.js';
 import { realIngestAdapter, RunIngest, type IngestAdapter } from './ingest.js';
 import type { PlannedServer, RunPlan } from './plan.js';
 import { runPool } from './pool.js';
+import { accountGpuTime, Timeline, type PhaseKind } from './timeline.js';
 import { runSemanticEval, SEMANTIC_EVAL_METRICS, SemanticEvalResultError } from './semantic-eval.js';
 import {
   overwriteSummaryInPlace,
   writeSummary,
+  type BenchRepetitionRecord,
   type RunIdentityExtra,
   type RunSummary,
   type TaskError,
@@ -50,6 +55,8 @@ export interface RunAdapters {
   ingest: IngestAdapter;
   /** Writes summary.json and summary.md (atomically). */
   writeSummary: (resultsDir: string, summary: RunSummary) => Promise<void>;
+  resetServerCaches: typeof resetServerCaches;
+  startMetricsSampler: typeof startMetricsSampler;
 }
 
 export const realAdapters: RunAdapters = {
@@ -61,6 +68,8 @@ export const realAdapters: RunAdapters = {
   runSemanticEval,
   ingest: realIngestAdapter,
   writeSummary,
+  resetServerCaches,
+  startMetricsSampler,
 };
 
 /** Console output of a run (the CLI's reporter draws a status line on a TTY, timestamps in CI). */
@@ -109,6 +118,19 @@ export interface ExecuteRunOptions {
   secrets?: readonly string[];
   /** Identity beyond the plan (recipe hash, serve args, nightly …), merged into `summary.identity`. */
   identity?: RunIdentityExtra;
+  /**
+   * When the step started (ms since epoch; default: when `executeRun` was called). The time before
+   * `executeRun` is accounted as setup in `summary.gpu`: the GPUs are held from the step's start.
+   */
+  stepStartedAtMs?: number;
+  /**
+   * Work that does not need the server (tool provisioning, tool preflight), started together with the
+   * server launch so the two overlap; the first task waits for it. A rejection fails the run before any
+   * task (the tasks are skipped, the server is torn down) and is recorded as `summary.prepareError`.
+   */
+  prepare?: (signal: AbortSignal) => Promise<void>;
+  /** `/metrics` sampling interval during bench repetitions; default 1000 ms. */
+  metricsIntervalMs?: number;
 }
 
 /** What the run needs of a started server or topology. */
@@ -191,6 +213,8 @@ class Execution {
   private saving: Promise<void> = Promise.resolve();
   private readonly writeFailures = new Set<string>();
   private readonly secrets: string[];
+  private readonly timeline: Timeline;
+  private readonly stepStartedAt: number;
   get secretValues(): readonly string[] {
     return this.secrets;
   }
@@ -201,6 +225,8 @@ class Execution {
   ) {
     this.adapters = { ...realAdapters, ...options.adapters };
     this.now = options.now ?? Date.now;
+    this.timeline = new Timeline(() => new Date(this.now()));
+    this.stepStartedAt = options.stepStartedAtMs ?? this.now();
     this.deadline = this.now() + plan.timeouts.runBudgetMs;
     this.toolEnv = toolEnvValues(plan.toolEnv, options.env);
     this.ingest = new RunIngest({
@@ -312,6 +338,7 @@ class Execution {
       return;
     }
     const started = this.now();
+    const endPhase = this.timeline.begin(record.id, record.kind as PhaseKind);
     record.status = 'running';
     record.startedAt = this.iso();
     this.options.reporter.taskStarted(record.id);
@@ -331,6 +358,7 @@ class Execution {
             : taskError(error);
       }
     } finally {
+      endPhase(record.status);
       record.finishedAt = this.iso();
       record.durationS = (this.now() - started) / 1000;
       this.options.reporter.taskFinished(
@@ -481,6 +509,9 @@ class Execution {
           timeoutMs: this.remainingMs(),
           print: this.print,
           onOutput: this.toolOutput(`bench:${bench.runName}`),
+          beforeRepetition: (repetition) => this.beforeRepetition(record, repetition),
+          afterRepetition: (repetition, outcome) =>
+            this.afterRepetition(record, bench.spec.dataset, repetition, outcome),
         });
         record.files = [
           outcome.resultFile,
@@ -492,6 +523,89 @@ class Execution {
         const perf = this.plan.ingest.perf[index];
         if (perf) this.ingest.perf(perf);
       });
+    }
+  }
+
+  private sampler: MetricsSampler | undefined;
+  private pendingReset: BenchRepetitionRecord['cacheReset'] = { reset: false };
+
+  /** The servers whose caches and metrics count: the server, or each role behind the proxy. */
+  private serverUrls(): string[] {
+    const roles = this.summary.server.roles;
+    if (roles) {
+      const urls = Object.entries(roles)
+        .filter(([role, entry]) => role !== 'proxy' && entry.url)
+        .map(([, entry]) => entry.url as string);
+      if (urls.length > 0) return urls;
+    }
+    return this.server ? [this.server.url] : [];
+  }
+
+  /** Right before a repetition: reset the caches (or say why not), then watch the server's metrics. */
+  private async beforeRepetition(record: TaskRecord, repetition: number): Promise<void> {
+    const policy = this.plan.cacheReset;
+    if (!policy.enabled) {
+      this.pendingReset = { reset: false, reason: policy.reason ?? 'disabled' };
+    } else {
+      const end = this.timeline.begin(`${record.id} cache reset ${repetition}`, 'cache-reset');
+      const outcomes = await Promise.all(
+        this.serverUrls().map((url) => this.adapters.resetServerCaches({ url, signal: this.stopAll.signal })),
+      );
+      end();
+      const failed = outcomes.find((outcome) => !outcome.reset);
+      const partial = outcomes.find((outcome) => outcome.reason);
+      this.pendingReset = failed
+        ? { reset: false, reason: failed.reason ?? 'not reset' }
+        : partial?.reason
+          ? { reset: true, reason: partial.reason }
+          : { reset: true };
+      if (failed && repetition === 1)
+        this.options.reporter.line(`  warning: caches not reset before ${record.id}: ${failed.reason}`);
+    }
+    // The decode role holds the running requests behind a proxy; a single server is its own URL.
+    const urls = this.serverUrls();
+    const url = urls[urls.length - 1];
+    this.sampler = url
+      ? this.adapters.startMetricsSampler({
+          url,
+          intervalMs: this.options.metricsIntervalMs ?? 1000,
+          signal: this.stopAll.signal,
+        })
+      : undefined;
+  }
+
+  /** After a repetition: the server's view of it and its validity flags, into the task record. */
+  private async afterRepetition(
+    record: TaskRecord,
+    datasetName: string,
+    repetition: number,
+    outcome: { file: string; result?: Record<string, unknown> },
+  ): Promise<void> {
+    const view = this.sampler ? await this.sampler.stop() : null;
+    this.sampler = undefined;
+    const server = view && view.samples > 0 ? view : null;
+    const validity = outcome.result
+      ? validityFlags({
+          result: outcome.result as Parameters<typeof validityFlags>[0]['result'],
+          datasetName,
+          server: server ?? undefined,
+        })
+      : [];
+    (record.repetitions ??= []).push({
+      repetition,
+      file: outcome.file,
+      cacheReset: this.pendingReset,
+      server,
+      validity,
+    });
+    const seen = new Set((record.validity ??= []).map((flag) => flag.code));
+    for (const flag of validity) {
+      if (seen.has(flag.code)) continue;
+      seen.add(flag.code);
+      (record.validity as ValidityFlag[]).push(flag);
+      this.options.reporter.line(
+        `  ${flag.severity === 'invalid' ? 'invalid' : 'warning'}: ${record.id}: ${flag.message}`,
+      );
     }
   }
 
@@ -580,13 +694,55 @@ class Execution {
 
   async run(): Promise<RunSummary> {
     const started = this.now();
+    if (started > this.stepStartedAt)
+      this.timeline.phases.push({
+        name: 'start-up and preflight',
+        kind: 'setup',
+        start: new Date(this.stepStartedAt).toISOString(),
+        end: new Date(started).toISOString(),
+      });
     try {
       await mkdir(this.plan.resultsDir, { recursive: true });
       await writeFile(
         join(this.plan.resultsDir, RESERVE_FILE),
         Buffer.alloc(FINAL_WRITES_RESERVE_BYTES),
       ).catch(() => undefined);
-      await this.startServer();
+      // Tool provisioning and preflight run while the server loads; the first task waits for both.
+      const endPrepare = this.options.prepare
+        ? this.timeline.begin('tool provisioning and preflight', 'setup')
+        : undefined;
+      const prepared = this.options.prepare
+        ? this.options.prepare(this.stopAll.signal).then(
+            () => void endPrepare?.('ok'),
+            (error: unknown) => {
+              endPrepare?.('failed');
+              throw error;
+            },
+          )
+        : Promise.resolve();
+      // Handled below; an early rejection must not be reported as unhandled while the server loads.
+      prepared.catch(() => undefined);
+      const endLaunch = this.timeline.begin('server launch', 'server-launch');
+      try {
+        await this.startServer();
+        endLaunch('ok');
+      } catch (error) {
+        endLaunch('failed');
+        await prepared.catch(() => undefined);
+        throw error;
+      }
+      try {
+        await prepared;
+      } catch (error) {
+        this.summary.prepareError = taskError(error);
+        this.prepareFailure = error;
+        this.options.reporter.error(
+          `+++ :rotating_light: preparing the tools failed: ${this.summary.prepareError.message}`,
+        );
+        this.stopAll.abort(error);
+        this.skipAllTasks('tool preparation failed');
+        return this.summary;
+      }
       if (this.plan.phases.includes('bench')) await this.benchPhase();
       if (this.plan.workload.benchOnly) {
         this.options.reporter.group('--- :stopwatch: BENCH_ONLY set; skipping lm_eval and bfcl tasks');
@@ -608,7 +764,7 @@ class Execution {
     await rm(join(this.plan.resultsDir, RESERVE_FILE), { force: true }).catch(() => undefined);
     const server = this.server;
     if (server) {
-      await this.step('teardown', () => server.stop());
+      await this.timeline.time('teardown', 'teardown', () => this.step('teardown', () => server.stop()));
       if (this.summary.server.status === 'ready') this.summary.server.status = 'stopped';
       for (const entry of Object.values(this.summary.server.roles ?? {}))
         if (entry.status === 'ready') entry.status = 'stopped';
@@ -619,27 +775,47 @@ class Execution {
         record.reason ??= this.cancelled ? 'run cancelled' : 'server not available';
       }
     }
+    const endIngest = this.timeline.begin('ingest', 'ingest');
     try {
       await this.ingest.finish();
+      endIngest('ok');
     } catch (error) {
+      endIngest('failed');
       this.writeFailed('the ingest plan', this.plan.files.ingestPlan, error);
     }
     this.summary.status = this.finalStatus();
     this.summary.finishedAt = this.iso();
     this.summary.durationS = (this.now() - started) / 1000;
     for (const step of this.options.postRun ?? []) {
-      await this.step(`post-run step ${step.name}`, () =>
-        step.run({ plan: this.plan, summary: this.summary, signal: this.options.signal }),
+      await this.timeline.time(step.name, 'report', () =>
+        this.step(`post-run step ${step.name}`, () =>
+          step.run({ plan: this.plan, summary: this.summary, signal: this.options.signal }),
+        ),
       );
     }
+    // Where the step's GPU time went, up to this final save (parts add up to the held time).
+    this.summary.timeline = this.timeline.sorted();
+    this.summary.gpuTime = accountGpuTime(
+      this.summary.timeline,
+      new Date(this.stepStartedAt).toISOString(),
+      this.iso(),
+    );
     await this.save(true);
     // A write failure in the final save itself must still show in the returned summary and the exit code.
     this.summary.status = this.finalStatus();
     this.options.reporter.close();
   }
 
+  private prepareFailure: unknown;
+
+  private skipAllTasks(reason: string): void {
+    for (const record of this.summary.tasks)
+      if (record.status === 'pending') Object.assign(record, { status: 'skipped', reason });
+  }
+
   private finalStatus(): RunSummary['status'] {
     if (this.cancelled) return 'cancelled';
+    if (this.prepareFailure !== undefined) return 'failed';
     const failed =
       this.summary.server.status === 'failed' ||
       this.summary.tasks.some((t) => t.status === 'failed' || t.status === 'skipped') ||

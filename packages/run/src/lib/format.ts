@@ -51,6 +51,11 @@ export function formatPlan(plan: RunPlan): string {
   }
   out();
   out(`bench (${plan.bench.length} run(s), alone on the server)`);
+  out(
+    plan.cacheReset.enabled
+      ? '  caches reset before every run and repetition (POST /reset_prefix_cache, /reset_mm_cache, /reset_encoder_cache); /metrics sampled'
+      : `  caches not reset: ${plan.cacheReset.reason ?? 'disabled'}; /metrics sampled`,
+  );
   for (const run of plan.bench) {
     out(`  ${run.runName}: n=${run.numPrompts} conc=${run.maxConcurrency} repetitions=${run.repetitions}`);
     for (const command of run.commands) out(`    $ ${formatCommand(command)}`);

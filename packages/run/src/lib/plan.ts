@@ -39,7 +39,13 @@ import {
   type RunContext,
   type ToolCommands,
 } from './compose.js';
-import { planToolEnv, toolEnvNames, type ToolEnvPlan } from './environment.js';
+import {
+  planToolEnv,
+  SERVER_DEV_MODE,
+  toolEnvNames,
+  withServerDevMode,
+  type ToolEnvPlan,
+} from './environment.js';
 
 export type Phase = 'bench' | 'semantic_eval' | 'lm_eval' | 'bfcl';
 export const ALL_PHASES: readonly Phase[] = ['bench', 'semantic_eval', 'lm_eval', 'bfcl'];
@@ -188,6 +194,8 @@ export interface RunPlan {
   jobs: number;
   toolEnv: ToolEnvPlan;
   files: { summaryJson: string; summaryMd: string; serverLogs: string[]; ingestPlan: string; outbox: string };
+  /** Caches reset before every bench run and repetition (`POST /reset_*_cache`), or why not. */
+  cacheReset: CacheResetPlan;
   ingest: {
     enabled: boolean;
     reason: string | null;
@@ -292,7 +300,29 @@ function relativeTo(dir: string, path: string): string {
 }
 
 /** Plans one run of `workload` (a sweep recipe: one variant, see `expandVariants`). Pure: no I/O. */
-export function planRun(workload: ResolvedWorkload, options: PlanRunOptions): RunPlan {
+/** Whether perf-eval resets the server's caches before every bench run and repetition, and why not. */
+export interface CacheResetPlan {
+  enabled: boolean;
+  /** Why not (simulator, external server, the recipe's opt-out). */
+  reason?: string;
+}
+
+function planCacheReset(workload: ResolvedWorkload, serverUrl: string | undefined): CacheResetPlan {
+  if (serverUrl)
+    return { enabled: false, reason: 'external server (--server-url): perf-eval does not own its caches' };
+  if (workload.server.runtime === 'sim')
+    return { enabled: false, reason: 'the simulator (llm-d-inference-sim) has no cache-reset endpoints' };
+  const value = workload.server.env[SERVER_DEV_MODE];
+  if (value !== '1')
+    return {
+      enabled: false,
+      reason: `the recipe sets ${SERVER_DEV_MODE}=${value ?? ''} (cache-reset endpoints off)`,
+    };
+  return { enabled: true };
+}
+
+export function planRun(recipe: ResolvedWorkload, options: PlanRunOptions): RunPlan {
+  const workload = withServerDevMode(recipe);
   const resultsRoot = resolve(options.cwd, options.resultsRoot ?? 'results');
   const basePort = resolvePort(options.env);
   const context: RunContext = {
@@ -464,6 +494,7 @@ export function planRun(workload: ResolvedWorkload, options: PlanRunOptions): Ru
       })),
     },
     timeouts: { stepMs, runBudgetMs: Math.max(60_000, stepMs - 60_000) },
+    cacheReset: planCacheReset(workload, context.serverUrl),
   };
 }
 

@@ -4,7 +4,10 @@
  */
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { ValidityFlag } from '@perf-eval/bench-runner';
+import type { ServerView } from '@perf-eval/server-lifecycle';
 import { writeFileAtomic, writeJsonAtomic } from '@perf-eval/util';
+import { describeGpuTime, type GpuAccounting, type TimelinePhase } from './timeline.js';
 import { renderVerdictMarkdown, type Comparison, type GateResult } from '@perf-eval/verdicts';
 
 export type TaskKind = 'bench' | 'lm_eval' | 'bfcl' | 'semantic_eval';
@@ -32,6 +35,21 @@ export interface TaskRecord {
   error?: TaskError;
   /** Why a task did not run. */
   reason?: string;
+  /** Bench: each repetition's cache reset, the server's view of it (`/metrics`) and its validity flags. */
+  repetitions?: BenchRepetitionRecord[];
+  /** Bench: the validity flags of every repetition (an `invalid` one keeps the result out of verdicts). */
+  validity?: ValidityFlag[];
+}
+
+export interface BenchRepetitionRecord {
+  repetition: number;
+  /** The result file of this repetition. */
+  file: string;
+  /** Whether the server's caches were reset right before it, and why not. */
+  cacheReset: { reset: boolean; reason?: string };
+  /** Aggregates of `/metrics` sampled while it ran; null when nothing could be sampled. */
+  server: ServerView | null;
+  validity: ValidityFlag[];
 }
 
 export interface RoleStatus {
@@ -89,6 +107,12 @@ export interface RunSummary {
   variant?: { name: string; baseName: string; settings: Record<string, string> };
   tasks: TaskRecord[];
   ingest: IngestSummary;
+  /** Tool provisioning or preflight that ran during the server launch and failed (no task ran). */
+  prepareError?: TaskError;
+  /** What the GPUs were doing, phase by phase (start order). */
+  timeline?: TimelinePhase[];
+  /** The step's GPU time: held, measuring, and the idle rest by cause (parts add up to `heldS`). */
+  gpuTime?: GpuAccounting;
   /** Files the run could not write (e.g. `could not write the run summary: no space left on <dir> (ENOSPC)`). */
   writeErrors?: string[];
   exitCode?: number;
@@ -164,13 +188,34 @@ export function renderSummaryMarkdown(summary: RunSummary): string {
       lines.push('', '```', ...summary.server.error.tail.slice(-30), '```');
   }
   for (const error of summary.writeErrors ?? []) lines.push('', `**write error:** ${cell(error)}`);
+  const flagged = summary.tasks.filter((task) => task.validity?.length);
+  if (flagged.length > 0) {
+    lines.push('', '#### Validity', '');
+    for (const task of flagged)
+      for (const flag of task.validity ?? [])
+        lines.push(
+          `- ${flag.severity === 'invalid' ? '⛔' : '⚠️'} ${cell(task.id)} \`${flag.code}\`: ${cell(flag.message)}`,
+        );
+  }
+  const resets = summary.tasks.flatMap((task) => task.repetitions ?? []);
+  const notReset = resets.filter((rep) => !rep.cacheReset.reset);
+  if (notReset.length > 0)
+    lines.push(
+      '',
+      `caches not reset before ${notReset.length} of ${resets.length} bench repetition(s): ${cell(notReset[0]?.cacheReset.reason ?? '')}`,
+    );
+  if (summary.gpuTime) lines.push('', describeGpuTime(summary.gpuTime));
   if (summary.gates?.length) {
     lines.push('', '#### Gates', '');
-    for (const gate of summary.gates) lines.push(`- ${gate.passed ? '✅' : '❌'} ${cell(gate.gate)}: ${cell(gate.reason)}`);
+    for (const gate of summary.gates)
+      lines.push(`- ${gate.passed ? '✅' : '❌'} ${cell(gate.gate)}: ${cell(gate.reason)}`);
   }
   if (summary.verdicts) {
     const results = `results/${summary.workload}`;
-    lines.push('', renderVerdictMarkdown(summary.verdicts, { link: (file) => `artifact://${results}/${file}` }).trimEnd());
+    lines.push(
+      '',
+      renderVerdictMarkdown(summary.verdicts, { link: (file) => `artifact://${results}/${file}` }).trimEnd(),
+    );
   }
   const ingest = summary.ingest;
   lines.push(
