@@ -20,7 +20,7 @@ import { PerfEvalError, secretValuesOf } from '@perf-eval/util';
 import { ingestUrlProblems } from '@perf-eval/ingest';
 import type { ResolvedWorkload } from '@perf-eval/workload-schema';
 import { parseCommandArgs, parsePositiveInt, UsageError } from '../lib/args.js';
-import { EXIT } from '../lib/exit-codes.js';
+import { EXIT, exitCodeFor } from '../lib/exit-codes.js';
 import { writeLine, type Io } from '../lib/io.js';
 import { planFor } from '../lib/plan-options.js';
 import { Reporter } from '../lib/reporter.js';
@@ -74,6 +74,7 @@ export class PreflightError extends PerfEvalError {
     super(
       'E_PREFLIGHT',
       `preflight failed (nothing was started):\n${problems.map((p) => `  - ${p}`).join('\n')}`,
+      { category: 'preflight' },
     );
   }
 }
@@ -354,7 +355,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
   const interruption = interruptionOf(io.signal);
   if (interruption) {
     writeLine(io.stderr, interruption.message);
-    return interruption.signalName === 'SIGINT' ? EXIT.interrupted : EXIT.terminated;
+    return exitCodeFor(interruption).code;
   }
   writeLine(io.stdout, `results: ${plan.resultsDir}/summary.md`);
   if (reportPath) writeLine(io.stdout, `report: ${reportPath}`);

@@ -33,7 +33,7 @@ Options:
 
 Installs are atomic (built next to the target, renamed into place) and stamped with their pinned
 spec in DIR/stamps/; a changed pin rebuilds. Needs network access to PyPI and the Go module proxy.
-Exit: 0 ok, 1 an install failed (the output tail is printed), 2 bad flags or recipe, 130/143 interrupted.`;
+Exit: 0 ok, 1 an install failed (the output tail is printed), 2 bad flags or recipe, or a missing prerequisite (Python, Go, the setup lock), 130/143 interrupted.`;
 
 interface SetupFlags {
   help?: boolean;

@@ -4,7 +4,7 @@ import { PerfEvalError } from '@perf-eval/util';
 /** Bad flags or arguments (exit 2). */
 export class UsageError extends PerfEvalError {
   constructor(message: string, readonly command?: string) {
-    super('E_USAGE', message);
+    super('E_USAGE', message, { category: 'usage' });
   }
 }
 

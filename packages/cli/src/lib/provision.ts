@@ -62,7 +62,7 @@ export class SetupPrerequisiteError extends PerfEvalError {
     message: string,
     options: { cause?: unknown } = {},
   ) {
-    super(code, message, options);
+    super(code, message, { ...options, category: 'preflight' });
   }
 }
 

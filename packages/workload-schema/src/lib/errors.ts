@@ -12,6 +12,7 @@ export class RecipeInvalidError extends PerfEvalError {
     super(
       'E_RECIPE_INVALID',
       first ? `${formatDiagnostic(first)}${diagnostics.length > 1 ? ` (+${diagnostics.length - 1} more)` : ''}` : `${file}: invalid recipe`,
+      { category: 'validation' },
     );
   }
 }
@@ -24,7 +25,7 @@ export class ProfileInvalidError extends PerfEvalError {
     options: { cause?: unknown; message?: string } = {},
   ) {
     const first = diagnostics[0];
-    super('E_PROFILE_INVALID', options.message ?? (first ? formatDiagnostic(first) : `${file}: invalid GPU profiles`), options);
+    super('E_PROFILE_INVALID', options.message ?? (first ? formatDiagnostic(first) : `${file}: invalid GPU profiles`), { ...options, category: 'validation' });
   }
 }
 
@@ -34,6 +35,6 @@ export class RecipeNotFoundError extends PerfEvalError {
     readonly file: string,
     options: { cause?: unknown } = {},
   ) {
-    super('E_RECIPE_NOT_FOUND', `not found: ${file}`, options);
+    super('E_RECIPE_NOT_FOUND', `not found: ${file}`, { ...options, category: 'usage' });
   }
 }
