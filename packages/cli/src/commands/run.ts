@@ -25,8 +25,19 @@ import { writeLine, type Io } from '../lib/io.js';
 import { planFor } from '../lib/plan-options.js';
 import { Reporter } from '../lib/reporter.js';
 import { interruptionOf } from '../lib/signals.js';
-import { checkToolVersions, type VersionCheck } from '../lib/tool-versions.js';
-import { discoverTools, findOnPath, toolPaths, type DiscoveredTools } from '../lib/tools.js';
+import {
+  checkToolVersions,
+  componentsFor,
+  discoverTools,
+  ensureTools,
+  findOnPath,
+  SERVER_VLLM_ENV,
+  toolPaths,
+  toolsDir,
+  type DiscoveredTools,
+  type VersionCheck,
+} from '@perf-eval/toolchain';
+import { setupProgress, verifyBfclWithDriver } from '../lib/provisioning.js';
 import { selectVariant, variantRequiredError } from '../lib/variants.js';
 import { loadRecipe } from '../lib/workload.js';
 
@@ -51,7 +62,11 @@ Options:
   --strict-ingest     fail the run when ingestion fails or INGEST_BEARER_TOKEN is missing
   --verbose           forward every tool output line (default: server log + phase lines)
 
-Tools come from 'perf-eval setup' (PERF_EVAL_TOOLS_DIR, default ~/.cache/perf-eval/tools), else PATH.
+Tools the recipe needs and this machine lacks are provisioned first, exactly as 'perf-eval setup FILE'
+does (PERF_EVAL_TOOLS_DIR, default ~/.cache/perf-eval/tools; PERF_EVAL_PYTHON picks the base Python;
+PERF_EVAL_NO_AUTO_SETUP=1 turns this off). Roles: 'vllm serve' is PERF_EVAL_VLLM or the vllm on PATH,
+never the provisioned CPU-only bench client; a native bench uses that same vllm, the simulator and
+--server-url use the provisioned client (PERF_EVAL_BENCH_VLLM overrides). summary.json records them.
 Exit: 0 all tasks ok, 1 a task or the server failed (see summary.md), 2 invalid recipe or failed
 preflight (nothing started), 130/143 interrupted.`;
 
@@ -124,7 +139,8 @@ async function launchProblems(
   if (runtime === 'docker' && !tools.found.docker)
     problems.push(`docker runtime: 'docker' not found on PATH`);
   if (runtime === 'native' && !tools.found.vllm)
-    problems.push(`native runtime: 'vllm' not found; ${setupHint}`);
+    // The provisioned bench client is CPU-only: it never serves, so setup cannot fix this.
+    problems.push(`native runtime: the serving 'vllm' was not found on PATH; install vLLM there or set ${SERVER_VLLM_ENV} to its vllm`);
   if (runtime === 'sim' && !tools.found.simulator)
     problems.push(`sim runtime: 'llm-d-inference-sim' not found; ${setupHint}`);
   if (launch.kind === 'server') {
@@ -204,7 +220,7 @@ async function preflight(
   const problems = await launchProblems(plan, workload, tools, io, setupHint);
   problems.push(...semanticEvalProblems(plan, io));
   const hostBench = plan.bench.some((bench) => bench.executor.kind === 'native');
-  if (hostBench && !tools.found.vllm)
+  if (hostBench && !tools.found.benchVllm)
     problems.push(
       `bench: 'vllm' (for vllm bench serve) not found; ${setupHint} (--only lm_eval,bfcl skips the bench)`,
     );
@@ -226,7 +242,7 @@ async function preflight(
     problems.push(`bfcl: the BFCL virtualenv was not found; ${setupHint}`);
   // Tools that will run must be of versions whose contracts we encode.
   const versionChecks: VersionCheck[] = [];
-  if (hostBench && tools.found.vllm) versionChecks.push({ tool: 'vllm', executable: tools.found.vllm });
+  if (hostBench && tools.found.benchVllm) versionChecks.push({ tool: 'vllm', executable: tools.found.benchVllm });
   if (plan.lmEval.length > 0 && tools.found.lm_eval)
     versionChecks.push({ tool: 'lm_eval', executable: tools.found.lm_eval });
   if (plan.bfcl.length > 0 && tools.found.bfcl)
@@ -255,6 +271,33 @@ async function preflight(
   if (plan.ingest.strict && !plan.ingest.enabled && !plan.ingest.disabled)
     problems.push(`--strict-ingest: ${plan.ingest.reason}`);
   if (problems.length > 0) throw new PreflightError(problems);
+}
+
+/** A fresh machine runs a recipe without a separate `setup`: provision what it needs and lacks first. */
+async function provisionMissingTools(workload: ResolvedWorkload, phases: ReadonlySet<Phase>, externalServer: boolean, io: Io): Promise<void> {
+  if (io.env['PERF_EVAL_NO_AUTO_SETUP'] === '1') return;
+  const accuracy = !benchOnly({ workload, env: io.env });
+  const components = componentsFor({
+    runtime: workload.server.runtime,
+    bench: phases.has('bench') && workload.bench.length > 0,
+    lmEval: accuracy && phases.has('lm_eval') && workload.lmEval.length > 0,
+    bfcl: accuracy && phases.has('bfcl') && workload.bfcl.length > 0,
+    externalServer,
+  });
+  const dir = toolsDir(io.env);
+  const print = (line: string): void => writeLine(io.stdout, line);
+  const result = await ensureTools(components, {
+    dir,
+    python: io.env['PERF_EVAL_PYTHON']?.trim() || 'python3',
+    force: false,
+    verbose: false,
+    env: io.env,
+    signal: io.signal,
+    print,
+    progress: setupProgress(io),
+    verifyBfcl: verifyBfclWithDriver,
+  });
+  if (result.provisioned.length > 0) print(`provisioned ${result.provisioned.join(', ')} into ${dir} (what 'perf-eval setup' does)`);
 }
 
 /**
@@ -323,7 +366,8 @@ export async function run(argv: string[], io: Io): Promise<number> {
   const recipe = loadRecipe(file, io, values.profiles);
   if (recipe.sweep && values.variant === undefined) throw variantRequiredError(recipe, file);
   const workload = values.variant === undefined ? recipe : selectVariant(recipe, values.variant, file, 'run');
-  const tools = discoverTools(io.env);
+  await provisionMissingTools(workload, phases, Boolean(values['server-url']), io);
+  const tools = discoverTools(io.env, { runtime: workload.server.runtime, externalServer: Boolean(values['server-url']) });
   const plan = planFor(
     workload,
     io,
@@ -347,6 +391,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
     ...(io.forceSignal ? { forceSignal: io.forceSignal } : {}),
     reporter: new Reporter(io),
     verbose: Boolean(values.verbose),
+    toolRoles: tools.roles,
   });
   // An interrupted run exits at once (Buildkite's cancel grace period is short); 'perf-eval report' can follow.
   const reportPath = interruptionOf(io.signal) ? undefined : await writeRunReport(plan.resultsDir, io);

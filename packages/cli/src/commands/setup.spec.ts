@@ -12,17 +12,11 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import type { Io } from '../lib/io.js';
 import { run } from '../lib/main.js';
-import {
-  LM_EVAL_VERSION,
-  PIP_VERSION,
-  SIMULATOR_MODULE,
-  SIMULATOR_VERSION,
-  TOKENIZERS_VERSION,
-} from '../lib/provision-pins.js';
-import type { Stamp } from '../lib/provision.js';
+import { LM_EVAL_VERSION, PIP_VERSION, SIMULATOR_MODULE, SIMULATOR_VERSION, TOKENIZERS_VERSION } from '@perf-eval/toolchain';
+import type { Stamp } from '@perf-eval/toolchain';
 import { InterruptedError } from '@perf-eval/util';
 
-const FAKE_BIN = resolve(import.meta.dirname, '../../test/fixtures/setup-bin');
+const FAKE_BIN = resolve(import.meta.dirname, '../../../toolchain/test/fixtures/setup-bin');
 const PROFILES = resolve(import.meta.dirname, '../../../../profiles/gpu_profiles.yaml');
 
 interface Box {

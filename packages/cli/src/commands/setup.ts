@@ -3,14 +3,18 @@ import { parseCommandArgs, UsageError } from '../lib/args.js';
 import { benchOnly } from '@perf-eval/run';
 import { EXIT } from '../lib/exit-codes.js';
 import { writeLine, type Io } from '../lib/io.js';
-import { COMPONENTS, provision, type Component } from '../lib/provision.js';
 import {
-  BFCL_EVAL_VERSION,
+  COMPONENTS,
+  componentsFor,
   LM_EVAL_VERSION,
+  provision,
   SIMULATOR_VERSION,
+  toolsDir,
   VLLM_VERSION,
-} from '../lib/provision-pins.js';
-import { toolsDir } from '../lib/tools.js';
+  type Component,
+} from '@perf-eval/toolchain';
+import { BFCL_EVAL_VERSION } from '@perf-eval/util';
+import { setupProgress, verifyBfclWithDriver } from '../lib/provisioning.js';
 import { loadRecipe } from '../lib/workload.js';
 
 const HELP = `Usage: perf-eval setup [FILE] [options]
@@ -63,16 +67,13 @@ function parseComponents(value: string): Set<Component> {
 /** What `perf-eval run FILE` needs on this machine. */
 function componentsForRecipe(file: string, io: Io, profiles: string | undefined): Set<Component> {
   const workload = loadRecipe(file, io, profiles);
-  const out = new Set<Component>();
-  const runtime = workload.server.runtime;
-  if (runtime === 'sim') out.add('sim');
-  // Inside a docker server the bench runs in the container; natively and against the simulator, here.
-  if (workload.bench.length > 0 && runtime !== 'docker') out.add('bench');
-  if (!benchOnly({ workload, env: io.env })) {
-    if (workload.lmEval.length > 0) out.add('lm_eval');
-    if (workload.bfcl.length > 0) out.add('bfcl');
-  }
-  return out;
+  const accuracy = !benchOnly({ workload, env: io.env });
+  return componentsFor({
+    runtime: workload.server.runtime,
+    bench: workload.bench.length > 0,
+    lmEval: accuracy && workload.lmEval.length > 0,
+    bfcl: accuracy && workload.bfcl.length > 0,
+  });
 }
 
 export async function run(argv: string[], io: Io): Promise<number> {
@@ -118,6 +119,8 @@ export async function run(argv: string[], io: Io): Promise<number> {
     env: io.env,
     signal: io.signal,
     print: out,
+    progress: setupProgress(io),
+    verifyBfcl: verifyBfclWithDriver,
   });
   out('');
   for (const report of reports)

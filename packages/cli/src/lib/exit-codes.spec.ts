@@ -4,6 +4,7 @@ import * as ingest from '@perf-eval/ingest';
 import * as lmevalRunner from '@perf-eval/lmeval-runner';
 import * as pipeline from '@perf-eval/pipeline';
 import * as serverLifecycle from '@perf-eval/server-lifecycle';
+import * as toolchain from '@perf-eval/toolchain';
 import * as util from '@perf-eval/util';
 import { InterruptedError, PerfEvalError, ToolError } from '@perf-eval/util';
 import type { ErrorCategory } from '@perf-eval/util';
@@ -12,7 +13,6 @@ import { describe, expect, it } from 'vitest';
 import { PreflightError } from '../commands/run.js';
 import { UsageError } from './args.js';
 import { EXIT, exitCodeFor, exitCodeForSignal } from './exit-codes.js';
-import { SetupPrerequisiteError, SetupStepError } from './provision.js';
 import { SemanticEvalFailedError, SemanticEvalResultError } from './semantic-eval.js';
 
 type Expected = ErrorCategory | 'cancellation';
@@ -92,11 +92,12 @@ const EXPECTED: Record<string, Expected> = {
   PipelineInvalidError: 'validation',
   PipelineSchemaError: 'validation',
   PipelineTopologyError: 'validation',
+  // toolchain
+  SetupStepError: 'failure',
+  SetupPrerequisiteError: 'preflight',
   // cli
   UsageError: 'usage',
   PreflightError: 'preflight',
-  SetupStepError: 'failure',
-  SetupPrerequisiteError: 'preflight',
   SemanticEvalFailedError: 'failure',
   SemanticEvalResultError: 'failure',
 };
@@ -129,34 +130,62 @@ function errorClassesOf(modules: Record<string, unknown>[]): Map<string, ErrorCl
   const classes = new Map<string, ErrorClass>();
   for (const module of modules) {
     for (const value of Object.values(module)) {
-      if (typeof value === 'function' && (value === PerfEvalError || value.prototype instanceof PerfEvalError)) classes.set(value.name, value as ErrorClass);
+      if (
+        typeof value === 'function' &&
+        (value === PerfEvalError || value.prototype instanceof PerfEvalError)
+      )
+        classes.set(value.name, value as ErrorClass);
     }
   }
   return classes;
 }
 
-const CLI_CLASSES = { UsageError, PreflightError, SetupStepError, SetupPrerequisiteError, SemanticEvalFailedError, SemanticEvalResultError };
+const CLI_CLASSES = { UsageError, PreflightError, SemanticEvalFailedError, SemanticEvalResultError };
 
 describe('error categories', () => {
-  const classes = errorClassesOf([util, workloadSchema, serverLifecycle, benchRunner, lmevalRunner, bfclRunner, ingest, pipeline, CLI_CLASSES]);
+  const classes = errorClassesOf([
+    util,
+    workloadSchema,
+    serverLifecycle,
+    benchRunner,
+    lmevalRunner,
+    bfclRunner,
+    ingest,
+    pipeline,
+    toolchain,
+    CLI_CLASSES,
+  ]);
 
   it('finds the error classes of every package', () => {
     expect(classes.size).toBeGreaterThanOrEqual(60);
     expect(classes.get('ToolError')).toBe(ToolError);
   });
 
-  it.each([...errorClassesOf([util, workloadSchema, serverLifecycle, benchRunner, lmevalRunner, bfclRunner, ingest, pipeline, CLI_CLASSES])])(
-    '%s carries its category',
-    (name, ErrorClass) => {
-      const expected = EXPECTED[name];
-      expect(expected, `${name} has no expected category in this test: decide one and set it in its constructor`).toBeDefined();
-      const args = Array.from({ length: ErrorClass.length }, anyArgument);
-      if (name === 'InterruptedError') args[0] = 'SIGTERM';
-      const error = new ErrorClass(...args);
-      if (expected === 'cancellation') expect(error.category).toBe('terminated');
-      else expect(error.category).toBe(expected);
-    },
-  );
+  it.each([
+    ...errorClassesOf([
+      util,
+      workloadSchema,
+      serverLifecycle,
+      benchRunner,
+      lmevalRunner,
+      bfclRunner,
+      ingest,
+      pipeline,
+      toolchain,
+      CLI_CLASSES,
+    ]),
+  ])('%s carries its category', (name, ErrorClass) => {
+    const expected = EXPECTED[name];
+    expect(
+      expected,
+      `${name} has no expected category in this test: decide one and set it in its constructor`,
+    ).toBeDefined();
+    const args = Array.from({ length: ErrorClass.length }, anyArgument);
+    if (name === 'InterruptedError') args[0] = 'SIGTERM';
+    const error = new ErrorClass(...args);
+    if (expected === 'cancellation') expect(error.category).toBe('terminated');
+    else expect(error.category).toBe(expected);
+  });
 });
 
 describe('cancellation', () => {
@@ -166,12 +195,22 @@ describe('cancellation', () => {
     expect(new InterruptedError('SIGTERM')).toMatchObject({ code: 'E_TERMINATED', category: 'terminated' });
     const execaLike = Object.assign(new Error('Command was canceled'), { cause: sigint });
     const context = { command: ['lm_eval'] };
-    expect(new lmevalRunner.LmEvalCancelledError('gsm8k', context, { cause: execaLike }).category).toBe('interrupted');
-    expect(new benchRunner.BenchCancelledError('r', 'cancelled', context, { cause: sigint }).category).toBe('interrupted');
-    expect(new bfclRunner.BfclCancelledError('simple_python', context, { cause: execaLike }).category).toBe('interrupted');
+    expect(new lmevalRunner.LmEvalCancelledError('gsm8k', context, { cause: execaLike }).category).toBe(
+      'interrupted',
+    );
+    expect(new benchRunner.BenchCancelledError('r', 'cancelled', context, { cause: sigint }).category).toBe(
+      'interrupted',
+    );
+    expect(new bfclRunner.BfclCancelledError('simple_python', context, { cause: execaLike }).category).toBe(
+      'interrupted',
+    );
     expect(new serverLifecycle.ServerCancelledError({ cause: sigint }).category).toBe('interrupted');
-    expect(new ingest.IngestAbortedError('http://127.0.0.1:1', { cause: sigint }).category).toBe('interrupted');
-    expect(new serverLifecycle.ServerCancelledError({ cause: new Error('teardown') }).category).toBe('terminated');
+    expect(new ingest.IngestAbortedError('http://127.0.0.1:1', { cause: sigint }).category).toBe(
+      'interrupted',
+    );
+    expect(new serverLifecycle.ServerCancelledError({ cause: new Error('teardown') }).category).toBe(
+      'terminated',
+    );
     expect(util.cancellationCategory(undefined)).toBe('terminated');
   });
 });

@@ -36,6 +36,7 @@ import {
   type TaskError,
   type TaskKind,
   type TaskRecord,
+  type ToolRolesRecord,
 } from './summary.js';
 
 /** Everything the run starts, injectable (tests pass fakes that record what they were given). */
@@ -100,6 +101,8 @@ export interface ExecuteRunOptions {
   now?: () => number;
   /** Called with the summary after every change. */
   onSummary?: (summary: RunSummary) => void;
+  /** Which binary plays which role (the toolchain's `roles`), recorded as summary.json `tools`. */
+  toolRoles?: ToolRolesRecord;
   postRun?: readonly PostRunStep[];
   /**
    * Values masked in every summary snapshot and in the returned summary (error messages and tails may
@@ -229,6 +232,7 @@ class Execution {
       ...(buildUrl ? { buildUrl } : {}),
       ...(buildNumber ? { buildNumber } : {}),
     };
+    if (options.toolRoles) this.summary.tools = options.toolRoles;
     if (plan.variant) this.summary.variant = plan.variant;
     this.secrets = secretList([...secretValuesOf(options.env), ...(options.secrets ?? [])]);
     const onAbort = (): void => this.stopAll.abort(options.signal.reason);

@@ -4,6 +4,7 @@
  */
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { ToolRoles } from '@perf-eval/toolchain';
 import { writeFileAtomic, writeJsonAtomic } from '@perf-eval/util';
 
 export type TaskKind = 'bench' | 'lm_eval' | 'bfcl' | 'semantic_eval';
@@ -74,7 +75,11 @@ export interface RunSummary {
     /** Disaggregated runs: every launched process (prefill, decode, proxy) by role. */
     roles?: Record<string, RoleStatus>;
   };
+  /** Which binary played which role (server, bench client, lm_eval, BFCL Python, docker) and where it came from. */
+  tools?: ToolRoles;
   /** Sweep variant of this run (`--variant`). */
+  /** Which binary played which role (server, bench client, lm_eval, BFCL Python, docker) and where it came from. */
+  tools?: ToolRolesRecord;
   variant?: { name: string; baseName: string; settings: Record<string, string> };
   tasks: TaskRecord[];
   ingest: IngestSummary;
@@ -206,3 +211,6 @@ export async function overwriteSummaryInPlace(resultsDir: string, summary: RunSu
   }
   return written;
 }
+
+/** @perf-eval/toolchain's `ToolRoles`, structurally (the run package does not depend on the toolchain). */
+export type ToolRolesRecord = Readonly<Record<string, { binary: string | undefined; source: string }>>;
