@@ -4,12 +4,7 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import {
-  provision,
-  type Component,
-  type ProvisionOptions,
-  type StepReport,
-} from './provision.js';
+import { provision, type Component, type ProvisionOptions, type StepReport } from './provision.js';
 import { findOnPath, isExecutable, toolPaths, type ServerRuntime } from './tools.js';
 
 /** The parts of a recipe that decide which tools a run needs (plain values; no recipe types). */
