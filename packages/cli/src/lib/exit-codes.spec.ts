@@ -76,6 +76,7 @@ const EXPECTED: Record<string, Expected> = {
   BfclCheckError: 'preflight',
   // ingest
   IngestNoTokenError: 'preflight',
+  IngestUrlInvalidError: 'preflight',
   IngestHttpError: 'failure',
   IngestNetworkError: 'failure',
   IngestAbortedError: 'cancellation',
