@@ -5,6 +5,7 @@ import { execa } from 'execa';
 import { checkTaskNames, listLmEvalTasks } from '@perf-eval/lmeval-runner';
 import {
   ALL_PHASES,
+  benchOnly,
   DEFAULT_JOBS,
   executeRun,
   planSecrets,

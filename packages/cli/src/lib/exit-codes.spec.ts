@@ -3,6 +3,7 @@ import * as bfclRunner from '@perf-eval/bfcl-runner';
 import * as ingest from '@perf-eval/ingest';
 import * as lmevalRunner from '@perf-eval/lmeval-runner';
 import * as pipeline from '@perf-eval/pipeline';
+import * as run from '@perf-eval/run';
 import * as serverLifecycle from '@perf-eval/server-lifecycle';
 import * as toolchain from '@perf-eval/toolchain';
 import * as util from '@perf-eval/util';
@@ -13,7 +14,6 @@ import { describe, expect, it } from 'vitest';
 import { PreflightError } from '../commands/run.js';
 import { UsageError } from './args.js';
 import { EXIT, exitCodeFor, exitCodeForSignal } from './exit-codes.js';
-import { SemanticEvalFailedError, SemanticEvalResultError } from './semantic-eval.js';
 
 type Expected = ErrorCategory | 'cancellation';
 
@@ -96,11 +96,13 @@ const EXPECTED: Record<string, Expected> = {
   // toolchain
   SetupStepError: 'failure',
   SetupPrerequisiteError: 'preflight',
+  // run
+  PlanEnvMismatchError: 'internal',
+  SemanticEvalFailedError: 'failure',
+  SemanticEvalResultError: 'failure',
   // cli
   UsageError: 'usage',
   PreflightError: 'preflight',
-  SemanticEvalFailedError: 'failure',
-  SemanticEvalResultError: 'failure',
 };
 
 /**
@@ -141,7 +143,7 @@ function errorClassesOf(modules: Record<string, unknown>[]): Map<string, ErrorCl
   return classes;
 }
 
-const CLI_CLASSES = { UsageError, PreflightError, SemanticEvalFailedError, SemanticEvalResultError };
+const CLI_CLASSES = { UsageError, PreflightError };
 
 describe('error categories', () => {
   const classes = errorClassesOf([
@@ -154,6 +156,7 @@ describe('error categories', () => {
     ingest,
     pipeline,
     toolchain,
+    run,
     CLI_CLASSES,
   ]);
 
@@ -173,6 +176,7 @@ describe('error categories', () => {
       ingest,
       pipeline,
       toolchain,
+      run,
       CLI_CLASSES,
     ]),
   ])('%s carries its category', (name, ErrorClass) => {

@@ -7,7 +7,7 @@ import { planRun, type Phase, type RunPlan, type ToolCommands } from '@perf-eval
 import type { ResolvedWorkload } from '@perf-eval/workload-schema';
 import { UsageError } from './args.js';
 import type { Io } from './io.js';
-import { discoverTools, toolPaths, type DiscoveredTools } from './tools.js';
+import { discoverTools, toolPaths, type DiscoveredTools } from '@perf-eval/toolchain';
 
 export interface PlanFlags {
   command: 'plan' | 'run';

@@ -4,7 +4,6 @@
  */
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { ToolRoles } from '@perf-eval/toolchain';
 import { writeFileAtomic, writeJsonAtomic } from '@perf-eval/util';
 
 export type TaskKind = 'bench' | 'lm_eval' | 'bfcl' | 'semantic_eval';
@@ -76,10 +75,8 @@ export interface RunSummary {
     roles?: Record<string, RoleStatus>;
   };
   /** Which binary played which role (server, bench client, lm_eval, BFCL Python, docker) and where it came from. */
-  tools?: ToolRoles;
-  /** Sweep variant of this run (`--variant`). */
-  /** Which binary played which role (server, bench client, lm_eval, BFCL Python, docker) and where it came from. */
   tools?: ToolRolesRecord;
+  /** Sweep variant of this run (`--variant`). */
   variant?: { name: string; baseName: string; settings: Record<string, string> };
   tasks: TaskRecord[];
   ingest: IngestSummary;

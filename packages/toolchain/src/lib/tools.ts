@@ -95,7 +95,7 @@ export interface ToolRole {
 }
 
 /** Which binary plays which role: plain JSON, recorded in `summary.json` as `tools`. */
-export interface ToolRoles {
+export type ToolRoles = {
   /** `vllm serve` (native runtime) or the simulator binary (sim); `container` for docker. */
   server: ToolRole;
   /** `vllm bench serve`. */
@@ -103,7 +103,7 @@ export interface ToolRoles {
   lmEval: ToolRole;
   bfclPython: ToolRole;
   docker: ToolRole;
-}
+};
 
 export type ServerRuntime = 'docker' | 'native' | 'sim';
 
