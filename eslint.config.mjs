@@ -25,7 +25,7 @@ export default [
             { sourceTag: 'type:results', onlyDependOnLibsWithTags: ['type:util'] },
             { sourceTag: 'type:verdicts', onlyDependOnLibsWithTags: ['type:util', 'type:results'] },
             { sourceTag: 'type:pipeline', onlyDependOnLibsWithTags: ['type:schema', 'type:util'] },
-            { sourceTag: 'type:run', onlyDependOnLibsWithTags: ['type:schema', 'type:util', 'type:adapter', 'type:ingest'] },
+            { sourceTag: 'type:run', onlyDependOnLibsWithTags: ['type:schema', 'type:util', 'type:adapter', 'type:ingest', 'type:results', 'type:verdicts'] },
             { sourceTag: 'type:report', onlyDependOnLibsWithTags: ['type:util', 'type:results', 'type:verdicts'] },
             { sourceTag: 'type:toolchain', onlyDependOnLibsWithTags: ['type:util'] },
             { sourceTag: 'type:cli', onlyDependOnLibsWithTags: ['type:schema', 'type:util', 'type:adapter', 'type:ingest', 'type:pipeline', 'type:results', 'type:verdicts', 'type:report', 'type:run', 'type:toolchain'] },
@@ -58,7 +58,6 @@ export default [
         'error',
         {
           ignoredFiles: ['{projectRoot}/eslint.config.{js,cjs,mjs,ts,cts,mts}', '{projectRoot}/vitest.config.{js,ts,mjs,mts}', '{projectRoot}/**/*.spec.ts', '{projectRoot}/test/**/*'],
-          ignoredDependencies: ['tslib'],
         },
       ],
     },

@@ -17,14 +17,33 @@ export {
   HISTORY_FILE,
   HISTORY_VERSION,
   DEFAULT_HISTORY_KEEP,
+  MAX_HISTORY_BYTES,
   historyEntryOf,
+  historyValues,
   runOfHistoryEntry,
   readHistory,
+  parseHistory,
+  parseHistoryLine,
   readHistoryOf,
   mergeHistory,
   renderHistory,
   writeHistory,
 } from './lib/history.js';
-export type { HistoryEntry } from './lib/history.js';
-export { parsePythonJson } from './lib/json.js';
+export type { HistoryEntry, HistorySeries } from './lib/history.js';
+export { readBaseline } from './lib/baseline.js';
+export type { Baseline } from './lib/baseline.js';
 export { ResultsDirError, ResultsFileError, HistoryFileError } from './lib/errors.js';
+export {
+  BuildkiteClient,
+  BuildkiteApiError,
+  BuildkiteRefError,
+  BUILDKITE_API_URL,
+  parseBuildRef,
+  importBuildkiteHistory,
+} from './lib/buildkite.js';
+export type {
+  BuildkiteArtifact,
+  BuildkiteClientOptions,
+  BuildRef,
+  ImportedHistory,
+} from './lib/buildkite.js';

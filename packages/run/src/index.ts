@@ -18,6 +18,7 @@ export { renderSummaryMarkdown, writeSummary } from './lib/summary.js';
 export type {
   IngestSummary,
   RoleStatus,
+  RunIdentityExtra,
   RunSummary,
   TaskError,
   TaskKind,

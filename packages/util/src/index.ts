@@ -45,3 +45,4 @@ export type {
   ParsePythonJsonOptions,
   ParsedPythonJson,
 } from './lib/python-json.js';
+export type { EnvVars } from './lib/env.js';

@@ -5,6 +5,8 @@ export type { GpuProfile, GpuProfiles, ServerRuntime } from './lib/profiles.js';
 export { resolveWorkload, renderKeyValues, DEFAULT_STARTUP_TIMEOUT_S, DEFAULT_TIMEOUT_IN_MINUTES } from './lib/resolve.js';
 export type {
   ResolvedWorkload,
+  ResolvedGates,
+  ResolvedAccuracyGate,
   ResolvedServer,
   ResolvedBenchRun,
   ResolvedLmEvalTask,
@@ -62,6 +64,7 @@ export {
   BENCH_DATASETS,
   MAX_SWEEP_VARIANTS,
   SEMANTIC_EVAL_PLACEHOLDERS,
+  DEFAULT_GATE_RTOL,
 } from './lib/schema.js';
 export type { RecipeInput, GpuProfileInput } from './lib/schema.js';
 export { loadYaml11 } from './lib/yaml11.js';

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, rename, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { describeExit, formatCommand, runTool, secretValuesOf, writeFileAtomic, type RunToolResult as ToolRunResult } from '@perf-eval/util';
+import { describeExit, formatCommand, runTool, secretValuesOf, writeFileAtomic, type EnvVars, type RunToolResult as ToolRunResult } from '@perf-eval/util';
 import { aggregateMedian, formatSortedJson } from './aggregate.js';
 import { buildBenchArgv, renderExtraArgs } from './argv.js';
 import type { BenchRunSpec, BenchTarget } from './argv.js';
@@ -43,7 +43,7 @@ export interface RunBenchOptions {
    * Extra env for the bench (e.g. `OPENAI_API_KEY`). In docker mode it is set on the docker CLI and
    * forwarded by name (`docker exec -e NAME`), so values never appear in argv.
    */
-  env?: Readonly<Record<string, string>> | undefined;
+  env?: EnvVars | undefined;
   signal?: AbortSignal | undefined;
   /** Per repetition; default 6 h (the bench's own HTTP timeout). */
   timeoutMs?: number | undefined;
@@ -165,7 +165,7 @@ export async function runBench(spec: BenchRunSpec, options: RunBenchOptions): Pr
       argv = buildBenchArgv(spec, options.target, { resultFile: resolve(hostFile), speedBenchDir, command: executor.command });
     } else {
       const inner = buildBenchArgv(spec, options.target, { resultFile: `/tmp/${name}`, speedBenchDir, command: executor.command });
-      const forward = Object.keys(env).flatMap((key) => ['-e', key]);
+      const forward = Object.keys(env).filter((key) => env[key] !== undefined).flatMap((key) => ['-e', key]);
       argv = [executor.docker ?? 'docker', 'exec', ...forward, executor.container, ...inner];
     }
     const run = await runTool(argv, {

@@ -1,7 +1,7 @@
 import { mkdir, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { formatCommand, runTool, secretValuesOf, type RunToolResult as ToolRunResult } from '@perf-eval/util';
+import { formatCommand, runTool, secretValuesOf, type EnvVars, type RunToolResult as ToolRunResult } from '@perf-eval/util';
 import { DEFAULT_SPEED_BENCH_SUBSET } from './argv.js';
 import { BenchCancelledError, BenchDockerError, BenchSpecError, SpeedBenchOfflineError, SpeedBenchPrepError } from './errors.js';
 
@@ -12,7 +12,7 @@ export interface SpeedBenchLocation {
   /** Default: `VLLM_SPEED_BENCH_DIR`, else `<os.tmpdir()>/vllm-speed-bench`. */
   root?: string | undefined;
   /** Where `VLLM_SPEED_BENCH_DIR` is read from; default `process.env`. */
-  env?: Readonly<Record<string, string | undefined>> | undefined;
+  env?: EnvVars | undefined;
 }
 
 export interface PrepareSpeedBenchOptions extends SpeedBenchLocation {
@@ -21,7 +21,7 @@ export interface PrepareSpeedBenchOptions extends SpeedBenchLocation {
   /** Python interpreter argv, default `['python3']`. */
   python?: readonly string[] | undefined;
   /** Extra env for the python / docker subprocesses (secrets such as HF_TOKEN are redacted in errors). */
-  processEnv?: Readonly<Record<string, string>> | undefined;
+  processEnv?: EnvVars | undefined;
   signal?: AbortSignal | undefined;
   /** Per subprocess; default 30 minutes. */
   timeoutMs?: number | undefined;

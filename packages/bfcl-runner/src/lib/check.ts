@@ -1,4 +1,5 @@
 import { execa } from 'execa';
+import type { EnvVars } from '@perf-eval/util';
 import { BFCL_TEST_COLLECTION_MAPPING } from '@perf-eval/util';
 import { defaultDriverCacheDir, materializeDriver } from './driver.js';
 import { BfclCheckError } from './errors.js';
@@ -18,7 +19,7 @@ export interface CheckBfclOptions {
   python: string;
   driverPath?: string;
   cacheDir?: string;
-  env?: Readonly<Record<string, string | undefined>>;
+  env?: EnvVars;
   /** Default 60 s. */
   timeoutMs?: number;
 }

@@ -4,7 +4,7 @@ import { createRequire } from 'node:module';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { writeFileAtomic } from '@perf-eval/util';
+import { writeFileAtomic, type EnvVars } from '@perf-eval/util';
 import { BfclDriverUnavailableError } from './errors.js';
 
 /** Name of the asset that carries the driver inside a Node single-executable application. */
@@ -52,7 +52,7 @@ export async function driverSource(): Promise<string> {
 }
 
 /** `$XDG_CACHE_HOME/perf-eval` or `~/.cache/perf-eval`. */
-export function defaultDriverCacheDir(env: Readonly<Record<string, string | undefined>> = process.env): string {
+export function defaultDriverCacheDir(env: EnvVars = process.env): string {
   const base = env['XDG_CACHE_HOME'] || join(homedir(), '.cache');
   return join(base, 'perf-eval');
 }

@@ -1,7 +1,7 @@
 import { rm } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { describeExit, redactArgv, runTool, scrubText, secretValuesOf } from '@perf-eval/util';
-import type { ToolRunContext } from '@perf-eval/util';
+import type { EnvVars, ToolRunContext } from '@perf-eval/util';
 import { bfclWorkDir, buildBfclArgv } from './argv.js';
 import type { BfclRunSpec } from './argv.js';
 import { scoredSubcategories } from './categories.js';
@@ -27,7 +27,7 @@ export interface RunBfclOptions {
    * `LOCAL_SERVER_ENDPOINT`, `LOCAL_SERVER_PORT`, `PYTHONUNBUFFERED=1`, `PYTHONIOENCODING=utf-8`)
    * are added on top.
    */
-  env?: Readonly<Record<string, string | undefined>>;
+  env?: EnvVars;
   signal?: AbortSignal;
   /**
    * Kill the driver after this long (SIGTERM, then SIGKILL after `killGraceMs`). Default 2 h: with

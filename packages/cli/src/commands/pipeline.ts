@@ -20,6 +20,7 @@ import { parse as parseYaml } from 'yaml';
 import { parseCommandArgs, UsageError } from '../lib/args.js';
 import { EXIT } from '../lib/exit-codes.js';
 import { writeLine, type Io } from '../lib/io.js';
+import { withProfilesFlagHint } from '../lib/workload.js';
 
 const HELP = `Usage: perf-eval pipeline [--validate] [--schema PATH] [--output FILE] [--profiles PATH] [--escape-dollars]
        perf-eval pipeline --validate [--schema PATH] FILE...
@@ -151,7 +152,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
       for (const problem of error.problems)
         for (const diagnostic of problem.diagnostics) writeLine(io.stderr, formatDiagnostic(diagnostic));
     }
-    throw error;
+    throw withProfilesFlagHint(error);
   }
   for (const warning of generated.warnings)
     writeLine(io.stderr, warning.includes(': warning: ') ? warning : `warning: ${warning}`);

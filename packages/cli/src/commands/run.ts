@@ -39,6 +39,8 @@ import {
   type VersionCheck,
 } from '@perf-eval/toolchain';
 import { setupProgress, verifyBfclWithDriver } from '../lib/provisioning.js';
+import { GateFailedError } from '@perf-eval/verdicts';
+import { identityOf, verdictPostRun } from '../lib/verdict-step.js';
 import { selectVariant, variantRequiredError } from '../lib/variants.js';
 import { loadRecipe } from '../lib/workload.js';
 
@@ -62,14 +64,19 @@ Options:
   --no-ingest         do not post results (the ingest plan is still written)
   --strict-ingest     fail the run when ingestion fails or INGEST_BEARER_TOKEN is missing
   --verbose           forward every tool output line (default: server log + phase lines)
+  --baseline SPEC     compare with a baseline after the run: a results dir, a history.jsonl,
+                      buildkite:<number|url>, or auto (the previous finished build of this pipeline
+                      and branch; needs BUILDKITE_API_TOKEN or 'buildkite-agent secret get'). Verdicts
+                      go to summary.json/summary.md and the annotation; no baseline is a warning.
 
 Tools the recipe needs and this machine lacks are provisioned first, exactly as 'perf-eval setup FILE'
 does (PERF_EVAL_TOOLS_DIR, default ~/.cache/perf-eval/tools; PERF_EVAL_PYTHON picks the base Python;
 PERF_EVAL_NO_AUTO_SETUP=1 turns this off). Roles: 'vllm serve' is PERF_EVAL_VLLM or the vllm on PATH,
 never the provisioned CPU-only bench client; a native bench uses that same vllm, the simulator and
 --server-url use the provisioned client (PERF_EVAL_BENCH_VLLM overrides). summary.json records them.
-Exit: 0 all tasks ok, 1 a task or the server failed (see summary.md), 2 invalid recipe or failed
-preflight (nothing started), 130/143 interrupted.`;
+Every run writes results/<name>/history.jsonl (the last 30 runs, carried forward from the baseline).
+Exit: 0 all tasks ok, 1 a task or the server failed or a gate failed (see summary.md), 2 invalid recipe
+or failed preflight (nothing started), 130/143 interrupted.`;
 
 interface RunFlags {
   help?: boolean;
@@ -82,6 +89,7 @@ interface RunFlags {
   'strict-ingest'?: boolean;
   verbose?: boolean;
   variant?: string;
+  baseline?: string;
 }
 
 /** Failed preflight: nothing was started (exit 2). */
@@ -308,9 +316,14 @@ async function provisionMissingTools(workload: ResolvedWorkload, phases: Readonl
 async function writeRunReport(resultsDir: string, io: Io): Promise<string | undefined> {
   try {
     const { writeReport } = await import('../lib/report-write.js');
-    return (await writeReport(resultsDir, join(resultsDir, 'report.html'), { secrets: secretValuesOf(io.env) })).path;
+    return (
+      await writeReport(resultsDir, join(resultsDir, 'report.html'), { secrets: secretValuesOf(io.env) })
+    ).path;
   } catch (error) {
-    writeLine(io.stderr, `warning: could not write the HTML report (${(error as Error).message.split('\n')[0]})`);
+    writeLine(
+      io.stderr,
+      `warning: could not write the HTML report (${(error as Error).message.split('\n')[0]})`,
+    );
     return undefined;
   }
 }
@@ -321,12 +334,18 @@ export function reportLinkMarkdown(reportPath: string, cwd: string): string {
   return `\n📊 [HTML report](artifact://${artifact}) (charts, tables, timeline)\n`;
 }
 
-async function annotate(summary: RunSummary, io: Io, stepKey: string, reportPath: string | undefined): Promise<void> {
+async function annotate(
+  summary: RunSummary,
+  io: Io,
+  stepKey: string,
+  reportPath: string | undefined,
+): Promise<void> {
   if (io.env['BUILDKITE'] !== 'true') return;
   const agent = findOnPath('buildkite-agent', io.env);
   if (!agent) return;
   const style = summary.status === 'ok' ? 'success' : summary.status === 'cancelled' ? 'warning' : 'error';
-  const markdown = renderSummaryMarkdown(summary) + (reportPath ? reportLinkMarkdown(reportPath, io.cwd) : '');
+  const markdown =
+    renderSummaryMarkdown(summary) + (reportPath ? reportLinkMarkdown(reportPath, io.cwd) : '');
   try {
     await execa(agent, ['annotate', '--style', style, '--context', `wl-${stepKey}`], {
       input: markdown,
@@ -352,6 +371,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
     'strict-ingest': { type: 'boolean' },
     verbose: { type: 'boolean' },
     variant: { type: 'string' },
+    baseline: { type: 'string' },
   });
   if (values.help) {
     writeLine(io.stdout, HELP);
@@ -382,7 +402,30 @@ export async function run(argv: string[], io: Io): Promise<number> {
     },
     tools,
   );
+  const baselineSpec = values.baseline;
+  if (
+    baselineSpec !== undefined &&
+    baselineSpec !== 'auto' &&
+    !baselineSpec.startsWith('buildkite:') &&
+    !existsSync(resolve(io.cwd, baselineSpec))
+  ) {
+    throw new UsageError(
+      `perf-eval run: --baseline ${baselineSpec} does not exist; pass a results dir, a history.jsonl, buildkite:<build> or auto`,
+    );
+  }
   await preflight(plan, workload, tools, io);
+  // After the tasks, before the final summary: verdicts against the baseline, history.jsonl, gates.
+  const verdicts = verdictPostRun({
+    workload,
+    resultsDir: plan.resultsDir,
+    env: io.env,
+    baseline:
+      baselineSpec === undefined || baselineSpec === 'auto' || baselineSpec.startsWith('buildkite:')
+        ? baselineSpec
+        : resolve(io.cwd, baselineSpec),
+    print: (line) => writeLine(io.stdout, line),
+    warn: (line) => writeLine(io.stderr, line),
+  });
 
   const summary = await executeRun(plan, {
     env: io.env,
@@ -393,7 +436,10 @@ export async function run(argv: string[], io: Io): Promise<number> {
     reporter: new Reporter(io),
     verbose: Boolean(values.verbose),
     toolRoles: tools.roles,
+    identity: await identityOf(workload, io.env),
+    postRun: [verdicts],
   });
+  const gateFailures = (summary.gates ?? []).filter((gate) => !gate.passed);
   // An interrupted run exits at once (Buildkite's cancel grace period is short); 'perf-eval report' can follow.
   const reportPath = interruptionOf(io.signal) ? undefined : await writeRunReport(plan.resultsDir, io);
   await annotate(summary, io, workload.stem.replace(/[^A-Za-z0-9_-]/g, '-'), reportPath);
@@ -422,6 +468,10 @@ export async function run(argv: string[], io: Io): Promise<number> {
   if (values['strict-ingest'] && summary.ingest.failed > 0) {
     writeLine(io.stderr, `ingestion failed for ${summary.ingest.failed} payload(s) (--strict-ingest)`);
     return EXIT.failure;
+  }
+  if (gateFailures.length > 0) {
+    writeLine(io.stderr, '+++ :rotating_light: gate failed');
+    throw new GateFailedError(gateFailures);
   }
   return EXIT.ok;
 }

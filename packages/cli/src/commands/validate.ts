@@ -3,7 +3,6 @@ import { join, resolve } from 'node:path';
 import {
   defaultProfilesPath,
   formatDiagnostic,
-  loadProfiles,
   loadWorkloadFile,
   ProfileInvalidError,
   RecipeNotFoundError,
@@ -11,6 +10,7 @@ import {
 import { parseCommandArgs, UsageError } from '../lib/args.js';
 import { EXIT } from '../lib/exit-codes.js';
 import { writeLine, type Io } from '../lib/io.js';
+import { loadProfilesFile } from '../lib/workload.js';
 
 const HELP = `Usage: perf-eval validate [FILES...] [--profiles PATH] [--quiet]
 
@@ -55,7 +55,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
     const absolute = resolve(io.cwd, file);
     try {
       const profilesPath = values.profiles ? resolve(io.cwd, values.profiles) : defaultProfilesPath(absolute, io.env, io.cwd);
-      const result = loadWorkloadFile(file === absolute ? file : absolute, { profiles: loadProfiles(profilesPath), env: io.env });
+      const result = loadWorkloadFile(file === absolute ? file : absolute, { profiles: loadProfilesFile(profilesPath), env: io.env });
       for (const diagnostic of [...result.errors, ...result.warnings]) writeLine(io.stderr, formatDiagnostic({ ...diagnostic, file }));
       warnings += result.warnings.length;
       if (result.errors.length > 0) invalid++;

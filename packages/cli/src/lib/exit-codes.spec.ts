@@ -3,16 +3,19 @@ import * as bfclRunner from '@perf-eval/bfcl-runner';
 import * as ingest from '@perf-eval/ingest';
 import * as lmevalRunner from '@perf-eval/lmeval-runner';
 import * as pipeline from '@perf-eval/pipeline';
+import * as results from '@perf-eval/results';
 import * as run from '@perf-eval/run';
 import * as serverLifecycle from '@perf-eval/server-lifecycle';
 import * as toolchain from '@perf-eval/toolchain';
 import * as util from '@perf-eval/util';
+import * as verdicts from '@perf-eval/verdicts';
 import { InterruptedError, PerfEvalError, ToolError } from '@perf-eval/util';
 import type { ErrorCategory } from '@perf-eval/util';
 import * as workloadSchema from '@perf-eval/workload-schema';
 import { describe, expect, it } from 'vitest';
 import { PreflightError } from '../commands/run.js';
 import { UsageError } from './args.js';
+import { ReportInputError } from './report-data.js';
 import { EXIT, exitCodeFor, exitCodeForSignal } from './exit-codes.js';
 
 type Expected = ErrorCategory | 'cancellation';
@@ -100,9 +103,18 @@ const EXPECTED: Record<string, Expected> = {
   PlanEnvMismatchError: 'internal',
   SemanticEvalFailedError: 'failure',
   SemanticEvalResultError: 'failure',
+  // results
+  ResultsDirError: 'usage',
+  ResultsFileError: 'validation',
+  HistoryFileError: 'validation',
+  BuildkiteApiError: 'failure',
+  BuildkiteRefError: 'usage',
+  // verdicts
+  GateFailedError: 'failure',
   // cli
   UsageError: 'usage',
   PreflightError: 'preflight',
+  ReportInputError: 'validation',
 };
 
 /**
@@ -143,7 +155,7 @@ function errorClassesOf(modules: Record<string, unknown>[]): Map<string, ErrorCl
   return classes;
 }
 
-const CLI_CLASSES = { UsageError, PreflightError };
+const CLI_CLASSES = { UsageError, PreflightError, ReportInputError };
 
 describe('error categories', () => {
   const classes = errorClassesOf([
@@ -157,6 +169,8 @@ describe('error categories', () => {
     pipeline,
     toolchain,
     run,
+    results,
+    verdicts,
     CLI_CLASSES,
   ]);
 
@@ -177,6 +191,8 @@ describe('error categories', () => {
       pipeline,
       toolchain,
       run,
+      results,
+      verdicts,
       CLI_CLASSES,
     ]),
   ])('%s carries its category', (name, ErrorClass) => {

@@ -22,6 +22,8 @@ export const COMMANDS: Record<string, CommandEntry> = {
   pipeline: { summary: 'print the Buildkite pipeline for the selected recipes', load: () => import('../commands/pipeline.js') },
   cleanup: { summary: 'stop and remove stale perf-eval vLLM containers of other jobs', load: () => import('../commands/cleanup.js') },
   setup: { summary: 'provision pinned Python tools and the vLLM simulator under a cache directory', load: () => import('../commands/setup.js') },
+  compare: { summary: 'compare a results directory with a baseline under a noise model', load: () => import('../commands/compare.js') },
+  history: { summary: 'import a run history (history.jsonl) from a Buildkite build or a results directory', load: () => import('../commands/history.js') },
   run: { summary: 'run a recipe: server, bench, lm_eval, BFCL, summary, ingest, teardown', load: () => import('../commands/run.js') },
   report: { summary: 'write a self-contained HTML report (charts + tables) for a results directory', load: () => import('../commands/report.js') },
 };

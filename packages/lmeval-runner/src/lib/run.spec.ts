@@ -81,6 +81,17 @@ describe('runLmEval with the fake lm_eval', () => {
     expect(outputLines).toContain('stdout:INFO Selected tasks: gsm8k');
   });
 
+  it('accepts process.env as is (the EnvVars type of every adapter); unset values stay unset', async () => {
+    const dir = await tempDir();
+    const h = harness(dir);
+    const env: NodeJS.ProcessEnv = { ...process.env, FAKE_LMEVAL_LOG: h.log, PERF_EVAL_TEST_UNSET: undefined };
+    const outcome = await runLmEval(specIn(dir), { command: [FAKE_LMEVAL], env, print: () => undefined });
+    expect(outcome.samplesFiles).toHaveLength(1);
+    const [call] = h.calls();
+    expect(call?.env['FAKE_LMEVAL_LOG']).toBe(h.log);
+    expect(call?.env).not.toHaveProperty('PERF_EVAL_TEST_UNSET');
+  });
+
   it('resolves a relative outputPath against cwd and runs chat with optional flags', async () => {
     const dir = await tempDir();
     const h = harness(dir);

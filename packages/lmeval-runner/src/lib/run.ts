@@ -1,7 +1,7 @@
 import { readFile, readdir, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { LMEVAL_RESULTS_FILE, describeExit, redactArgv, runTool, secretValuesOf } from '@perf-eval/util';
-import type { ToolRunContext } from '@perf-eval/util';
+import type { EnvVars, ToolRunContext } from '@perf-eval/util';
 import { buildLmEvalArgv, redactModelArgs, secretModelArgValues } from './argv.js';
 import type { LmEvalTaskSpec } from './argv.js';
 import { LmEvalCancelledError, LmEvalFailedError, LmEvalNoResultsError } from './errors.js';
@@ -17,7 +17,7 @@ export interface RunLmEvalOptions {
    * When given, nothing else is inherited: the server env never leaks in (D18). When omitted, the
    * current process env is inherited.
    */
-  env?: Readonly<Record<string, string>>;
+  env?: EnvVars;
   signal?: AbortSignal;
   /** Kill lm_eval after this long (SIGTERM, then SIGKILL after `killGraceMs`). */
   timeoutMs?: number;

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFile, readdir, stat } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
 import { execa } from 'execa';
-import { scrubText, secretValuesOf, writeJsonAtomic } from '@perf-eval/util';
+import { scrubText, secretValuesOf, writeJsonAtomic, type EnvVars } from '@perf-eval/util';
 import { LmEvalTasksUnavailableError, LmEvalUnknownTaskError } from './errors.js';
 
 export interface ListLmEvalTasksOptions {
@@ -15,7 +15,7 @@ export interface ListLmEvalTasksOptions {
   /** Cache directory; without it nothing is cached. */
   cacheDir?: string;
   /** Environment of the subprocesses (complete; nothing else inherited). Default: inherit. */
-  env?: Readonly<Record<string, string>>;
+  env?: EnvVars;
   signal?: AbortSignal;
   /** Per-subprocess timeout, default 300 000 ms (indexing ~15k tasks takes 10–30 s). */
   timeoutMs?: number;

@@ -6,6 +6,7 @@ import { HistoryFileError } from './errors.js';
 import { toJsonl, toPytorchBenchmarkV3 } from './export.js';
 import {
   historyEntryOf,
+  historyValues,
   mergeHistory,
   readHistory,
   readHistoryOf,
@@ -72,7 +73,7 @@ describe('history file', () => {
       'demo:3',
       'demo:5',
     ]);
-    expect(merged[2]?.series[0]?.values).toEqual([1]);
+    expect(historyValues(merged[2]?.series[0] as never)).toEqual([1]);
   });
 
   it('a corrupt line names the file and line', async () => {

@@ -5,11 +5,10 @@
  * nightly needs no database: the previous nightly's artifact is the whole memory.
  */
 import { join } from 'node:path';
-import { stat } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { writeFileAtomic } from '@perf-eval/util';
 import { HistoryFileError, ResultsDirError } from './errors.js';
 import { isRecord } from './json.js';
-import { forEachLine } from './lines.js';
 import {
   seriesOf,
   type MetricRecord,
@@ -23,21 +22,42 @@ export const HISTORY_FILE = 'history.jsonl';
 export const HISTORY_VERSION = 1;
 /** Runs kept per recipe by default: enough for a robust σ (≥ 3) and a month of nightlies. */
 export const DEFAULT_HISTORY_KEEP = 30;
+/** Largest history file read (a 1,000-run history of a large recipe is ~20 MB). */
+export const MAX_HISTORY_BYTES = 256 * 1024 * 1024;
 
 export interface HistoryEntry {
   v: 1;
   identity: RunIdentity;
   tasks: TaskInfo[];
-  series: MetricSeries[];
+  series: HistorySeries[];
 }
 
+/** A series in a history line: `values` (the repetitions) only when there were several. */
+export type HistorySeries = Omit<MetricSeries, 'values'> & { values?: number[] };
+
+/**
+ * A run as a history line. Compact on purpose (a 1,000-run history must read in well under a
+ * second): tasks without their file lists, and `values` only when there are several repetitions.
+ */
 export function historyEntryOf(run: RunResults): HistoryEntry {
+  const series = [...seriesOf(run.records).values()].map((s): HistorySeries => {
+    if (s.values.length > 1 || (s.values.length === 1 && s.values[0] !== s.value)) return s;
+    const compact: HistorySeries = { ...s };
+    delete compact.values;
+    return compact;
+  });
   return {
     v: HISTORY_VERSION,
     identity: run.identity,
-    tasks: run.tasks,
-    series: [...seriesOf(run.records).values()],
+    tasks: run.tasks.map((t) => ({ ...t, files: [] })),
+    series,
   };
+}
+
+/** The repetitions of a history series, else its headline value alone. */
+export function historyValues(s: HistorySeries): number[] {
+  if (Array.isArray(s.values) && s.values.length > 0) return s.values;
+  return s.value !== null && Number.isFinite(s.value) ? [s.value] : [];
 }
 
 /** A history entry as a record set (no samples), so it can stand in for a results directory. */
@@ -54,8 +74,9 @@ export function runOfHistoryEntry(entry: HistoryEntry, source: string): RunResul
     if (s.stderr !== undefined) head.stderr = s.stderr;
     if (s.n !== undefined) head.n = s.n;
     records.push(head);
-    if (s.values.length > 1)
-      s.values.forEach((value, i) =>
+    const values = historyValues(s);
+    if (values.length > 1)
+      values.forEach((value, i) =>
         records.push({ task: s.task, metric: s.metric, repetition: i + 1, value, better: s.better }),
       );
   }
@@ -98,46 +119,66 @@ function checkEntry(file: string, lineNo: number, value: unknown): HistoryEntry 
       !isRecord(s) ||
       typeof s['task'] !== 'string' ||
       typeof s['metric'] !== 'string' ||
-      !Array.isArray(s['values']) ||
+      (s['values'] !== undefined && !Array.isArray(s['values'])) ||
       (s['better'] !== 'higher' && s['better'] !== 'lower')
     ) {
       throw new HistoryFileError(
         file,
         lineNo,
-        'a series needs task, metric, better (higher|lower) and values[]; delete the line or re-import the history',
+        'a series needs task, metric, better (higher|lower) and an optional values[]; delete the line or re-import the history',
       );
     }
   }
   return value as unknown as HistoryEntry;
 }
 
+/** Parses one history line; a bad line throws `HistoryFileError` naming `source` and the line. */
+export function parseHistoryLine(source: string, line: string, lineNo: number): HistoryEntry {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(line);
+  } catch (error) {
+    throw new HistoryFileError(
+      source,
+      lineNo,
+      `is not JSON (${(error as Error).message}); delete the line or re-import the history`,
+      { cause: error },
+    );
+  }
+  return checkEntry(source, lineNo, parsed);
+}
+
+/** Parses a whole history text (e.g. a downloaded artifact). */
+export function parseHistory(source: string, text: string): HistoryEntry[] {
+  const entries: HistoryEntry[] = [];
+  text.split('\n').forEach((line, i) => {
+    if (line.trim() !== '') entries.push(parseHistoryLine(source, line, i + 1));
+  });
+  return entries;
+}
+
 /** Reads a history file line by line; a corrupt line throws `HistoryFileError` naming the line. */
 export async function readHistory(file: string): Promise<HistoryEntry[]> {
+  let size: number;
   try {
     const info = await stat(file);
     if (!info.isFile()) throw new ResultsDirError(file, 'is not a history file');
+    size = info.size;
   } catch (error) {
     if (error instanceof ResultsDirError) throw error;
     throw new ResultsDirError(file, 'does not exist; pass a results/<name>/ directory or its history.jsonl', {
       cause: error,
     });
   }
-  const entries: HistoryEntry[] = [];
-  await forEachLine(file, (line, lineNo) => {
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(line);
-    } catch (error) {
-      throw new HistoryFileError(
-        file,
-        lineNo,
-        `is not JSON (${(error as Error).message}); delete the line or re-import the history`,
-        { cause: error },
-      );
-    }
-    entries.push(checkEntry(file, lineNo, parsed));
-  });
-  return entries;
+  // A history is megabytes; reading it whole is several times faster than line events. Bigger is not one.
+  if (size > MAX_HISTORY_BYTES) {
+    throw new HistoryFileError(
+      file,
+      undefined,
+      `is ${size} bytes, more than ${MAX_HISTORY_BYTES}; keep fewer runs (history import --keep)`,
+    );
+  }
+  return parseHistory(file, await readFile(file, 'utf8'));
 }
 
 /** The history in a results directory, or [] when it has none. */

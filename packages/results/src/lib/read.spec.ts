@@ -52,11 +52,11 @@ describe('readResultsDir: bench', () => {
     );
     await writeFile(
       join(dir, 'bench-flagged.json'),
-      '{"output_throughput": NaN, "mean_ttft_ms": 12.5, "validity": ["warm_prefix_cache"]}',
+      '{"output_throughput": NaN, "mean_ttft_ms": 12.5, "validity": [{"code": "warm-prefix-cache", "severity": "invalid", "message": "hit rate 40 %"}, {"code": "preemptions", "severity": "warning"}, "custom"]}',
     );
     const run = await readResultsDir(dir);
-    expect(run.tasks.find((t) => t.task === 'bench:failed')?.flags).toEqual(['failed_requests']);
-    expect(run.tasks.find((t) => t.task === 'bench:flagged')?.flags).toEqual(['warm_prefix_cache']);
+    expect(run.tasks.find((t) => t.task === 'bench:failed')?.flags).toEqual(['failed-requests']);
+    expect(run.tasks.find((t) => t.task === 'bench:flagged')?.flags).toEqual(['warm-prefix-cache', 'custom']);
     expect(
       run.records.find((r) => r.task === 'bench:flagged' && r.metric === 'output_throughput')?.value,
     ).toBeNull();

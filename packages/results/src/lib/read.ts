@@ -5,7 +5,8 @@
 import { readdir, stat } from 'node:fs/promises';
 import { basename, join, relative } from 'node:path';
 import { ResultsDirError, ResultsFileError } from './errors.js';
-import { finiteOrNull, isRecord, parsePythonJson, readJsonObject } from './json.js';
+import { parsePythonJson } from '@perf-eval/util';
+import { finiteOrNull, isRecord, readJsonObject } from './json.js';
 import { forEachLine } from './lines.js';
 import {
   benchMetricDirection,
@@ -107,11 +108,22 @@ async function readBench(c: Collector, entries: readonly import('node:fs').Diren
       if (flags === undefined || flags === null) continue;
       if (!Array.isArray(flags))
         throw new ResultsFileError(file, key, `must be an array of strings, got ${JSON.stringify(flags)}`);
-      for (const flag of flags) if (!info.flags.includes(String(flag))) info.flags.push(String(flag));
+      for (const flag of flags) {
+        // bench-runner's validityFlags are objects ({ code, severity, message }); only `invalid` ones count.
+        if (isRecord(flag) && flag['severity'] === 'warning') continue;
+        const code = isRecord(flag) ? flag['code'] : flag;
+        if (typeof code !== 'string' || code === '')
+          throw new ResultsFileError(
+            file,
+            key,
+            `entries must be strings or { code, severity } objects, got ${JSON.stringify(flag)}`,
+          );
+        if (!info.flags.includes(code)) info.flags.push(code);
+      }
     }
     const failed = finiteOrNull(doc['failed']);
-    if (failed !== null && failed > 0 && !info.flags.includes(`failed_requests`))
-      info.flags.push('failed_requests');
+    if (failed !== null && failed > 0 && !info.flags.includes(`failed-requests`))
+      info.flags.push('failed-requests');
     for (const [key, value] of Object.entries(doc)) {
       const better = benchMetricDirection(key);
       if (!better) continue;
@@ -235,7 +247,7 @@ async function readSamplesNextTo(c: Collector, resultsFile: string): Promise<voi
         sample = JSON.parse(line);
       } catch {
         try {
-          sample = parsePythonJson(line);
+          sample = parsePythonJson(line).value;
         } catch {
           bad++;
           return;

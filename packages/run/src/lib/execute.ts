@@ -32,6 +32,7 @@ import { runSemanticEval, SEMANTIC_EVAL_METRICS, SemanticEvalResultError } from 
 import {
   overwriteSummaryInPlace,
   writeSummary,
+  type RunIdentityExtra,
   type RunSummary,
   type TaskError,
   type TaskKind,
@@ -109,6 +110,8 @@ export interface ExecuteRunOptions {
    * quote what a tool printed); `planSecrets(workload, env)`. Secret-named variables of `env` always are.
    */
   secrets?: readonly string[];
+  /** Identity beyond the plan (recipe hash, serve args, nightly …), merged into `summary.identity`. */
+  identity?: RunIdentityExtra;
 }
 
 /** What the run needs of a started server or topology. */
@@ -228,6 +231,7 @@ class Execution {
     };
     const { BUILDKITE_BUILD_URL: buildUrl, BUILDKITE_BUILD_NUMBER: buildNumber } = options.env;
     this.summary.identity = {
+      ...options.identity,
       gpuCount: plan.workload.numGpus,
       ...(buildUrl ? { buildUrl } : {}),
       ...(buildNumber ? { buildNumber } : {}),

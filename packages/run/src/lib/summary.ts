@@ -5,6 +5,7 @@
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic, writeJsonAtomic } from '@perf-eval/util';
+import { renderVerdictMarkdown, type Comparison, type GateResult } from '@perf-eval/verdicts';
 
 export type TaskKind = 'bench' | 'lm_eval' | 'bfcl' | 'semantic_eval';
 export type TaskStatus = 'pending' | 'running' | 'ok' | 'failed' | 'skipped' | 'cancelled';
@@ -49,6 +50,18 @@ export interface IngestSummary {
   failures: string[];
 }
 
+/** Run identity beyond the recipe fields, read back by @perf-eval/results to decide comparability. */
+export interface RunIdentityExtra {
+  /** sha256 of the recipe file. */
+  recipeHash?: string;
+  gpuCount?: number;
+  /** `vllm serve` arguments of the recipe (no port). */
+  serveArgs?: string[];
+  buildNumber?: string;
+  buildUrl?: string;
+  nightly?: boolean;
+}
+
 export interface RunSummary {
   version: 1;
   workload: string;
@@ -58,8 +71,6 @@ export interface RunSummary {
   image: string;
   vllmCommit: string;
   runtime: string;
-  /** Identity beyond the fields above, as `@perf-eval/results` reads it: GPU count (`num_gpus`), the Buildkite build. */
-  identity?: { gpuCount?: number; buildUrl?: string; buildNumber?: string };
   status: 'running' | 'ok' | 'failed' | 'cancelled';
   startedAt: string;
   finishedAt?: string;
@@ -83,6 +94,12 @@ export interface RunSummary {
   /** Files the run could not write (e.g. `could not write the run summary: no space left on <dir> (ENOSPC)`). */
   writeErrors?: string[];
   exitCode?: number;
+  /** Identity beyond the fields above, as `@perf-eval/results` reads it (comparability, the report). */
+  identity?: RunIdentityExtra;
+  /** The comparison with `--baseline` (its description first). */
+  verdicts?: Comparison & { baseline: string };
+  /** The recipe's `gates:`, evaluated. */
+  gates?: GateResult[];
 }
 
 function cell(value: unknown): string {
@@ -149,6 +166,14 @@ export function renderSummaryMarkdown(summary: RunSummary): string {
       lines.push('', '```', ...summary.server.error.tail.slice(-30), '```');
   }
   for (const error of summary.writeErrors ?? []) lines.push('', `**write error:** ${cell(error)}`);
+  if (summary.gates?.length) {
+    lines.push('', '#### Gates', '');
+    for (const gate of summary.gates) lines.push(`- ${gate.passed ? '✅' : '❌'} ${cell(gate.gate)}: ${cell(gate.reason)}`);
+  }
+  if (summary.verdicts) {
+    const results = `results/${summary.workload}`;
+    lines.push('', renderVerdictMarkdown(summary.verdicts, { link: (file) => `artifact://${results}/${file}` }).trimEnd());
+  }
   const ingest = summary.ingest;
   lines.push(
     '',

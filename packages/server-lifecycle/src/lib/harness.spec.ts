@@ -1,32 +1,42 @@
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { join, relative, resolve } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { execa } from 'execa';
 import ts from 'typescript';
 import { FAKE_DOCKER, FIXTURES, nativeSpec, pidAlive, testDir, waitFor } from '../../test/helpers.js';
 import type { ServerSpec } from './types.js';
 
 /*
- * The harness is a plain Node process, and Node 20 cannot run this package's TypeScript sources
- * (no --experimental-strip-types) while dist/ may be stale or concurrently rebuilt by Nx. So the
- * sources are transpiled (no type-check, TypeScript's transpileModule) into a private directory
- * under test-output/ inside the package. From there Node resolves execa, undici and
- * @perf-eval/util (its dist/, built by Nx's ^build before `test`) like any consumer would.
+ * The harness is a plain Node process, and Node 20 cannot run TypeScript sources (no
+ * --experimental-strip-types) while dist/ may be stale, concurrently rebuilt by Nx, or not built at all
+ * (a package's tests run on their own from sources). So this package's sources and those of
+ * @perf-eval/util are transpiled (no type-check, TypeScript's transpileModule) into a private directory
+ * under test-output/ inside the package, with `@perf-eval/util` pointed at its transpiled copy. From
+ * there Node resolves execa and undici like any consumer would.
  */
 const PACKAGE = resolve(import.meta.dirname, '../..');
+const UTIL_SRC = resolve(PACKAGE, '../util/src');
 let libIndex = '';
 
-beforeAll(async () => {
-  const out = join(PACKAGE, 'test-output', `harness-lib-${process.pid}`);
+/** Transpile `<src>/index.ts` and `<src>/lib/*.ts` (specs excluded) into `out`, rewriting `@perf-eval/util`. */
+async function transpileSources(src: string, out: string, utilIndex: string): Promise<void> {
   await mkdir(join(out, 'lib'), { recursive: true });
-  const src = join(PACKAGE, 'src');
   const files = ['index.ts', ...(await readdir(join(src, 'lib'))).filter((f) => f.endsWith('.ts') && !f.endsWith('.spec.ts')).map((f) => `lib/${f}`)];
   for (const file of files) {
     const { outputText } = ts.transpileModule(await readFile(join(src, file), 'utf8'), {
       compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022, verbatimModuleSyntax: false },
       fileName: file,
     });
-    await writeFile(join(out, file.replace(/\.ts$/, '.js')), outputText);
+    const target = join(out, file.replace(/\.ts$/, '.js'));
+    const specifier = relative(dirname(target), utilIndex);
+    await writeFile(target, outputText.replaceAll("'@perf-eval/util'", `'${specifier.startsWith('.') ? specifier : `./${specifier}`}'`));
   }
+}
+
+beforeAll(async () => {
+  const out = join(PACKAGE, 'test-output', `harness-lib-${process.pid}`);
+  const utilIndex = join(out, 'util', 'index.js');
+  await transpileSources(UTIL_SRC, join(out, 'util'), utilIndex);
+  await transpileSources(join(PACKAGE, 'src'), out, utilIndex);
   await writeFile(join(out, 'package.json'), '{"type":"module"}\n');
   libIndex = join(out, 'index.js');
   return () => rm(out, { recursive: true, force: true, maxRetries: 5 });

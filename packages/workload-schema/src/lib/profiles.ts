@@ -99,6 +99,9 @@ export function parseProfiles(text: string, path: string): GpuProfiles {
   return { path, names: Object.keys(data), byName };
 }
 
+/** Library wording: callers pass a path (or parsed profiles); the CLI words it as its `--profiles` flag. */
+const PROFILES_HINT = 'pass the path of your GPU profiles file (the profilesPath option, or parseProfiles(text, path) as the profiles option) or set PERF_EVAL_PROFILES';
+
 /** Load (and cache per process) a GPU profiles file. */
 export function loadProfiles(path: string): GpuProfiles {
   const cached = cache.get(path);
@@ -109,7 +112,7 @@ export function loadProfiles(path: string): GpuProfiles {
   } catch (error) {
     throw new ProfileInvalidError(path, [], {
       cause: error,
-      message: `cannot read GPU profiles file ${path} (${(error as NodeJS.ErrnoException).code ?? 'error'}); pass --profiles PATH or set PERF_EVAL_PROFILES`,
+      message: `cannot read GPU profiles file ${path} (${(error as NodeJS.ErrnoException).code ?? 'error'}); ${PROFILES_HINT}`,
     });
   }
   const profiles = parseProfiles(text, path);

@@ -7,6 +7,7 @@ import { hasTrustRemoteCode, parallelismOf, precisionOfModel, servedModelNameOf,
 import type { GpuProfile, ServerRuntime } from './profiles.js';
 import { defaultSemanticEvalCommand, DEFAULT_SEMANTIC_EVAL_OUTPUT, DEFAULT_SEMANTIC_EVAL_TIMEOUT_MINUTES, semanticEvalTokens, type ResolvedSemanticEval } from './semantic-eval.js';
 import type { ResolvedSweep, Variant } from './sweep.js';
+import { DEFAULT_GATE_RTOL } from './schema.js';
 import {
   DEFAULT_KV_CONNECTOR,
   DEFAULT_NIXL_SIDE_CHANNEL_PORT,
@@ -123,6 +124,44 @@ export interface ResolvedWorkload {
   sweep?: ResolvedSweep;
   /** Set on the workloads `expandVariants` returns. */
   variant?: Variant;
+  /** `gates:` — expected accuracies and failing on verdicts. */
+  gates?: ResolvedGates;
+}
+
+export interface ResolvedAccuracyGate {
+  /** Full task id: `lm_eval:<task>` when the recipe gave a bare lm_eval task name. */
+  task: string;
+  metric: string;
+  expected: number;
+  rtol: number;
+  wilson: boolean;
+}
+
+export interface ResolvedGates {
+  accuracy: ResolvedAccuracyGate[];
+  failOn?: 'regression';
+}
+
+function numeric(value: PyValue | undefined): number | undefined {
+  return value instanceof PyFloat ? value.value : typeof value === 'number' ? value : undefined;
+}
+
+function resolveGates(block: Record<string, PyValue>): ResolvedGates {
+  const gates: ResolvedGates = { accuracy: [] };
+  if (block['fail_on'] === 'regression') gates.failOn = 'regression';
+  const list = Array.isArray(block['accuracy']) ? block['accuracy'] : [];
+  for (const gate of list) {
+    if (!isMap(gate)) continue;
+    const task = String(gate['task']);
+    gates.accuracy.push({
+      task: task.includes(':') ? task : `lm_eval:${task}`,
+      metric: String(gate['metric']),
+      expected: numeric(gate['expected']) ?? 0,
+      rtol: numeric(gate['rtol']) ?? DEFAULT_GATE_RTOL,
+      wilson: gate['wilson'] === true,
+    });
+  }
+  return gates;
 }
 
 function mergeInOrder(...maps: PyValue[]): Record<string, PyValue> {
@@ -305,6 +344,7 @@ export function resolveWorkload({ path, stem, data, profile, env, warnings }: Re
   };
   if (disaggregated) workload.disaggregated = disaggregated;
   if (isMap(data['semantic_eval'])) workload.semanticEval = resolveSemanticEval(data['semantic_eval'], env);
+  if (isMap(data['gates'])) workload.gates = resolveGates(data['gates']);
   if (isMap(data['sweep']) && isMap(data['sweep']['serve_args'])) {
     workload.sweep = {
       serveArgs: Object.entries(data['sweep']['serve_args']).map(([flag, values]) => ({ flag, values: (values as PyValue[]).map((v) => pyStr(v)) })),

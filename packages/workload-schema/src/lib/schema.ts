@@ -170,6 +170,25 @@ export const SemanticEvalSchema = z
   })
   .describe('A semantic check (vLLM\'s GSM8K eval by default) run after the benchmark on the same server.');
 
+export const DEFAULT_GATE_RTOL = 0.08;
+
+export const AccuracyGateSchema = z
+  .strictObject({
+    task: z.string().min(1).describe('lm_eval task name (e.g. gsm8k), or a full task id: lm_eval:<task>, bfcl:<category>, semantic_eval:<name>.'),
+    metric: z.string().min(1).describe('Metric as the tool writes it, e.g. exact_match,strict-match (BFCL: acc,none; semantic eval: accuracy).'),
+    expected: z.number().min(0).describe('Expected value; the gate passes when measured >= expected * (1 - rtol).'),
+    rtol: z.number().min(0).max(1).nullish().describe(`Relative tolerance (default ${DEFAULT_GATE_RTOL}, as vLLM's accuracy_gate).`),
+    wilson: z.boolean().nullish().describe("Also require the one-sided 95 % Wilson lower bound at the task's sample count to clear expected * (1 - rtol)."),
+  })
+  .describe("An expected accuracy (vLLM's accuracy_gate semantics).");
+
+export const GatesSchema = z
+  .strictObject({
+    accuracy: z.array(AccuracyGateSchema).nullish().describe('Expected accuracies; a miss fails the run (exit 1) after results are saved and ingested.'),
+    fail_on: z.enum(['regression']).nullish().describe('Fail the run (exit 1) when the comparison with --baseline finds a regression.'),
+  })
+  .describe('Run gates: expected accuracies and failing on verdicts.');
+
 export const MAX_SWEEP_VARIANTS = 64;
 
 export const SweepSchema = z
@@ -198,6 +217,7 @@ export const RecipeSchema = z
     bfcl: BfclBlockSchema.nullish(),
     semantic_eval: SemanticEvalSchema.nullish(),
     sweep: SweepSchema.nullish(),
+    gates: GatesSchema.nullish(),
   })
   .describe('perf-eval workload recipe (one model × one GPU kind × a set of tasks).');
 
@@ -236,6 +256,8 @@ export const KNOWN_KEYS = {
   proxy: Object.keys(ProxySchema.shape),
   semantic_eval: Object.keys(SemanticEvalSchema.shape),
   sweep: Object.keys(SweepSchema.shape),
+  gates: Object.keys(GatesSchema.shape),
+  accuracy_gate: Object.keys(AccuracyGateSchema.shape),
   lm_eval: Object.keys(LmEvalBlockSchema.shape),
   lm_eval_task: Object.keys(LmEvalTaskSchema.shape),
   vllm_bench: Object.keys(VllmBenchBlockSchema.shape),

@@ -690,4 +690,39 @@ export function validateRecipe(out: DiagnosticCollector, data: PyValue, context:
   validateVllm(out, data, context);
   validateSemanticEval(out, data['semantic_eval'] as PyValue);
   validateSweep(out, data['sweep'] as PyValue);
+  validateGates(out, data['gates'] as PyValue);
+}
+
+function validateGates(out: DiagnosticCollector, block: PyValue): void {
+  if (!isPresent(block)) return;
+  if (!isMap(block)) {
+    out.error(['gates'], `gates must be a map (accuracy, fail_on)`, [R_OTHER]);
+    return;
+  }
+  checkUnknownKeys(out, block, KNOWN_KEYS.gates, ['gates'], [R_OTHER]);
+  const failOn = block['fail_on'];
+  if (isPresent(failOn) && failOn !== 'regression') out.error(['gates', 'fail_on'], `gates.fail_on must be 'regression', got ${pyRepr(failOn)}`, [R_OTHER]);
+  const accuracy = block['accuracy'];
+  if (!isPresent(accuracy)) return;
+  if (!Array.isArray(accuracy)) {
+    out.error(['gates', 'accuracy'], `gates.accuracy must be a list of {task, metric, expected, rtol, wilson}`, [R_OTHER]);
+    return;
+  }
+  accuracy.forEach((gate, i) => {
+    const path = ['gates', 'accuracy', i];
+    const label = `gates.accuracy[${i}]`;
+    if (!isMap(gate)) {
+      out.error(path, `${label} must be a map with task, metric and expected`, [R_OTHER]);
+      return;
+    }
+    checkUnknownKeys(out, gate, KNOWN_KEYS.accuracy_gate, path, [R_OTHER]);
+    for (const key of ['task', 'metric']) {
+      if (typeof gate[key] !== 'string' || gate[key] === '') out.error([...path, key], `${label}.${key} must be a non-empty string, got ${pyRepr(gate[key] ?? null)}`, [R_OTHER]);
+    }
+    const expected = gate['expected'];
+    if (!isNumber(expected) || !Number.isFinite(numberOf(expected)) || numberOf(expected) < 0) out.error([...path, 'expected'], `${label}.expected must be a number >= 0, got ${pyRepr(expected ?? null)}`, [R_OTHER]);
+    const rtol = gate['rtol'];
+    if (isPresent(rtol) && (!isNumber(rtol) || !(numberOf(rtol) >= 0 && numberOf(rtol) <= 1))) out.error([...path, 'rtol'], `${label}.rtol must be a number between 0 and 1, got ${pyRepr(rtol)}`, [R_OTHER]);
+    checkBooleanField(out, gate, 'wilson', path);
+  });
 }

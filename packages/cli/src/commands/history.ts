@@ -1,0 +1,116 @@
+import { stat } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import {
+  DEFAULT_HISTORY_KEEP,
+  HISTORY_FILE,
+  historyEntryOf,
+  importBuildkiteHistory,
+  mergeHistory,
+  readHistory,
+  readHistoryOf,
+  readResultsDir,
+  writeHistory,
+  type HistoryEntry,
+} from '@perf-eval/results';
+import { parseCommandArgs, parsePositiveInt, UsageError } from '../lib/args.js';
+import { buildkiteClient, buildkiteToken, buildRefOf } from '../lib/baseline.js';
+import { EXIT } from '../lib/exit-codes.js';
+import { writeLine, type Io } from '../lib/io.js';
+
+const HELP = `Usage: perf-eval history import (--build <number|url> | --results DIR) [--out FILE] [--recipe NAME] [--keep N]
+
+Bring a run history (history.jsonl: the last N runs per recipe, every repetition) to this machine,
+merged into FILE (default ./${HISTORY_FILE}); use it as a baseline with 'perf-eval compare FILE NEW'
+or 'perf-eval run --baseline FILE'.
+
+  --build <number|url>   the history.jsonl artifacts of a Buildkite build (a number needs
+                         BUILDKITE_ORGANIZATION_SLUG and BUILDKITE_PIPELINE_SLUG). Token: env
+                         BUILDKITE_API_TOKEN, else 'buildkite-agent secret get' inside a job; never printed.
+                         With no token, or no history in that build: a warning, exit 0.
+  --results DIR          a results directory: its history.jsonl plus the run itself
+  --recipe NAME          only this recipe's history
+  --keep N               runs kept per recipe (default ${DEFAULT_HISTORY_KEEP})
+
+Env: BUILDKITE_API_TOKEN, BUILDKITE_API_URL (default https://api.buildkite.com/v2).
+Exit: 0 imported (or nothing to import), 1 the Buildkite API failed, 2 bad arguments or a corrupt history.`;
+
+interface HistoryFlags {
+  help?: boolean;
+  build?: string;
+  results?: string;
+  out?: string;
+  recipe?: string;
+  keep?: string;
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export async function run(argv: string[], io: Io): Promise<number> {
+  const { values, positionals } = parseCommandArgs<HistoryFlags>('history', argv, {
+    build: { type: 'string' },
+    results: { type: 'string' },
+    out: { type: 'string' },
+    recipe: { type: 'string' },
+    keep: { type: 'string' },
+  });
+  if (values.help) {
+    writeLine(io.stdout, HELP);
+    return EXIT.ok;
+  }
+  if (positionals[0] !== 'import' || positionals.length !== 1)
+    throw new UsageError(
+      `perf-eval history: expected 'import', got '${positionals.join(' ')}' (see 'perf-eval history --help')`,
+    );
+  if ((values.build === undefined) === (values.results === undefined))
+    throw new UsageError(
+      "perf-eval history import: pass exactly one of --build and --results (see 'perf-eval history --help')",
+    );
+  const keep = parsePositiveInt('history', '--keep', values.keep) ?? DEFAULT_HISTORY_KEEP;
+  const out = resolve(io.cwd, values.out ?? HISTORY_FILE);
+  let imported: HistoryEntry[];
+  let from: string;
+  if (values.results !== undefined) {
+    const dir = resolve(io.cwd, values.results);
+    const runResults = await readResultsDir(dir, { samples: false });
+    imported = mergeHistory(await readHistoryOf(dir), [historyEntryOf(runResults)], Number.MAX_SAFE_INTEGER);
+    from = dir;
+  } else {
+    const ref = buildRefOf(values.build as string, io.env);
+    const { token, source } = await buildkiteToken(io.env, io.signal);
+    if (!token) {
+      writeLine(io.stderr, `warning: nothing imported: ${source}`);
+      return EXIT.ok;
+    }
+    const result = await importBuildkiteHistory(
+      buildkiteClient(token, io.env, io.signal),
+      ref,
+      values.recipe,
+    );
+    if (result.files.length === 0) {
+      writeLine(
+        io.stderr,
+        `warning: nothing imported: build ${ref.number} of ${ref.org}/${ref.pipeline} has no ${values.recipe ? `results/${values.recipe}/` : ''}${HISTORY_FILE} artifact`,
+      );
+      return EXIT.ok;
+    }
+    imported = result.entries;
+    from = `build ${ref.number} (${result.files.join(', ')})`;
+  }
+  if (values.recipe) imported = imported.filter((e) => e.identity.recipe === values.recipe);
+  const existing = (await exists(out)) ? await readHistory(out) : [];
+  const merged = mergeHistory(existing, imported, keep);
+  await writeHistory(out, merged);
+  const recipes = new Set(imported.map((e) => e.identity.recipe));
+  writeLine(
+    io.stderr,
+    `history: ${imported.length} run(s) of ${recipes.size} recipe(s) from ${from} → ${out} (${merged.length} run(s) kept)`,
+  );
+  return EXIT.ok;
+}
