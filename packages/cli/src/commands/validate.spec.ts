@@ -591,7 +591,7 @@ describe('perf-eval validate: files, profiles and flags', () => {
     const dir = testdir();
     const out = await runIn(dir, ['validate', '--help']);
     expect(out.code).toBe(0);
-    expect(out.stdout).toMatch(/^Usage: perf-eval validate \[FILES\.\.\.\] \[--profiles PATH\] \[--quiet\]/);
+    expect(out.stdout).toMatch(/^Usage: perf-eval validate \[FILES or DIRS\.\.\.\] \[--profiles PATH\] \[--quiet\]/);
   });
 
   it('every recipe in workloads/ (the 13 vendored ones included) validates with the real profiles', async () => {
