@@ -295,6 +295,12 @@ describe('loadYaml11: hostile documents hit limits, not the heap or the stack', 
     expect(loaded.errors).toEqual([{ message: `the document is ${MAX_YAML_BYTES + 6} bytes, above the ${MAX_YAML_BYTES}-byte (1 MiB) limit`, line: 1, col: 1 }]);
   });
 
+  it('rejects a list or map as a mapping key (PyYAML: unhashable) without stringifying it (found by fast-check)', () => {
+    expect(loadYaml11('? <<: *a').errors).toEqual([{ message: 'a map cannot be a mapping key (PyYAML: unhashable key); use a string key', line: 1, col: 5 }]);
+    expect(loadYaml11('? [1, 2]\n: x\n').errors[0]?.message).toBe('a list cannot be a mapping key (PyYAML: unhashable key); use a string key');
+    expect(loadYaml11('k: &k key\n*k : v\n').data).toEqual({ k: 'key', key: 'v' });
+  });
+
   it('rejects a second document naming the separator', () => {
     expect(loadYaml11('a: 1\n---\nb: 2\n').errors).toEqual([{ message: 'the file holds more than one YAML document (a second ---); keep one', line: 2, col: 1 }]);
   });

@@ -19,6 +19,7 @@ import {
   Parser,
   type ScalarTag,
   type Tags,
+  visit,
 } from 'yaml';
 
 /**
@@ -212,7 +213,26 @@ export function loadYaml11(text: string): LoadedYaml {
   });
   if (errors.length > 0) return { data: null, nodes, errors };
 
-  const keyText = (key: unknown): string => {
+  const offsetOf = (node: unknown): number | undefined => (node as YamlNode | null | undefined)?.range?.[0];
+
+  // Each alias's target, found in one pass in document order (an alias names the closest anchor before
+  // it). `Alias.resolve` would search the whole document for every alias expansion instead.
+  const anchors = new Map<string, unknown>();
+  const aliasTargets = new Map<unknown, unknown>();
+  visit(doc, {
+    Node: (_key, node) => {
+      if (isAlias(node)) aliasTargets.set(node, anchors.get(node.source));
+      else if (node.anchor) anchors.set(node.anchor, node);
+    },
+  });
+  const resolveAlias = (alias: Alias): unknown => {
+    const target = aliasTargets.get(alias);
+    if (target === undefined) throw new LoaderLimit(`alias *${alias.source} has no anchor &${alias.source} before it`, offsetOf(alias));
+    return target;
+  };
+
+  const keyText = (node: unknown): string => {
+    const key = isAlias(node) ? resolveAlias(node as Alias) : node;
     if (isScalar(key)) {
       const value = key.value;
       if (typeof value === 'string') return value;
@@ -222,9 +242,10 @@ export function loadYaml11(text: string): LoadedYaml {
       if (value instanceof PyFloat) return String(value.value);
       return String(value);
     }
-    return String(key);
+    if (key === null || key === undefined) return 'None';
+    // PyYAML: "found unhashable key". (Stringifying it would also expand any aliases inside.)
+    throw new LoaderLimit(`a ${isSeq(key) ? 'list' : 'map'} cannot be a mapping key (PyYAML: unhashable key); use a string key`, offsetOf(node));
   };
-  const offsetOf = (node: unknown): number | undefined => (node as YamlNode | null | undefined)?.range?.[0];
 
   const nonStringKeys = new Set<string>();
   // Ancestors of the node being walked: an alias to one of them would recurse forever.
@@ -233,8 +254,7 @@ export function loadYaml11(text: string): LoadedYaml {
   const walk = (node: unknown, path: PathSegment[], keyPos: SourcePosition | undefined, depth: number, expanded: boolean): PyValue => {
     let target = node;
     if (isAlias(target)) {
-      target = (target as Alias).resolve(doc);
-      if (target === undefined) throw new LoaderLimit(`alias *${(node as Alias).source} has no anchor &${(node as Alias).source} before it`, offsetOf(node));
+      target = resolveAlias(target as Alias);
       if (open.has(target)) throw new LoaderLimit(`alias *${(node as Alias).source} refers to a node that contains it (a recursive alias); use a plain value`, offsetOf(node));
       expanded = true;
     }
@@ -273,7 +293,7 @@ export function loadYaml11(text: string): LoadedYaml {
           // PyYAML merge: merged keys come first; explicit keys override them in place.
           const sources = isSeq(pair.value) ? pair.value.items : [pair.value];
           for (const source of sources) {
-            const resolved = isAlias(source) ? (source as Alias).resolve(doc) : source;
+            const resolved = isAlias(source) ? resolveAlias(source as Alias) : source;
             if (!isMap(resolved)) continue;
             if (open.has(resolved)) throw new LoaderLimit(`merge key << refers to a map that contains it (a recursive alias)`, offsetOf(source));
             for (const merged of resolved.items) {
