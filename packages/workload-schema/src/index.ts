@@ -71,5 +71,5 @@ export {
   WORKLOAD_NAME_PATTERN,
 } from './lib/schema.js';
 export type { RecipeInput, GpuProfileInput } from './lib/schema.js';
-export { loadYaml11, MAX_YAML_BYTES, MAX_NESTING_DEPTH, MAX_ALIAS_NODES } from './lib/yaml11.js';
+export { loadYaml11, MAX_YAML_BYTES, MAX_YAML_TOKENS, MAX_NESTING_DEPTH, MAX_ALIAS_NODES } from './lib/yaml11.js';
 export type { LoadedYaml } from './lib/yaml11.js';

@@ -1,5 +1,5 @@
 import { PyFloat, pyStr, type PyValue } from '@perf-eval/util';
-import { loadYaml11, MAX_ALIAS_NODES, MAX_NESTING_DEPTH, MAX_YAML_BYTES } from './yaml11.js';
+import { loadYaml11, MAX_ALIAS_NODES, MAX_NESTING_DEPTH, MAX_YAML_BYTES, MAX_YAML_TOKENS } from './yaml11.js';
 
 /**
  * Expected values are PyYAML 6.0 `yaml.safe_load('k: <scalar>')['k']` (recipe-compat.md §2.1), written
@@ -305,10 +305,17 @@ describe('loadYaml11: hostile documents hit limits, not the heap or the stack', 
     expect(loadYaml11('a: 1\n---\nb: 2\n').errors).toEqual([{ message: 'the file holds more than one YAML document (a second ---); keep one', line: 2, col: 1 }]);
   });
 
-  it('finds duplicates among many keys in linear time and names both lines', () => {
-    const keys = Array.from({ length: 50_000 }, (_, i) => `k${i}: ${i}`);
+  it('finds duplicates among many keys and names both lines', () => {
+    const keys = Array.from({ length: 2000 }, (_, i) => `k${i}: ${i}`);
     keys.push('k7: again');
     const loaded = loadYaml11(keys.join('\n'));
-    expect(loaded.errors).toEqual([{ message: "duplicate key 'k7': first on line 8, again on line 50001; keep one of them", line: 50_001, col: 1 }]);
+    expect(loaded.errors).toEqual([{ message: "duplicate key 'k7': first on line 8, again on line 2001; keep one of them", line: 2001, col: 1 }]);
+  });
+
+  it('stops lexing a document with too many tokens (a 1 MiB flat list is half a million nodes)', () => {
+    const loaded = loadYaml11(`x: [${'1,'.repeat(400_000)}1]\n`);
+    expect(loaded.errors).toEqual([
+      { message: `the document has more than ${MAX_YAML_TOKENS} YAML tokens (a recipe has a few hundred); is this the right file?`, line: 1, col: expect.any(Number) },
+    ]);
   });
 });

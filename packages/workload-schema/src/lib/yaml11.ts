@@ -32,8 +32,12 @@ import {
  *   overflow its stack, and lexing them alone takes seconds).
  * - `MAX_ALIAS_NODES` 10 000 nodes produced by expanding aliases and merge keys in total: a 380-byte
  *   "billion laughs" file would otherwise expand to 9^9 nodes (gigabytes).
+ * - `MAX_YAML_TOKENS` 20 000 lexer tokens (scalars, indicators, line breaks; counted while lexing): the
+ *   largest recipe has ~300. A 1 MiB file of `[1,1,1,…` is half a million nodes, which took 680 MB and
+ *   many seconds to parse; the byte limit alone does not bound the node count.
  */
 export const MAX_YAML_BYTES = 1024 * 1024;
+export const MAX_YAML_TOKENS = 20_000;
 export const MAX_NESTING_DEPTH = 64;
 export const MAX_ALIAS_NODES = 10_000;
 
@@ -168,7 +172,11 @@ function parseGuarded(text: string, lineCounter: LineCounter): Document {
   const parser = new Parser(lineCounter.addNewLine);
   function* tokens() {
     lineCounter.addNewLine(0); // as Parser.parse does: line 1 starts at offset 0
+    let count = 0;
     for (const lexeme of new Lexer().lex(text)) {
+      if (++count > MAX_YAML_TOKENS) {
+        throw new LoaderLimit(`the document has more than ${MAX_YAML_TOKENS} YAML tokens (a recipe has a few hundred); is this the right file?`, parser.offset);
+      }
       yield* parser.next(lexeme);
       if (parser.stack.length > MAX_NESTING_DEPTH + 3) {
         throw new LoaderLimit(`nested deeper than ${MAX_NESTING_DEPTH} levels; flatten the document`, parser.offset);
