@@ -29,6 +29,7 @@ export const MAX_TIMEOUT_SECONDS = Math.floor(MAX_TIMER_MS / 1000);
 
 const positiveInt = z.int().min(1);
 /** A name that stays inside the results directory and prints safely: no `.`/`..`, separators, whitespace or control bytes. */
+// eslint-disable-next-line no-control-regex -- matching control bytes is the point
 export const WORKLOAD_NAME_PATTERN = /^(?!\.\.?$)[^\s/\\\u0000-\u001f\u007f-\u009f]+$/;
 const scalar = z.union([z.string(), z.number(), z.boolean(), z.null()]);
 const envMap = z.record(z.string(), scalar).describe('Environment variables, merged in order over the GPU profile env.');

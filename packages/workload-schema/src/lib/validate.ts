@@ -111,6 +111,7 @@ function timerLimitMessage(label: string, value: number, max: number): string {
 }
 
 /** Control bytes (C0, DEL, C1): an ESC in a name would be echoed to the terminal as an ANSI sequence. */
+// eslint-disable-next-line no-control-regex -- matching control bytes is the point
 const CONTROL_CHAR = /[\u0000-\u001f\u007f-\u009f]/;
 
 /**
