@@ -25,10 +25,11 @@ function tempDir(): string {
 /** Run the CLI; a process still alive after 20 s is killed (SIGKILL: a blocked read ignores SIGTERM) and reported. */
 function cli(args: string[], cwd: string): Promise<Outcome> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
-      cwd,
-      env: { ...process.env, PERF_EVAL_PROFILES: '', NO_COLOR: '1' },
-    });
+    // No colour variables: NO_COLOR next to a FORCE_COLOR inherited from nx makes Node print a warning.
+    const env: Record<string, string | undefined> = { ...process.env, PERF_EVAL_PROFILES: '' };
+    delete env['FORCE_COLOR'];
+    delete env['NO_COLOR'];
+    const child = spawn(process.execPath, [BIN, ...args], { cwd, env });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
