@@ -46,3 +46,5 @@ export type {
   ParsedPythonJson,
 } from './lib/python-json.js';
 export type { EnvVars } from './lib/env.js';
+export { readRegularFileSync, FileReadError, formatBytes } from './lib/read-file.js';
+export type { FileReadProblem, ReadRegularFileOptions } from './lib/read-file.js';

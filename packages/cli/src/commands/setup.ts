@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { parseCommandArgs, UsageError } from '../lib/args.js';
 import { benchOnly } from '@perf-eval/run';
 import { EXIT } from '../lib/exit-codes.js';
+import { directoryProblem } from '../lib/fs-problem.js';
 import { writeLine, type Io } from '../lib/io.js';
 import {
   COMPONENTS,
@@ -104,6 +105,11 @@ export async function run(argv: string[], io: Io): Promise<number> {
         ? parseComponents(values.only)
         : new Set<Component>(COMPONENTS);
   const dir = values['tools-dir'] ? resolve(io.cwd, values['tools-dir']) : toolsDir(io.env);
+  const dirProblem = directoryProblem(dir);
+  if (dirProblem) {
+    const source = values['tools-dir'] ? `--tools-dir ${values['tools-dir']}` : io.env['PERF_EVAL_TOOLS_DIR'] ? `PERF_EVAL_TOOLS_DIR=${io.env['PERF_EVAL_TOOLS_DIR']}` : `the tools directory ${dir}`;
+    throw new UsageError(`perf-eval setup: cannot use ${source} as the tools directory: ${dirProblem}; choose another directory`, 'setup');
+  }
   const started = Date.now();
   const out = (line: string): void => writeLine(io.stdout, line);
   if (components.size === 0) {

@@ -613,7 +613,8 @@ class Execution {
     const server = this.server;
     if (server) {
       await this.step('teardown', () => server.stop());
-      if (this.summary.server.status === 'ready') this.summary.server.status = 'stopped';
+      // An external (--server-url) server was not ours to stop: it stays 'ready'.
+      if (this.summary.server.status === 'ready' && this.plan.launch.kind !== 'external') this.summary.server.status = 'stopped';
       for (const entry of Object.values(this.summary.server.roles ?? {}))
         if (entry.status === 'ready') entry.status = 'stopped';
     }

@@ -95,10 +95,19 @@ export class ServerModelMissingError extends PerfEvalError {
   }
 }
 
-/** The start was aborted through the caller's AbortSignal; the server has been stopped. */
+/**
+ * The start was aborted through the caller's AbortSignal; a launched server has been stopped. An
+ * external server (`runtime: 'external'`) was never ours: it is left running, and the message says so.
+ */
 export class ServerCancelledError extends PerfEvalError {
-  constructor(options: PerfEvalErrorOptions = {}) {
-    super('E_SERVER_CANCELLED', 'server start cancelled; the server was stopped', { ...options, category: options.category ?? cancellationCategory(options.cause) });
+  readonly external: boolean;
+  constructor(options: PerfEvalErrorOptions & { external?: boolean } = {}) {
+    super(
+      'E_SERVER_CANCELLED',
+      options.external ? 'waiting for the external server cancelled; it was left running (perf-eval does not stop a server it did not start)' : 'server start cancelled; the server was stopped',
+      { ...options, category: options.category ?? cancellationCategory(options.cause) },
+    );
+    this.external = options.external ?? false;
   }
 }
 
