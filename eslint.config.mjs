@@ -1,4 +1,6 @@
 import nx from '@nx/eslint-plugin';
+import { importX } from 'eslint-plugin-import-x';
+import { createTypeScriptImportResolver } from 'eslint-import-resolver-typescript';
 
 export default [
   ...nx.configs['flat/base'],
@@ -25,11 +27,23 @@ export default [
             { sourceTag: 'type:pipeline', onlyDependOnLibsWithTags: ['type:schema', 'type:util'] },
             { sourceTag: 'type:run', onlyDependOnLibsWithTags: ['type:schema', 'type:util', 'type:adapter', 'type:ingest', 'type:results', 'type:verdicts'] },
             { sourceTag: 'type:report', onlyDependOnLibsWithTags: ['type:util', 'type:results', 'type:verdicts'] },
-            { sourceTag: 'type:cli', onlyDependOnLibsWithTags: ['type:schema', 'type:util', 'type:adapter', 'type:ingest', 'type:pipeline', 'type:results', 'type:verdicts', 'type:report', 'type:run'] },
+            { sourceTag: 'type:toolchain', onlyDependOnLibsWithTags: ['type:util'] },
+            { sourceTag: 'type:cli', onlyDependOnLibsWithTags: ['type:schema', 'type:util', 'type:adapter', 'type:ingest', 'type:pipeline', 'type:results', 'type:verdicts', 'type:report', 'type:run', 'type:toolchain'] },
           ],
         },
       ],
     },
+  },
+  {
+    // Import cycles inside a package (across packages, module boundaries already forbid them).
+    files: ['packages/*/src/**/*.ts'],
+    plugins: { 'import-x': importX },
+    settings: {
+      'import-x/extensions': ['.ts', '.mts', '.js', '.mjs'],
+      'import-x/parsers': { '@typescript-eslint/parser': ['.ts', '.mts'] },
+      'import-x/resolver-next': [createTypeScriptImportResolver({ project: 'tsconfig.base.json', noWarnOnMultipleProjects: true })],
+    },
+    rules: { 'import-x/no-cycle': ['error', { ignoreExternal: true }] },
   },
   {
     // The full-stack tier is not a package: it drives the built CLI from outside and reads the CLI's

@@ -55,6 +55,9 @@ export function rolePid(resultsDir: string, role: string): number | undefined {
 
 export type ToolName = 'lm_eval' | 'lmeval_python' | 'bfcl' | 'vllm' | 'simulator' | 'tokenizer';
 
+/** server-lifecycle's fake `vllm serve` (FAKE_VLLM_* knobs). */
+export const FAKE_VLLM_SERVE = resolve(PACKAGES, 'server-lifecycle/test/fixtures/bin/vllm');
+
 const TOOL_LAYOUT: Record<Exclude<ToolName, 'tokenizer'>, { path: string; fake: string }> = {
   lm_eval: { path: 'venvs/lmeval/bin/lm_eval', fake: FAKES.lmEval },
   lmeval_python: { path: 'venvs/lmeval/bin/python', fake: FAKES.lmEvalPython },
@@ -182,6 +185,8 @@ export function cliEnv(box: Sandbox, port: number, env: Record<string, string> =
     PATH: [box.pathDir, dirname(process.execPath), '/usr/bin', '/bin'].join(':'),
     HOME: box.dir,
     PERF_EVAL_TOOLS_DIR: box.toolsDir,
+    // Tests that omit a tool expect the preflight error, not pip or go (a test can set it to '0').
+    PERF_EVAL_NO_AUTO_SETUP: '1',
     VLLM_PORT: String(port),
     ...env,
   };

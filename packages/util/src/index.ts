@@ -1,5 +1,5 @@
-export { PerfEvalError, ToolError, isPerfEvalError, describeExit } from './lib/errors.js';
-export type { ErrorCategory, PerfEvalErrorOptions, ToolRunContext } from './lib/errors.js';
+export { PerfEvalError, ToolError, InterruptedError, isPerfEvalError, cancellationCategory, describeExit } from './lib/errors.js';
+export type { ErrorCategory, CancellationCategory, PerfEvalErrorOptions, ToolRunContext } from './lib/errors.js';
 export { writeFileAtomic, writeJsonAtomic } from './lib/atomic-write.js';
 export {
   REDACTED,
@@ -46,3 +46,5 @@ export type {
   ParsedPythonJson,
 } from './lib/python-json.js';
 export type { EnvVars } from './lib/env.js';
+export { readRegularFileSync, FileReadError, formatBytes } from './lib/read-file.js';
+export type { FileReadProblem, ReadRegularFileOptions } from './lib/read-file.js';

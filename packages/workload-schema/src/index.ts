@@ -48,10 +48,10 @@ export type { Variant, ResolvedSweep, SweepDimension } from './lib/sweep.js';
 export { resolveImage, extractCommit, parseImageRef } from './lib/image.js';
 export type { ImageInputs, ImageRef, ResolvedImage } from './lib/image.js';
 export { splitServeArgs, parallelismOf, precisionOfModel, hasTrustRemoteCode, servedModelNameOf } from './lib/perf.js';
-export { isTruthyFlag, normalizeBenchArgKey, benchRunName } from './lib/validate.js';
+export { isTruthyFlag, normalizeBenchArgKey, benchRunName, workloadNameProblem } from './lib/validate.js';
 export { formatDiagnostic, closestMatches, didYouMean } from './lib/diagnostics.js';
 export type { Diagnostic, Severity } from './lib/diagnostics.js';
-export { RecipeInvalidError, ProfileInvalidError, RecipeNotFoundError } from './lib/errors.js';
+export { RecipeInvalidError, ProfileInvalidError, RecipeNotFoundError, RecipeReadError, readRecipeFile } from './lib/errors.js';
 export {
   RecipeSchema,
   GpuProfileSchema,
@@ -65,7 +65,11 @@ export {
   MAX_SWEEP_VARIANTS,
   SEMANTIC_EVAL_PLACEHOLDERS,
   DEFAULT_GATE_RTOL,
+  MAX_TIMER_MS,
+  MAX_TIMEOUT_MINUTES,
+  MAX_TIMEOUT_SECONDS,
+  WORKLOAD_NAME_PATTERN,
 } from './lib/schema.js';
 export type { RecipeInput, GpuProfileInput } from './lib/schema.js';
-export { loadYaml11 } from './lib/yaml11.js';
+export { loadYaml11, MAX_YAML_BYTES, MAX_YAML_TOKENS, MAX_NESTING_DEPTH, MAX_ALIAS_NODES } from './lib/yaml11.js';
 export type { LoadedYaml } from './lib/yaml11.js';

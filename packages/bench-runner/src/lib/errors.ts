@@ -1,4 +1,4 @@
-import { PerfEvalError, ToolError } from '@perf-eval/util';
+import { PerfEvalError, ToolError, cancellationCategory } from '@perf-eval/util';
 import type { PerfEvalErrorOptions, ToolRunContext } from '@perf-eval/util';
 
 /** `dataset` is neither `random` nor `speed_bench` (upstream: status 2, workload aborted). */
@@ -7,7 +7,7 @@ export class BenchDatasetError extends PerfEvalError {
   readonly runName: string;
 
   constructor(runName: string, dataset: string) {
-    super('E_BENCH_DATASET', `unsupported vllm_bench dataset: ${dataset}`);
+    super('E_BENCH_DATASET', `unsupported vllm_bench dataset: ${dataset}`, { category: 'validation' });
     this.dataset = dataset;
     this.runName = runName;
   }
@@ -22,6 +22,7 @@ export class BenchReservedOptionError extends PerfEvalError {
     super(
       'E_BENCH_RESERVED_OPTION',
       `vllm_bench run '${runName}' args cannot override wrapper-owned option --${option}`,
+      { category: 'validation' },
     );
     this.option = option;
     this.runName = runName;
@@ -34,7 +35,7 @@ export class BenchSpecError extends PerfEvalError {
   readonly field: string;
 
   constructor(runName: string, field: string, detail: string) {
-    super('E_BENCH_SPEC_INVALID', `vllm_bench run '${runName}': ${field} ${detail}`);
+    super('E_BENCH_SPEC_INVALID', `vllm_bench run '${runName}': ${field} ${detail}`, { category: 'validation' });
     this.runName = runName;
     this.field = field;
   }
@@ -122,7 +123,7 @@ export class BenchCancelledError extends ToolError {
   readonly runName: string;
 
   constructor(runName: string, message: string, context: ToolRunContext, options: PerfEvalErrorOptions = {}) {
-    super('E_BENCH_CANCELLED', message, context, options);
+    super('E_BENCH_CANCELLED', message, context, { ...options, category: options.category ?? cancellationCategory(options.cause) });
     this.runName = runName;
   }
 }
@@ -145,7 +146,7 @@ export class SpeedBenchOfflineError extends ToolError {
       'E_BENCH_SPEED_BENCH_OFFLINE',
       `cannot prepare SPEED-Bench data (${reason}); pre-populate ${file} (or set VLLM_SPEED_BENCH_DIR to a directory that has it)`,
       context,
-      options,
+      { ...options, category: 'preflight' },
     );
     this.dir = dir;
     this.file = file;

@@ -1,4 +1,4 @@
-import { PerfEvalError, ToolError } from '@perf-eval/util';
+import { PerfEvalError, ToolError, cancellationCategory } from '@perf-eval/util';
 import type { PerfEvalErrorOptions, ToolRunContext } from '@perf-eval/util';
 
 /** The driver exited non-zero or was killed by a signal. `fullMessage` appends the output tail. */
@@ -33,7 +33,7 @@ export class BfclCancelledError extends ToolError {
   readonly bfclCategory: string;
 
   constructor(category: string, context: ToolRunContext, options: PerfEvalErrorOptions = {}) {
-    super('E_BFCL_CANCELLED', `bfcl ${category} was cancelled`, context, options);
+    super('E_BFCL_CANCELLED', `bfcl ${category} was cancelled`, context, { ...options, category: options.category ?? cancellationCategory(options.cause) });
     this.bfclCategory = category;
   }
 }
@@ -102,7 +102,7 @@ export class BfclUnknownCategoryError extends PerfEvalError {
   readonly bfclCategory: string;
 
   constructor(category: string, expected = 'a BFCL category or group', options: PerfEvalErrorOptions = {}) {
-    super('E_BFCL_UNKNOWN_CATEGORY', `unknown bfcl test category '${category}' (expected ${expected})`, options);
+    super('E_BFCL_UNKNOWN_CATEGORY', `unknown bfcl test category '${category}' (expected ${expected})`, { ...options, category: 'validation' });
     this.bfclCategory = category;
   }
 }
@@ -112,7 +112,7 @@ export class BfclDriverUnavailableError extends PerfEvalError {
   readonly location: string;
 
   constructor(location: string, detail: string, options: PerfEvalErrorOptions = {}) {
-    super('E_BFCL_DRIVER_UNAVAILABLE', `cannot provide bfcl_driver.py (${location}): ${detail}`, options);
+    super('E_BFCL_DRIVER_UNAVAILABLE', `cannot provide bfcl_driver.py (${location}): ${detail}`, { ...options, category: 'preflight' });
     this.location = location;
   }
 }
@@ -120,6 +120,6 @@ export class BfclDriverUnavailableError extends PerfEvalError {
 /** `bfcl_driver.py --check` failed: the python is not the BFCL venv's, or bfcl_eval is broken. */
 export class BfclCheckError extends ToolError {
   constructor(message: string, context: ToolRunContext, options: PerfEvalErrorOptions = {}) {
-    super('E_BFCL_CHECK', message, context, options);
+    super('E_BFCL_CHECK', message, context, { ...options, category: 'preflight' });
   }
 }

@@ -2,7 +2,7 @@ import { findStaleContainers, removeContainers } from '@perf-eval/server-lifecyc
 import { parseCommandArgs } from '../lib/args.js';
 import { EXIT } from '../lib/exit-codes.js';
 import { writeLine, type Io } from '../lib/io.js';
-import { findOnPath } from '../lib/tools.js';
+import { findOnPath } from '@perf-eval/toolchain';
 
 const HELP = `Usage: perf-eval cleanup [--dry-run] [--all]
 

@@ -1,5 +1,5 @@
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import {
   checkUploads,
   defaultSchemaCacheDir,
@@ -14,11 +14,12 @@ import {
   type PipelineIssue,
   uploadFileNames,
 } from '@perf-eval/pipeline';
-import { writeFileAtomic } from '@perf-eval/util';
+import { FileReadError, readRegularFileSync, writeFileAtomic } from '@perf-eval/util';
 import { formatDiagnostic } from '@perf-eval/workload-schema';
 import { parse as parseYaml } from 'yaml';
 import { parseCommandArgs, UsageError } from '../lib/args.js';
 import { EXIT } from '../lib/exit-codes.js';
+import { describeFsError, directoryProblem } from '../lib/fs-problem.js';
 import { writeLine, type Io } from '../lib/io.js';
 import { withProfilesFlagHint } from '../lib/workload.js';
 
@@ -93,14 +94,30 @@ function check(io: Io, uploads: readonly unknown[], flags: Flags, context?: Lint
   return checkUploads(uploads, options);
 }
 
+/** A generated pipeline is ~2 KB per step; 16 MiB is thousands of steps (Buildkite's own limit is lower). */
+const MAX_PIPELINE_BYTES = 16 * 1024 * 1024;
+
+/** `--output` must name a file whose directory can exist: checked before anything is generated. */
+function checkOutput(io: Io, output: string): void {
+  const path = resolve(io.cwd, output);
+  let isDirectory = false;
+  try {
+    isDirectory = statSync(path).isDirectory();
+  } catch {
+    // Absent is fine: it is created.
+  }
+  if (isDirectory) throw new UsageError(`perf-eval pipeline: --output ${output} is a directory; give a file path such as ${output.replace(/\/+$/, '')}/pipeline.yaml`);
+  const problem = directoryProblem(dirname(path));
+  if (problem) throw new UsageError(`perf-eval pipeline: cannot write --output ${output}: ${problem}`);
+}
+
 function validateFiles(io: Io, files: readonly string[], flags: Flags): number {
   const documents = files.map((file) => {
     try {
-      return parseYaml(readFileSync(resolve(io.cwd, file), 'utf8')) as unknown;
+      return parseYaml(readRegularFileSync(resolve(io.cwd, file), { maxBytes: MAX_PIPELINE_BYTES })) as unknown;
     } catch (error) {
-      throw new UsageError(
-        `perf-eval pipeline: cannot read ${file}: ${(error as Error).message.split('\n')[0]}`,
-      );
+      const reason = error instanceof FileReadError ? error.reason : (error as Error).message.split('\n')[0];
+      throw new UsageError(`perf-eval pipeline: cannot read ${file}: ${reason}`);
     }
   });
   const issues = check(io, documents, flags, flags['escape-dollars'] ? { mode: 'escaped' } : {});
@@ -138,6 +155,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
   if (values.schema !== undefined && !values.validate)
     throw new UsageError(`perf-eval pipeline: --schema needs --validate`);
   if (positionals.length > 0) return validateFiles(io, positionals, values);
+  if (values.output !== undefined) checkOutput(io, values.output);
 
   let generated;
   try {
@@ -172,7 +190,11 @@ export async function run(argv: string[], io: Io): Promise<number> {
   const names = uploadFileNames(values.output, uploads.length);
   for (const [i, name] of names.entries()) {
     const steps = uploads[i]?.steps ?? [];
-    await writeFileAtomic(resolve(io.cwd, name), uploadYaml[i] as string);
+    try {
+      await writeFileAtomic(resolve(io.cwd, name), uploadYaml[i] as string);
+    } catch (error) {
+      throw new UsageError(`perf-eval pipeline: cannot write --output ${name}: ${describeFsError(error)}`);
+    }
     const upload = uploads.length > 1 ? ` (upload ${i + 1}/${uploads.length})` : '';
     const uploadJobs = steps.reduce((sum: number, step) => sum + jobCount(step), 0);
     writeLine(

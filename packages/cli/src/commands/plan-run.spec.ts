@@ -215,6 +215,11 @@ describe('plan --json equals what run executes (recorded argv and env names)', {
 
   it('native: vllm serve and vllm bench serve', async () => {
     const box = recordingSandbox();
+    // A native server is the vllm on PATH (never the provisioned bench client), and its bench uses it too.
+    recorder(box, join(box.pathDir, 'vllm'), 'vllm', {
+      serve: join(FIXTURE_BIN, '../../../../server-lifecycle/test/fixtures/bin/vllm'),
+      default: FAKES.benchVllm,
+    });
     const { plan } = await planThenRun(box, simRecipe('rec-native', { gpu: 'B200', bfcl: null }));
     expect(plan['server'].runtime).toBe('native');
     expectSame(

@@ -5,6 +5,7 @@ import { execa } from 'execa';
 import { checkTaskNames, listLmEvalTasks } from '@perf-eval/lmeval-runner';
 import {
   ALL_PHASES,
+  benchOnly,
   DEFAULT_JOBS,
   executeRun,
   planSecrets,
@@ -20,15 +21,26 @@ import { PerfEvalError, secretValuesOf } from '@perf-eval/util';
 import { ingestUrlProblems } from '@perf-eval/ingest';
 import type { ResolvedWorkload } from '@perf-eval/workload-schema';
 import { parseCommandArgs, parsePositiveInt, UsageError } from '../lib/args.js';
-import { EXIT } from '../lib/exit-codes.js';
+import { EXIT, exitCodeFor } from '../lib/exit-codes.js';
 import { writeLine, type Io } from '../lib/io.js';
 import { planFor } from '../lib/plan-options.js';
 import { Reporter } from '../lib/reporter.js';
 import { interruptionOf } from '../lib/signals.js';
+import {
+  checkToolVersions,
+  componentsFor,
+  discoverTools,
+  ensureTools,
+  findOnPath,
+  SERVER_VLLM_ENV,
+  toolPaths,
+  toolsDir,
+  type DiscoveredTools,
+  type VersionCheck,
+} from '@perf-eval/toolchain';
+import { setupProgress, verifyBfclWithDriver } from '../lib/provisioning.js';
 import { GateFailedError } from '@perf-eval/verdicts';
 import { identityOf, verdictPostRun } from '../lib/verdict-step.js';
-import { checkToolVersions, type VersionCheck } from '../lib/tool-versions.js';
-import { discoverTools, findOnPath, toolPaths, type DiscoveredTools } from '../lib/tools.js';
 import { selectVariant, variantRequiredError } from '../lib/variants.js';
 import { loadRecipe } from '../lib/workload.js';
 
@@ -57,7 +69,11 @@ Options:
                       and branch; needs BUILDKITE_API_TOKEN or 'buildkite-agent secret get'). Verdicts
                       go to summary.json/summary.md and the annotation; no baseline is a warning.
 
-Tools come from 'perf-eval setup' (PERF_EVAL_TOOLS_DIR, default ~/.cache/perf-eval/tools), else PATH.
+Tools the recipe needs and this machine lacks are provisioned first, exactly as 'perf-eval setup FILE'
+does (PERF_EVAL_TOOLS_DIR, default ~/.cache/perf-eval/tools; PERF_EVAL_PYTHON picks the base Python;
+PERF_EVAL_NO_AUTO_SETUP=1 turns this off). Roles: 'vllm serve' is PERF_EVAL_VLLM or the vllm on PATH,
+never the provisioned CPU-only bench client; a native bench uses that same vllm, the simulator and
+--server-url use the provisioned client (PERF_EVAL_BENCH_VLLM overrides). summary.json records them.
 Every run writes results/<name>/history.jsonl (the last 30 runs, carried forward from the baseline).
 Exit: 0 all tasks ok, 1 a task or the server failed or a gate failed (see summary.md), 2 invalid recipe
 or failed preflight (nothing started), 130/143 interrupted.`;
@@ -78,10 +94,15 @@ interface RunFlags {
 
 /** Failed preflight: nothing was started (exit 2). */
 export class PreflightError extends PerfEvalError {
-  constructor(readonly problems: readonly string[]) {
+  constructor(
+    readonly problems: readonly string[],
+    /** The checks that ran while the server started: the server was started, and torn down again. */
+    readonly duringLaunch = false,
+  ) {
     super(
       'E_PREFLIGHT',
-      `preflight failed (nothing was started):\n${problems.map((p) => `  - ${p}`).join('\n')}`,
+      `preflight failed (${duringLaunch ? 'checked while the server started; no task ran and the server was stopped' : 'nothing was started'}):\n${problems.map((p) => `  - ${p}`).join('\n')}`,
+      { category: 'preflight' },
     );
   }
 }
@@ -131,7 +152,10 @@ async function launchProblems(
   if (runtime === 'docker' && !tools.found.docker)
     problems.push(`docker runtime: 'docker' not found on PATH`);
   if (runtime === 'native' && !tools.found.vllm)
-    problems.push(`native runtime: 'vllm' not found; ${setupHint}`);
+    // The provisioned bench client is CPU-only: it never serves, so setup cannot fix this.
+    problems.push(
+      `native runtime: the serving 'vllm' was not found on PATH; install vLLM there or set ${SERVER_VLLM_ENV} to its vllm`,
+    );
   if (runtime === 'sim' && !tools.found.simulator)
     problems.push(`sim runtime: 'llm-d-inference-sim' not found; ${setupHint}`);
   if (launch.kind === 'server') {
@@ -211,7 +235,7 @@ async function preflight(
   const problems = await launchProblems(plan, workload, tools, io, setupHint);
   problems.push(...semanticEvalProblems(plan, io));
   const hostBench = plan.bench.some((bench) => bench.executor.kind === 'native');
-  if (hostBench && !tools.found.vllm)
+  if (hostBench && !tools.found.benchVllm)
     problems.push(
       `bench: 'vllm' (for vllm bench serve) not found; ${setupHint} (--only lm_eval,bfcl skips the bench)`,
     );
@@ -225,27 +249,10 @@ async function preflight(
       `bench: the offline tokenizer for the simulator (${tokenizer}) is missing; run 'npx perf-eval setup ${plan.workload.path}'`,
     );
   }
-  if (plan.lmEval.length > 0) {
-    if (!tools.found.lm_eval) problems.push(`lm_eval: 'lm_eval' not found; ${setupHint}`);
-    else problems.push(...(await lmEvalProblems(plan, tools, io)));
-  }
+  if (plan.lmEval.length > 0 && !tools.found.lm_eval)
+    problems.push(`lm_eval: 'lm_eval' not found; ${setupHint}`);
   if (plan.bfcl.length > 0 && !tools.found.bfcl)
     problems.push(`bfcl: the BFCL virtualenv was not found; ${setupHint}`);
-  // Tools that will run must be of versions whose contracts we encode.
-  const versionChecks: VersionCheck[] = [];
-  if (hostBench && tools.found.vllm) versionChecks.push({ tool: 'vllm', executable: tools.found.vllm });
-  if (plan.lmEval.length > 0 && tools.found.lm_eval)
-    versionChecks.push({ tool: 'lm_eval', executable: tools.found.lm_eval });
-  if (plan.bfcl.length > 0 && tools.found.bfcl)
-    versionChecks.push({ tool: 'bfcl', executable: tools.found.bfcl });
-  const versions = await checkToolVersions(
-    versionChecks,
-    toolEnvValues({ inherit: plan.toolEnv.inherit, set: { PYTHONUNBUFFERED: '1' } }, io.env),
-    io.signal,
-  );
-  problems.push(...versions.problems);
-  for (const unknown of versions.unknown)
-    writeLine(io.stderr, `warning: could not read the version of ${unknown}`);
   try {
     await mkdir(plan.resultsDir, { recursive: true });
     const probe = join(plan.resultsDir, `.write-probe-${process.pid}`);
@@ -262,6 +269,68 @@ async function preflight(
   if (plan.ingest.strict && !plan.ingest.enabled && !plan.ingest.disabled)
     problems.push(`--strict-ingest: ${plan.ingest.reason}`);
   if (problems.length > 0) throw new PreflightError(problems);
+}
+
+/**
+ * The slow tool checks — importing each Python tool for its version, listing lm-eval's 14k task names
+ * (10–30 s cold) — need no server: they run while it starts (`executeRun`'s `prepare`), so the GPUs
+ * do not wait for them. A problem fails the run before any task, exit 2.
+ */
+async function toolChecks(plan: RunPlan, tools: DiscoveredTools, io: Io, signal: AbortSignal): Promise<void> {
+  const problems: string[] = [];
+  const hostBench = plan.bench.some((bench) => bench.executor.kind === 'native');
+  if (plan.lmEval.length > 0 && tools.found.lm_eval)
+    problems.push(...(await lmEvalProblems(plan, tools, { ...io, signal })));
+  // Tools that will run must be of versions whose contracts we encode.
+  const versionChecks: VersionCheck[] = [];
+  if (hostBench && tools.found.benchVllm)
+    versionChecks.push({ tool: 'vllm', executable: tools.found.benchVllm });
+  if (plan.lmEval.length > 0 && tools.found.lm_eval)
+    versionChecks.push({ tool: 'lm_eval', executable: tools.found.lm_eval });
+  if (plan.bfcl.length > 0 && tools.found.bfcl)
+    versionChecks.push({ tool: 'bfcl', executable: tools.found.bfcl });
+  const versions = await checkToolVersions(
+    versionChecks,
+    toolEnvValues({ inherit: plan.toolEnv.inherit, set: { PYTHONUNBUFFERED: '1' } }, io.env),
+    signal,
+  );
+  problems.push(...versions.problems);
+  for (const unknown of versions.unknown)
+    writeLine(io.stderr, `warning: could not read the version of ${unknown}`);
+  if (problems.length > 0) throw new PreflightError(problems, true);
+}
+
+/** A fresh machine runs a recipe without a separate `setup`: provision what it needs and lacks first. */
+async function provisionMissingTools(
+  workload: ResolvedWorkload,
+  phases: ReadonlySet<Phase>,
+  externalServer: boolean,
+  io: Io,
+): Promise<void> {
+  if (io.env['PERF_EVAL_NO_AUTO_SETUP'] === '1') return;
+  const accuracy = !benchOnly({ workload, env: io.env });
+  const components = componentsFor({
+    runtime: workload.server.runtime,
+    bench: phases.has('bench') && workload.bench.length > 0,
+    lmEval: accuracy && phases.has('lm_eval') && workload.lmEval.length > 0,
+    bfcl: accuracy && phases.has('bfcl') && workload.bfcl.length > 0,
+    externalServer,
+  });
+  const dir = toolsDir(io.env);
+  const print = (line: string): void => writeLine(io.stdout, line);
+  const result = await ensureTools(components, {
+    dir,
+    python: io.env['PERF_EVAL_PYTHON']?.trim() || 'python3',
+    force: false,
+    verbose: false,
+    env: io.env,
+    signal: io.signal,
+    print,
+    progress: setupProgress(io),
+    verifyBfcl: verifyBfclWithDriver,
+  });
+  if (result.provisioned.length > 0)
+    print(`provisioned ${result.provisioned.join(', ')} into ${dir} (what 'perf-eval setup' does)`);
 }
 
 /**
@@ -342,7 +411,11 @@ export async function run(argv: string[], io: Io): Promise<number> {
   const recipe = loadRecipe(file, io, values.profiles);
   if (recipe.sweep && values.variant === undefined) throw variantRequiredError(recipe, file);
   const workload = values.variant === undefined ? recipe : selectVariant(recipe, values.variant, file, 'run');
-  const tools = discoverTools(io.env);
+  await provisionMissingTools(workload, phases, Boolean(values['server-url']), io);
+  const tools = discoverTools(io.env, {
+    runtime: workload.server.runtime,
+    externalServer: Boolean(values['server-url']),
+  });
   const plan = planFor(
     workload,
     io,
@@ -381,7 +454,13 @@ export async function run(argv: string[], io: Io): Promise<number> {
     warn: (line) => writeLine(io.stderr, line),
   });
 
+  let toolCheckFailure: PreflightError | undefined;
   const summary = await executeRun(plan, {
+    prepare: (signal) =>
+      toolChecks(plan, tools, io, signal).catch((error: unknown) => {
+        if (error instanceof PreflightError) toolCheckFailure = error;
+        throw error;
+      }),
     // The GPUs are held from the step's start: everything before executeRun is accounted as setup.
     stepStartedAtMs: performance.timeOrigin,
     env: io.env,
@@ -391,6 +470,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
     ...(io.forceSignal ? { forceSignal: io.forceSignal } : {}),
     reporter: new Reporter(io),
     verbose: Boolean(values.verbose),
+    toolRoles: tools.roles,
     identity: await identityOf(workload, io.env),
     postRun: [verdicts],
   });
@@ -402,8 +482,9 @@ export async function run(argv: string[], io: Io): Promise<number> {
   const interruption = interruptionOf(io.signal);
   if (interruption) {
     writeLine(io.stderr, interruption.message);
-    return interruption.signalName === 'SIGINT' ? EXIT.interrupted : EXIT.terminated;
+    return exitCodeFor(interruption).code;
   }
+  if (toolCheckFailure) throw toolCheckFailure;
   writeLine(io.stdout, `results: ${plan.resultsDir}/summary.md`);
   if (reportPath) writeLine(io.stdout, `report: ${reportPath}`);
   if (summary.status !== 'ok') {

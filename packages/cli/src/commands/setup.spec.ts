@@ -12,17 +12,11 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import type { Io } from '../lib/io.js';
 import { run } from '../lib/main.js';
-import {
-  LM_EVAL_VERSION,
-  PIP_VERSION,
-  SIMULATOR_MODULE,
-  SIMULATOR_VERSION,
-  TOKENIZERS_VERSION,
-} from '../lib/provision-pins.js';
-import type { Stamp } from '../lib/provision.js';
-import { InterruptedError } from '../lib/signals.js';
+import { LM_EVAL_VERSION, PIP_VERSION, SIMULATOR_MODULE, SIMULATOR_VERSION, TOKENIZERS_VERSION } from '@perf-eval/toolchain';
+import type { Stamp } from '@perf-eval/toolchain';
+import { InterruptedError } from '@perf-eval/util';
 
-const FAKE_BIN = resolve(import.meta.dirname, '../../test/fixtures/setup-bin');
+const FAKE_BIN = resolve(import.meta.dirname, '../../../toolchain/test/fixtures/setup-bin');
 const PROFILES = resolve(import.meta.dirname, '../../../../profiles/gpu_profiles.yaml');
 
 interface Box {
@@ -250,7 +244,7 @@ describe('perf-eval setup', () => {
     mkdirSync(box.tools, { recursive: true });
     writeFileSync(box.path('.setup.lock'), `${holder.pid}\n`);
     const out = await setup(box, ['--only', 'lm_eval']);
-    expect(out.code).toBe(1);
+    expect(out.code).toBe(2); // a missing prerequisite is a preflight error: nothing was built
     expect(out.stderr).toContain(
       `setup: another perf-eval setup (pid ${holder.pid}) is provisioning ${box.tools}; wait for it to finish`,
     );
@@ -302,7 +296,7 @@ describe('perf-eval setup', () => {
   it('without go on PATH the sim step fails with an actionable message', async () => {
     const box = sandbox({ go: false });
     const out = await setup(box, ['--only', 'sim']);
-    expect(out.code).toBe(1);
+    expect(out.code).toBe(2); // a missing prerequisite is a preflight error: nothing was built
     expect(out.stderr).toBe(
       `setup sim: 'go' not found on PATH; the simulator is built from source (${SIMULATOR_MODULE}@${SIMULATOR_VERSION}, Go >= 1.26.6): install Go from https://go.dev/dl, or put llm-d-inference-sim on PATH\n`,
     );
@@ -334,7 +328,7 @@ describe('perf-eval setup', () => {
   it('bfcl refuses a Python outside 3.10–3.12 before creating anything', async () => {
     const box = sandbox();
     const out = await setup(box, ['--only', 'bfcl'], { FAKE_PYTHON_VERSION: '3.13.1' });
-    expect(out.code).toBe(1);
+    expect(out.code).toBe(2); // a missing prerequisite is a preflight error: nothing was built
     expect(out.stderr).toBe(
       'setup bfcl: bfcl-eval 2026.3.23 needs Python 3.10–3.12, python3 is 3.13.1; pass --python python3.11\n',
     );

@@ -2,15 +2,20 @@ import { resolve } from 'node:path';
 import { parseCommandArgs, UsageError } from '../lib/args.js';
 import { benchOnly } from '@perf-eval/run';
 import { EXIT } from '../lib/exit-codes.js';
+import { directoryProblem } from '../lib/fs-problem.js';
 import { writeLine, type Io } from '../lib/io.js';
-import { COMPONENTS, provision, type Component } from '../lib/provision.js';
 import {
-  BFCL_EVAL_VERSION,
+  COMPONENTS,
+  componentsFor,
   LM_EVAL_VERSION,
+  provision,
   SIMULATOR_VERSION,
+  toolsDir,
   VLLM_VERSION,
-} from '../lib/provision-pins.js';
-import { toolsDir } from '../lib/tools.js';
+  type Component,
+} from '@perf-eval/toolchain';
+import { BFCL_EVAL_VERSION } from '@perf-eval/util';
+import { setupProgress, verifyBfclWithDriver } from '../lib/provisioning.js';
 import { loadRecipe } from '../lib/workload.js';
 
 const HELP = `Usage: perf-eval setup [FILE] [options]
@@ -33,7 +38,7 @@ Options:
 
 Installs are atomic (built next to the target, renamed into place) and stamped with their pinned
 spec in DIR/stamps/; a changed pin rebuilds. Needs network access to PyPI and the Go module proxy.
-Exit: 0 ok, 1 an install failed (the output tail is printed), 2 bad flags or recipe, 130/143 interrupted.`;
+Exit: 0 ok, 1 an install failed (the output tail is printed), 2 bad flags or recipe, or a missing prerequisite (Python, Go, the setup lock), 130/143 interrupted.`;
 
 interface SetupFlags {
   help?: boolean;
@@ -63,16 +68,13 @@ function parseComponents(value: string): Set<Component> {
 /** What `perf-eval run FILE` needs on this machine. */
 function componentsForRecipe(file: string, io: Io, profiles: string | undefined): Set<Component> {
   const workload = loadRecipe(file, io, profiles);
-  const out = new Set<Component>();
-  const runtime = workload.server.runtime;
-  if (runtime === 'sim') out.add('sim');
-  // Inside a docker server the bench runs in the container; natively and against the simulator, here.
-  if (workload.bench.length > 0 && runtime !== 'docker') out.add('bench');
-  if (!benchOnly({ workload, env: io.env })) {
-    if (workload.lmEval.length > 0) out.add('lm_eval');
-    if (workload.bfcl.length > 0) out.add('bfcl');
-  }
-  return out;
+  const accuracy = !benchOnly({ workload, env: io.env });
+  return componentsFor({
+    runtime: workload.server.runtime,
+    bench: workload.bench.length > 0,
+    lmEval: accuracy && workload.lmEval.length > 0,
+    bfcl: accuracy && workload.bfcl.length > 0,
+  });
 }
 
 export async function run(argv: string[], io: Io): Promise<number> {
@@ -103,6 +105,11 @@ export async function run(argv: string[], io: Io): Promise<number> {
         ? parseComponents(values.only)
         : new Set<Component>(COMPONENTS);
   const dir = values['tools-dir'] ? resolve(io.cwd, values['tools-dir']) : toolsDir(io.env);
+  const dirProblem = directoryProblem(dir);
+  if (dirProblem) {
+    const source = values['tools-dir'] ? `--tools-dir ${values['tools-dir']}` : io.env['PERF_EVAL_TOOLS_DIR'] ? `PERF_EVAL_TOOLS_DIR=${io.env['PERF_EVAL_TOOLS_DIR']}` : `the tools directory ${dir}`;
+    throw new UsageError(`perf-eval setup: cannot use ${source} as the tools directory: ${dirProblem}; choose another directory`, 'setup');
+  }
   const started = Date.now();
   const out = (line: string): void => writeLine(io.stdout, line);
   if (components.size === 0) {
@@ -118,6 +125,8 @@ export async function run(argv: string[], io: Io): Promise<number> {
     env: io.env,
     signal: io.signal,
     print: out,
+    progress: setupProgress(io),
+    verifyBfcl: verifyBfclWithDriver,
   });
   out('');
   for (const report of reports)

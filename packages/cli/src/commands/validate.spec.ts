@@ -169,6 +169,43 @@ describe('perf-eval validate: top level', () => {
     await expectInvalid(`name: a/b\n${H}${BFCL}`, [`${R}:1:7: name must be a non-empty string without '/', '\\' or whitespace (it names results/<name>/)`]);
   });
 
+  it.each(['..', '.'])("name '%s' is rejected: results would leave --results-dir", async (name) => {
+    await expectInvalid(`name: '${name}'\n${H}${BFCL}`, [
+      `${R}:1:7: name '${name}' would put the results outside the results directory (results/${name}/); use a real name such as 'my-model-h200'`,
+    ]);
+  });
+
+  it('a name with an ANSI escape is rejected without echoing the escape', async () => {
+    const out = await validate(`name: "evil\\e[31mred"\n${H}${BFCL}`);
+    expect(out.diagnostics).toEqual([
+      `${R}:1:7: name contains the control character \\x1b (at position 5); use printable characters only (it is printed to the terminal and names results/<name>/)`,
+    ]);
+    expect(out.stderr).not.toContain('\u001b');
+    expect(out.code).toBe(2);
+  });
+
+  it("a file named '..yaml' without name: is rejected (its stem would be the name)", async () => {
+    const out = await validate(`${H}${BFCL}`, '..yaml');
+    expect(out.diagnostics).toEqual([
+      `..yaml:1:1: the default name (the file name '..yaml' without its extension) '.' would put the results outside the results directory (results/./); use a real name such as 'my-model-h200'; or set name:`,
+    ]);
+  });
+
+  it('timer values above what a Node.js timer holds are rejected with the limit', async () => {
+    const limit = 'the longest timeout a Node.js timer can hold (2^31-1 ms, about 24.8 days)';
+    await expectInvalid(`gpu: H200\ntimeout_in_minutes: 35792\n${H.slice(10)}${BFCL}`, [
+      `${R}:2:21: timeout_in_minutes 35792 is above 35791, ${limit}; use at most 35791`,
+    ]);
+    await expectInvalid(`${H}  startup_timeout_s: 2147484\n${BFCL}`, [
+      `${R}:5:22: vllm.startup_timeout_s 2147484 is above 2147483, ${limit}; use at most 2147483`,
+    ]);
+    await expectInvalid(`${H}${BFCL}semantic_eval:\n  timeout_minutes: 99999999\n`, [
+      expect.stringMatching(/^recipe\.yaml:\d+:20: semantic_eval\.timeout_minutes 99999999 is above 35791, /),
+    ] as unknown as string[]);
+    const ok = await validate(`gpu: H200\ntimeout_in_minutes: 35791\n${H.slice(10)}${BFCL}`);
+    expect(ok.code).toBe(0);
+  });
+
   it('vllm.startup_timeout_s: 0 (§19 message)', async () => {
     await expectInvalid(`${H}  startup_timeout_s: 0\n${BFCL}`, [`${R}:5:22: vllm.startup_timeout_s must be a positive integer`]);
   });
@@ -414,7 +451,7 @@ describe('perf-eval validate: YAML and ordering', () => {
   });
 
   it('duplicate YAML keys are rejected (PyYAML would keep the last)', async () => {
-    await expectInvalid(`${H}${BFCL}gpu: B200\n`, [`${R}:7:1: invalid YAML: Map keys must be unique`]);
+    await expectInvalid(`${H}${BFCL}gpu: B200\n`, [`${R}:7:1: invalid YAML: duplicate key 'gpu': first on line 1, again on line 7; keep one of them`]);
   });
 
   it('a document that is not a mapping', async () => {
@@ -532,7 +569,7 @@ describe('perf-eval validate: files, profiles and flags', () => {
     writeFileSync(join(dir, 'r.yaml'), H + BFCL);
     const out = await runIn(dir, ['validate', 'r.yaml', '--profiles', 'nope.yaml']);
     expect(out.code).toBe(2);
-    expect(out.diagnostics).toEqual([`cannot read GPU profiles file ${join(dir, 'nope.yaml')} (ENOENT); pass --profiles PATH or set PERF_EVAL_PROFILES`]);
+    expect(out.diagnostics).toEqual([`cannot read GPU profiles file ${join(dir, 'nope.yaml')}: not found; pass --profiles PATH or set PERF_EVAL_PROFILES`]);
   });
 
   it('an unknown flag → exit 2 usage message', async () => {
@@ -554,7 +591,7 @@ describe('perf-eval validate: files, profiles and flags', () => {
     const dir = testdir();
     const out = await runIn(dir, ['validate', '--help']);
     expect(out.code).toBe(0);
-    expect(out.stdout).toMatch(/^Usage: perf-eval validate \[FILES\.\.\.\] \[--profiles PATH\] \[--quiet\]/);
+    expect(out.stdout).toMatch(/^Usage: perf-eval validate \[FILES or DIRS\.\.\.\] \[--profiles PATH\] \[--quiet\]/);
   });
 
   it('every recipe in workloads/ (the 13 vendored ones included) validates with the real profiles', async () => {

@@ -1,4 +1,4 @@
-import { readdirSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import {
   defaultProfilesPath,
@@ -6,15 +6,17 @@ import {
   loadWorkloadFile,
   ProfileInvalidError,
   RecipeNotFoundError,
+  RecipeReadError,
 } from '@perf-eval/workload-schema';
 import { parseCommandArgs, UsageError } from '../lib/args.js';
 import { EXIT } from '../lib/exit-codes.js';
 import { writeLine, type Io } from '../lib/io.js';
 import { loadProfilesFile } from '../lib/workload.js';
 
-const HELP = `Usage: perf-eval validate [FILES...] [--profiles PATH] [--quiet]
+const HELP = `Usage: perf-eval validate [FILES or DIRS...] [--profiles PATH] [--quiet]
 
 Check recipes against the schema and the GPU profiles. Default FILES: workloads/*.yaml.
+A directory stands for the *.yaml recipes directly in it.
 All problems of every file are reported (file:line:col: message) on stderr.
 lm_eval task names are not checked here (that needs lm-eval; 'perf-eval run' preflight does it).
 
@@ -39,6 +41,33 @@ export function defaultRecipeFiles(cwd: string): string[] {
     .map((name) => join('workloads', name));
 }
 
+/** `DIR` → its `*.yaml` files (sorted, not recursive); anything else stays as given (and is reported when read). */
+function expandDirectories(paths: readonly string[], cwd: string): { files: string[]; empty: string[] } {
+  const files: string[] = [];
+  const empty: string[] = [];
+  for (const path of paths) {
+    let isDirectory = false;
+    try {
+      isDirectory = statSync(resolve(cwd, path)).isDirectory();
+    } catch {
+      // Missing or unreadable: reading it reports what it is.
+    }
+    if (!isDirectory) {
+      files.push(path);
+      continue;
+    }
+    let names: string[];
+    try {
+      names = readdirSync(resolve(cwd, path)).filter((name) => name.endsWith('.yaml')).sort();
+    } catch (error) {
+      throw new UsageError(`perf-eval validate: cannot list directory ${path} (${(error as NodeJS.ErrnoException).code === 'EACCES' ? 'permission denied' : (error as Error).message})`, 'validate');
+    }
+    if (names.length === 0) empty.push(path);
+    files.push(...names.map((name) => join(path, name)));
+  }
+  return { files, empty };
+}
+
 export async function run(argv: string[], io: Io): Promise<number> {
   const { values, positionals } = parseCommandArgs<{ help?: boolean; profiles?: string; quiet?: boolean }>('validate', argv, {
     profiles: { type: 'string' },
@@ -48,7 +77,8 @@ export async function run(argv: string[], io: Io): Promise<number> {
     writeLine(io.stdout, HELP);
     return EXIT.ok;
   }
-  const files = positionals.length > 0 ? positionals : defaultRecipeFiles(io.cwd);
+  const { files, empty } = positionals.length > 0 ? expandDirectories(positionals, io.cwd) : { files: defaultRecipeFiles(io.cwd), empty: [] };
+  for (const dir of empty) writeLine(io.stderr, `${dir}: no *.yaml recipes in this directory`);
   let invalid = 0;
   let warnings = 0;
   for (const file of files) {
@@ -66,6 +96,8 @@ export async function run(argv: string[], io: Io): Promise<number> {
         if (error.diagnostics.length === 0) writeLine(io.stderr, error.message);
       } else if (error instanceof RecipeNotFoundError) {
         writeLine(io.stderr, `not found: ${file}`);
+      } else if (error instanceof RecipeReadError) {
+        writeLine(io.stderr, error.message.replace(error.file, file));
       } else {
         throw error;
       }
@@ -73,6 +105,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
     }
   }
   const summary = `${files.length} recipe(s): ${files.length - invalid} valid, ${invalid} invalid, ${warnings} warning(s)`;
-  writeLine(invalid > 0 ? io.stderr : io.stdout, summary);
-  return invalid > 0 ? EXIT.usage : EXIT.ok;
+  const failed = invalid > 0 || empty.length > 0;
+  writeLine(failed ? io.stderr : io.stdout, summary);
+  return failed ? EXIT.usage : EXIT.ok;
 }

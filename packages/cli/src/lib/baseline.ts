@@ -15,7 +15,7 @@ import {
   type BuildkiteClientOptions,
   type HistoryEntry,
 } from '@perf-eval/results';
-import { findOnPath } from './tools.js';
+import { findOnPath } from '@perf-eval/toolchain';
 
 /** Name of the Buildkite secret holding a REST API token (read_builds, read_artifacts). */
 export const DEFAULT_TOKEN_SECRET = 'BUILDKITE_API_TOKEN';

@@ -11,6 +11,7 @@
  * | 143 | terminated (SIGTERM, e.g. a Buildkite cancel or timeout) |
  */
 import { isPerfEvalError } from '@perf-eval/util';
+import type { ErrorCategory } from '@perf-eval/util';
 
 export const EXIT = {
   ok: 0,
@@ -20,7 +21,16 @@ export const EXIT = {
   terminated: 143,
 } as const;
 
-const VALIDATION_CODE = /^E_(USAGE|RECIPE|PROFILE|PREFLIGHT|PORT_IN_USE|PORT_INVALID|LMEVAL_UNKNOWN_TASK|LMEVAL_TASKS_UNAVAILABLE|PIPELINE_SELECTION|PIPELINE_INVALID|INGEST_PLAN_INVALID|INGEST_NO_TOKEN)/;
+/** Exit code of each error category; every package's errors carry one (`PerfEvalError.category`). */
+const CATEGORY_EXIT: Readonly<Record<ErrorCategory, number>> = {
+  usage: EXIT.usage,
+  validation: EXIT.usage,
+  preflight: EXIT.usage,
+  failure: EXIT.failure,
+  interrupted: EXIT.interrupted,
+  terminated: EXIT.terminated,
+  internal: EXIT.failure,
+};
 
 export interface ExitDecision {
   code: number;
@@ -28,14 +38,13 @@ export interface ExitDecision {
   internal: boolean;
 }
 
+/** How the process ends for a thrown error: by its category; anything that is not a PerfEvalError is a bug. */
 export function exitCodeFor(error: unknown): ExitDecision {
-  if (isPerfEvalError(error)) {
-    if (error.code === 'E_INTERRUPTED') return { code: EXIT.interrupted, internal: false };
-    if (error.code === 'E_TERMINATED') return { code: EXIT.terminated, internal: false };
-    if (error.category === 'usage' || error.category === 'validation' || error.category === 'preflight') return { code: EXIT.usage, internal: false };
-    if (error.category === 'internal') return { code: EXIT.failure, internal: true };
-    if (VALIDATION_CODE.test(error.code)) return { code: EXIT.usage, internal: false };
-    return { code: EXIT.failure, internal: false };
-  }
-  return { code: EXIT.failure, internal: true };
+  if (!isPerfEvalError(error)) return { code: EXIT.failure, internal: true };
+  return { code: CATEGORY_EXIT[error.category] ?? EXIT.failure, internal: error.category === 'internal' };
+}
+
+/** How the process ends when a signal stopped it: SIGINT → 130, SIGTERM and SIGHUP → 143 (128 + SIGTERM, as Buildkite expects). */
+export function exitCodeForSignal(signal: NodeJS.Signals): number {
+  return signal === 'SIGINT' ? EXIT.interrupted : EXIT.terminated;
 }

@@ -5,9 +5,9 @@
 import { defaultDriverCacheDir } from '@perf-eval/bfcl-runner';
 import { planRun, type Phase, type RunPlan, type ToolCommands } from '@perf-eval/run';
 import type { ResolvedWorkload } from '@perf-eval/workload-schema';
-import { UsageError } from './args.js';
+import { parseServerUrl } from './args.js';
 import type { Io } from './io.js';
-import { discoverTools, toolPaths, type DiscoveredTools } from './tools.js';
+import { discoverTools, toolPaths, type DiscoveredTools } from '@perf-eval/toolchain';
 
 export interface PlanFlags {
   command: 'plan' | 'run';
@@ -23,23 +23,16 @@ export function toolCommands(tools: DiscoveredTools): ToolCommands {
   return { ...tools.commands, simTokenizer: toolPaths(tools.dir).simTokenizer };
 }
 
+/** `--server-url` must be an http(s) URL with a host (`parseServerUrl`): a usage error (exit 2) otherwise. */
 export function checkServerUrl(command: string, url: string | undefined): void {
-  if (url === undefined) return;
-  try {
-    new URL(url);
-  } catch {
-    throw new UsageError(
-      `perf-eval ${command}: --server-url must be a URL like http://127.0.0.1:8000, got '${url}'`,
-      command,
-    );
-  }
+  if (url !== undefined) parseServerUrl(command, url);
 }
 
 export function planFor(
   workload: ResolvedWorkload,
   io: Io,
   flags: PlanFlags,
-  tools: DiscoveredTools = discoverTools(io.env),
+  tools: DiscoveredTools = discoverTools(io.env, { runtime: workload.server.runtime, externalServer: Boolean(flags.serverUrl) }),
 ): RunPlan {
   checkServerUrl(flags.command, flags.serverUrl);
   return planRun(workload, {

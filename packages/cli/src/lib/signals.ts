@@ -1,17 +1,4 @@
-import { PerfEvalError } from '@perf-eval/util';
-
-/** The run was interrupted by a signal; `code` selects exit 130 (SIGINT) or 143 (SIGTERM/SIGHUP). */
-export class InterruptedError extends PerfEvalError {
-  constructor(readonly signalName: NodeJS.Signals) {
-    super(
-      signalName === 'SIGINT' ? 'E_INTERRUPTED' : 'E_TERMINATED',
-      `perf-eval: received ${signalName}; stopped`,
-      {
-        category: signalName === 'SIGINT' ? 'interrupted' : 'terminated',
-      },
-    );
-  }
-}
+import { InterruptedError } from '@perf-eval/util';
 
 export function interruptionOf(signal: AbortSignal): InterruptedError | undefined {
   return signal.reason instanceof InterruptedError ? signal.reason : undefined;

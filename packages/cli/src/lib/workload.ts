@@ -25,10 +25,12 @@ export function loadRecipe(file: string, io: Io, profilesFlag: string | undefine
  */
 export function withProfilesFlagHint(error: unknown): unknown {
   if (!(error instanceof ProfileInvalidError) || error.diagnostics.length > 0 || error.cause === undefined) return error;
-  const code = (error.cause as NodeJS.ErrnoException).code ?? 'error';
+  // The cause is util's FileReadError: its reason says what the path is (not found, is a FIFO, …).
+  const reason = (error.cause as { reason?: unknown }).reason;
+  const what = typeof reason === 'string' ? reason : ((error.cause as NodeJS.ErrnoException).code ?? 'error');
   return new ProfileInvalidError(error.file, [], {
     cause: error.cause,
-    message: `cannot read GPU profiles file ${error.file} (${code}); pass --profiles PATH or set PERF_EVAL_PROFILES`,
+    message: `cannot read GPU profiles file ${error.file}: ${what}; pass --profiles PATH or set PERF_EVAL_PROFILES`,
   });
 }
 

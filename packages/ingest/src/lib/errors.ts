@@ -1,4 +1,4 @@
-import { PerfEvalError } from '@perf-eval/util';
+import { PerfEvalError, cancellationCategory } from '@perf-eval/util';
 import type { PerfEvalErrorOptions } from '@perf-eval/util';
 
 /** The message upstream raises when the bearer token is missing (recipe-compat §15.1). */
@@ -76,7 +76,7 @@ export class IngestAbortedError extends PerfEvalError {
     super(
       'E_INGEST_ABORTED',
       `POST ${endpoint} aborted; the payload stays in the outbox for a replay`,
-      options,
+      { ...options, category: options.category ?? cancellationCategory(options.cause) },
     );
     this.endpoint = endpoint;
   }
@@ -143,7 +143,7 @@ export class IngestPlanInvalidError extends PerfEvalError {
   readonly field: string;
 
   constructor(file: string, field: string, detail: string, options: PerfEvalErrorOptions = {}) {
-    super('E_INGEST_PLAN_INVALID', `${file}: ${field ? `${field} ` : ''}${detail}`, options);
+    super('E_INGEST_PLAN_INVALID', `${file}: ${field ? `${field} ` : ''}${detail}`, { ...options, category: 'validation' });
     this.file = file;
     this.field = field;
   }

@@ -1,4 +1,4 @@
-import { PerfEvalError, ToolError } from '@perf-eval/util';
+import { PerfEvalError, ToolError, cancellationCategory } from '@perf-eval/util';
 import type { PerfEvalErrorOptions, ToolRunContext } from '@perf-eval/util';
 
 /** `lm_eval` exited non-zero, timed out or was killed. `fullMessage` appends the output tail. */
@@ -16,7 +16,7 @@ export class LmEvalCancelledError extends ToolError {
   readonly task: string;
 
   constructor(task: string, context: ToolRunContext, options: PerfEvalErrorOptions = {}) {
-    super('E_LMEVAL_CANCELLED', `lm_eval ${task} was cancelled`, context, options);
+    super('E_LMEVAL_CANCELLED', `lm_eval ${task} was cancelled`, context, { ...options, category: options.category ?? cancellationCategory(options.cause) });
     this.task = task;
   }
 }
@@ -69,7 +69,7 @@ export class LmEvalTasksUnavailableError extends PerfEvalError {
   readonly detail: string;
 
   constructor(detail: string, options: PerfEvalErrorOptions = {}) {
-    super('E_LMEVAL_TASKS_UNAVAILABLE', `cannot validate task names: lm_eval not importable (${detail})`, options);
+    super('E_LMEVAL_TASKS_UNAVAILABLE', `cannot validate task names: lm_eval not importable (${detail})`, { ...options, category: 'preflight' });
     this.detail = detail;
   }
 }
@@ -84,7 +84,7 @@ export class LmEvalUnknownTaskError extends PerfEvalError {
   constructor(task: string, suggestions: readonly string[], path?: string, options: PerfEvalErrorOptions = {}) {
     const prefix = path === undefined ? '' : `${path}: `;
     const hint = suggestions.length > 0 ? ` (did you mean '${suggestions[0]}'?)` : '';
-    super('E_LMEVAL_UNKNOWN_TASK', `${prefix}unknown lm_eval task '${task}'${hint}`, options);
+    super('E_LMEVAL_UNKNOWN_TASK', `${prefix}unknown lm_eval task '${task}'${hint}`, { ...options, category: 'validation' });
     this.task = task;
     this.suggestions = suggestions;
     this.path = path;

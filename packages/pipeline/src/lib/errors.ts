@@ -9,7 +9,7 @@ export class PipelineSelectionError extends PerfEvalError {
     readonly entry?: string,
     readonly closeMatches: readonly string[] = [],
   ) {
-    super(code, message);
+    super(code, message, { category: 'usage' });
   }
 }
 
@@ -21,6 +21,7 @@ export class PipelineRecipeError extends PerfEvalError {
     super(
       'E_PIPELINE_INVALID_RECIPES',
       `${problems.length} selected recipe(s) invalid; no pipeline generated${first ? `: ${formatDiagnostic(first)}${total > 1 ? ` (+${total - 1} more)` : ''}` : ''}`,
+      { category: 'validation' },
     );
   }
 }
@@ -32,7 +33,7 @@ export class PipelineOverrideError extends PerfEvalError {
     message: string,
     options: { cause?: unknown } = {},
   ) {
-    super('E_PIPELINE_INVALID_OVERRIDE', message, options);
+    super('E_PIPELINE_INVALID_OVERRIDE', message, { ...options, category: 'validation' });
   }
 }
 
@@ -53,6 +54,7 @@ export class PipelineInvalidError extends PerfEvalError {
     super(
       'E_PIPELINE_INVALID',
       `pipeline invalid: ${first ? first.message : 'unknown problem'}${issues.length > 1 ? ` (+${issues.length - 1} more)` : ''}`,
+      { category: 'validation' },
     );
   }
 }
@@ -64,7 +66,7 @@ export class PipelineSchemaError extends PerfEvalError {
     message: string,
     options: { cause?: unknown } = {},
   ) {
-    super('E_PIPELINE_INVALID_SCHEMA', message, options);
+    super('E_PIPELINE_INVALID_SCHEMA', message, { ...options, category: 'validation' });
   }
 }
 
@@ -77,6 +79,6 @@ export class PipelineTopologyError extends PerfEvalError {
     readonly nodes: number,
     message: string,
   ) {
-    super('E_PIPELINE_INVALID_TOPOLOGY', message);
+    super('E_PIPELINE_INVALID_TOPOLOGY', message, { category: 'validation' });
   }
 }

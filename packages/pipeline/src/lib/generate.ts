@@ -1,5 +1,4 @@
 /** Recipes + environment → the Buildkite pipeline document (recipe-compat.md §13, buildkite.md §2). */
-import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { secretValuesOf } from '@perf-eval/util';
 import {
@@ -8,7 +7,7 @@ import {
   loadProfiles,
   loadWorkloadText,
   PROFILES_RELATIVE_PATH,
-  RecipeNotFoundError,
+  readRecipeFile,
   type Diagnostic,
   type GpuProfiles,
   type ResolvedWorkload,
@@ -85,12 +84,7 @@ function loadAll(files: readonly string[], root: string, profiles: GpuProfiles, 
   const warnings: string[] = [];
   const problems: Array<{ file: string; diagnostics: Diagnostic[] }> = [];
   for (const file of files) {
-    let text: string;
-    try {
-      text = readFileSync(resolve(root, file), 'utf8');
-    } catch (error) {
-      throw new RecipeNotFoundError(file, { cause: error });
-    }
+    const text = readRecipeFile(resolve(root, file), file);
     const result = loadWorkloadText(text, file, { profiles, env });
     warnings.push(...result.warnings.map(formatDiagnostic));
     if (result.workload) workloads.set(file, result.workload);

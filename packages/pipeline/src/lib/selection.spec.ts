@@ -84,7 +84,7 @@ describe('selection through generatePipeline', () => {
 
   it('fails when workloads/ has no recipe', () => {
     const root = makeRoot();
-    expect(thrown(() => generatePipeline({ root, env: {} })).message).toBe('no workload files found in workloads/');
+    expect(thrown(() => generatePipeline({ root, env: {} })).message).toBe('no recipe files found in workloads/');
   });
 
   it('lists the repository recipes in sorted order, ignoring non-YAML files', () => {

@@ -18,7 +18,7 @@ export function listWorkloadFiles(root: string, dir = WORKLOADS_DIR): string[] {
     .filter((name) => name.endsWith('.yaml'))
     .map((name) => join(dir, name))
     .sort();
-  if (files.length === 0) throw new PipelineSelectionError('E_PIPELINE_SELECTION_NO_FILES', `no workload files found in ${dir}/`);
+  if (files.length === 0) throw new PipelineSelectionError('E_PIPELINE_SELECTION_NO_FILES', `no recipe files found in ${dir}/`);
   return files;
 }
 

@@ -19,7 +19,7 @@ export class BuildkiteApiError extends PerfEvalError {
     message: string,
     options: { cause?: unknown } = {},
   ) {
-    super('E_BUILDKITE_API', message, options);
+    super('E_BUILDKITE_API', message, { ...options, category: 'failure' });
   }
 }
 

@@ -37,8 +37,13 @@ import {
 } from '@perf-eval/workload-schema';
 
 export interface ToolCommands {
-  /** `vllm` for `vllm serve` (native) and `vllm bench serve` (outside containers). */
+  /** `vllm` for `vllm serve` (native runtime). */
   vllm: string[];
+  /**
+   * `vllm` for `vllm bench serve` outside containers (the toolchain's bench-client role); default `vllm`.
+   * Never the provisioned CPU-only client for a native server unless asked (see @perf-eval/toolchain).
+   */
+  benchVllm?: string[];
   lmEval: string[];
   /** Python of the BFCL virtualenv. */
   bfclPython: string;
@@ -319,7 +324,7 @@ export function benchPlans(context: RunContext, toolEnvNames: readonly string[])
     : [...toolEnvNames];
   const executor: BenchExecutor = inContainer
     ? { kind: 'docker', container: containerName(context), docker: context.tools.docker }
-    : { kind: 'native', command: context.tools.vllm };
+    : { kind: 'native', command: context.tools.benchVllm ?? context.tools.vllm };
   return workload.bench.map((run) => {
     const spec: BenchRunSpec = {
       runName: run.runName,
@@ -357,7 +362,7 @@ export function benchPlans(context: RunContext, toolEnvNames: readonly string[])
         : buildBenchArgv(spec, target, {
             resultFile: join(context.resultsDir, name),
             speedBenchDir,
-            command: context.tools.vllm,
+            command: context.tools.benchVllm ?? context.tools.vllm,
           }),
     );
     return {

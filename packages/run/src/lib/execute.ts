@@ -42,6 +42,7 @@ import {
   type TaskError,
   type TaskKind,
   type TaskRecord,
+  type ToolRolesRecord,
 } from './summary.js';
 
 /** Everything the run starts, injectable (tests pass fakes that record what they were given). */
@@ -110,6 +111,8 @@ export interface ExecuteRunOptions {
   now?: () => number;
   /** Called with the summary after every change. */
   onSummary?: (summary: RunSummary) => void;
+  /** Which binary plays which role (the toolchain's `roles`), recorded as summary.json `tools`. */
+  toolRoles?: ToolRolesRecord;
   postRun?: readonly PostRunStep[];
   /**
    * Values masked in every summary snapshot and in the returned summary (error messages and tails may
@@ -259,6 +262,7 @@ class Execution {
       ...(buildUrl ? { buildUrl } : {}),
       ...(buildNumber ? { buildNumber } : {}),
     };
+    if (options.toolRoles) this.summary.tools = options.toolRoles;
     if (plan.variant) this.summary.variant = plan.variant;
     this.secrets = secretList([...secretValuesOf(options.env), ...(options.secrets ?? [])]);
     const onAbort = (): void => this.stopAll.abort(options.signal.reason);
@@ -765,7 +769,8 @@ class Execution {
     const server = this.server;
     if (server) {
       await this.timeline.time('teardown', 'teardown', () => this.step('teardown', () => server.stop()));
-      if (this.summary.server.status === 'ready') this.summary.server.status = 'stopped';
+      // An external (--server-url) server was not ours to stop: it stays 'ready'.
+      if (this.summary.server.status === 'ready' && this.plan.launch.kind !== 'external') this.summary.server.status = 'stopped';
       for (const entry of Object.values(this.summary.server.roles ?? {}))
         if (entry.status === 'ready') entry.status = 'stopped';
     }

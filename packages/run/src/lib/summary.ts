@@ -103,6 +103,8 @@ export interface RunSummary {
     /** Disaggregated runs: every launched process (prefill, decode, proxy) by role. */
     roles?: Record<string, RoleStatus>;
   };
+  /** Which binary played which role (server, bench client, lm_eval, BFCL Python, docker) and where it came from. */
+  tools?: ToolRolesRecord;
   /** Sweep variant of this run (`--variant`). */
   variant?: { name: string; baseName: string; settings: Record<string, string> };
   tasks: TaskRecord[];
@@ -276,3 +278,6 @@ export async function overwriteSummaryInPlace(resultsDir: string, summary: RunSu
   }
   return written;
 }
+
+/** @perf-eval/toolchain's `ToolRoles`, structurally (the run package does not depend on the toolchain). */
+export type ToolRolesRecord = Readonly<Record<string, { binary: string | undefined; source: string }>>;

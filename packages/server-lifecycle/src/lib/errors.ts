@@ -1,4 +1,4 @@
-import { PerfEvalError, ToolError, describeExit } from '@perf-eval/util';
+import { PerfEvalError, ToolError, describeExit, cancellationCategory } from '@perf-eval/util';
 import type { PerfEvalErrorOptions, ToolRunContext } from '@perf-eval/util';
 import type { Diagnosis } from './diagnose.js';
 import type { ServerRuntime } from './types.js';
@@ -95,10 +95,19 @@ export class ServerModelMissingError extends PerfEvalError {
   }
 }
 
-/** The start was aborted through the caller's AbortSignal; the server has been stopped. */
+/**
+ * The start was aborted through the caller's AbortSignal; a launched server has been stopped. An
+ * external server (`runtime: 'external'`) was never ours: it is left running, and the message says so.
+ */
 export class ServerCancelledError extends PerfEvalError {
-  constructor(options: PerfEvalErrorOptions = {}) {
-    super('E_SERVER_CANCELLED', 'server start cancelled; the server was stopped', options);
+  readonly external: boolean;
+  constructor(options: PerfEvalErrorOptions & { external?: boolean } = {}) {
+    super(
+      'E_SERVER_CANCELLED',
+      options.external ? 'waiting for the external server cancelled; it was left running (perf-eval does not stop a server it did not start)' : 'server start cancelled; the server was stopped',
+      { ...options, category: options.category ?? cancellationCategory(options.cause) },
+    );
+    this.external = options.external ?? false;
   }
 }
 
@@ -114,7 +123,7 @@ export class PortInvalidError extends PerfEvalError {
   readonly value: string;
 
   constructor(value: string, options: PerfEvalErrorOptions = {}) {
-    super('E_PORT_INVALID', `VLLM_PORT must be an integer between 1 and 65535, got '${value}'`, options);
+    super('E_PORT_INVALID', `VLLM_PORT must be an integer between 1 and 65535, got '${value}'`, { ...options, category: 'validation' });
     this.value = value;
   }
 }
@@ -126,7 +135,7 @@ export class PortInUseError extends PerfEvalError {
 
   constructor(port: number, options: PerfEvalErrorOptions & { role?: string | undefined } = {}) {
     const owner = options.role ? ` (${options.role})` : '';
-    super('E_PORT_IN_USE', `port ${port}${owner} is already in use on this host; stop whatever holds it or set VLLM_PORT to a free port`, options);
+    super('E_PORT_IN_USE', `port ${port}${owner} is already in use on this host; stop whatever holds it or set VLLM_PORT to a free port`, { ...options, category: 'preflight' });
     this.port = port;
     this.role = options.role;
   }

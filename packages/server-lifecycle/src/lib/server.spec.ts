@@ -285,6 +285,23 @@ describe('external runtime', () => {
     expect(out.printed.at(-1)).toBe('server healthy');
   });
 
+  it('cancelling the wait for an external server does not claim it was stopped', async () => {
+    const port = await freePort();
+    const server = createServer((_req, res) => res.writeHead(503).end());
+    await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+    onTestFinished(() => new Promise<void>((resolve) => server.close(() => resolve())));
+    const spec = await nativeSpec({ runtime: 'external', url: `http://127.0.0.1:${port}`, port });
+    const controller = new AbortController();
+    const starting = startServer(spec, { ...capture().options, signal: controller.signal }).catch((e: unknown) => e);
+    setTimeout(() => controller.abort(), 200);
+    const error = (await starting) as ServerCancelledError;
+    expect(error).toBeInstanceOf(ServerCancelledError);
+    expect(error.external).toBe(true);
+    expect(error.message).toBe('waiting for the external server cancelled; it was left running (perf-eval does not stop a server it did not start)');
+    expect(error.message).not.toMatch(/was stopped/);
+    expect(server.listening).toBe(true);
+  });
+
   it('an external server serving another model is rejected', async () => {
     const port = await freePort();
     const server = createServer((req, res) =>

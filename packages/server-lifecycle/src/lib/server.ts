@@ -34,7 +34,7 @@ function baseUrl(spec: ServerSpec): string {
 export async function launchServer(spec: ServerSpec, options: LaunchOptions = {}): Promise<ServerHandle> {
   const print = options.print ?? stdoutPrint;
   const url = baseUrl(spec);
-  if (options.signal?.aborted) throw new ServerCancelledError({ cause: options.signal.reason });
+  if (options.signal?.aborted) throw new ServerCancelledError({ cause: options.signal.reason, external: spec.runtime === 'external' });
 
   if (spec.runtime === 'external') {
     const log = new ServerLog(spec.logFile, { tailLines: options.tailLines ?? 80 });
@@ -213,7 +213,7 @@ export async function waitUntilReady(handle: ServerHandle, spec: ServerSpec, opt
     }
     case 'cancelled':
       await handle.stop();
-      throw new ServerCancelledError({ cause: options.signal?.reason });
+      throw new ServerCancelledError({ cause: options.signal?.reason, external: handle.runtime === 'external' });
   }
 }
 

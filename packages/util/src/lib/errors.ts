@@ -35,6 +35,35 @@ export function isPerfEvalError(value: unknown): value is PerfEvalError {
   return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[BRAND] === true;
 }
 
+/** A stop asked for by a signal or a caller: what every *CancelledError carries. */
+export type CancellationCategory = Extract<ErrorCategory, 'interrupted' | 'terminated'>;
+
+/**
+ * The process was asked to stop by a signal: SIGINT → `interrupted` (`E_INTERRUPTED`), SIGTERM and
+ * SIGHUP → `terminated` (`E_TERMINATED`). The CLI aborts its one AbortController with this as the
+ * reason, so every adapter's cancellation error can tell which signal stopped it.
+ */
+export class InterruptedError extends PerfEvalError {
+  constructor(readonly signalName: NodeJS.Signals) {
+    const category: CancellationCategory = signalName === 'SIGINT' ? 'interrupted' : 'terminated';
+    super(category === 'interrupted' ? 'E_INTERRUPTED' : 'E_TERMINATED', `perf-eval: received ${signalName}; stopped`, { category });
+  }
+}
+
+/**
+ * The category of a cancellation, from the abort reason or an error caused by it: the first
+ * `interrupted` / `terminated` error along the `cause` chain, else `terminated` (the work was stopped
+ * from outside, which is what SIGTERM means too). Cancellation errors pass their `cause` here.
+ */
+export function cancellationCategory(reason: unknown): CancellationCategory {
+  let current = reason;
+  for (let depth = 0; depth < 8 && typeof current === 'object' && current !== null; depth++) {
+    if (isPerfEvalError(current) && (current.category === 'interrupted' || current.category === 'terminated')) return current.category;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return 'terminated';
+}
+
 /** What a failed (or suspicious) subprocess run leaves behind, copied into every tool error. */
 export interface ToolRunContext {
   /** argv as executed (secrets already redacted). */

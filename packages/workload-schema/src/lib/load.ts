@@ -1,12 +1,12 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { basename, dirname, extname, resolve } from 'node:path';
 import { toPlain } from '@perf-eval/util';
 import { DiagnosticCollector, type Diagnostic } from './diagnostics.js';
-import { ProfileInvalidError, RecipeInvalidError, RecipeNotFoundError } from './errors.js';
+import { ProfileInvalidError, readRecipeFile, RecipeInvalidError } from './errors.js';
 import { loadProfiles, type GpuProfiles } from './profiles.js';
 import { resolveWorkload, type ResolvedWorkload } from './resolve.js';
 import { RecipeSchema } from './schema.js';
-import { validateRecipe, type PyMap } from './validate.js';
+import { isMap, validateRecipe, workloadNameProblem, type PyMap } from './validate.js';
 import { loadYaml11 } from './yaml11.js';
 
 export const PROFILES_RELATIVE_PATH = 'profiles/gpu_profiles.yaml';
@@ -57,6 +57,12 @@ export function loadWorkloadText(text: string, path: string, options: LoadOption
     runtimeOf: (gpu) => profiles.byName.get(gpu)?.serverRuntime,
     env,
   });
+  const stem = basename(path, extname(path));
+  if (isMap(loaded.data) && !('name' in loaded.data)) {
+    // Without `name:` the file name names results/<stem>/, so it must be a safe name too.
+    const problem = workloadNameProblem(stem, `the default name (the file name '${basename(path)}' without its extension)`);
+    if (problem) out.error([], `${problem}; or set name:`, [8]);
+  }
   // zod is the structural backstop: anything the rules above did not already report.
   const parsed = RecipeSchema.safeParse(toPlain(loaded.data));
   if (!parsed.success) {
@@ -73,19 +79,13 @@ export function loadWorkloadText(text: string, path: string, options: LoadOption
   const data = loaded.data as PyMap;
   const profile = profiles.byName.get(data['gpu'] as string);
   if (!profile) throw new ProfileInvalidError(profiles.path, [], { message: `profile '${String(data['gpu'])}' vanished from ${profiles.path}` });
-  const stem = basename(path, extname(path));
   const workload = resolveWorkload({ path, stem, data, profile, env, warnings });
   return { workload, errors, warnings: workload.warnings };
 }
 
+/** Read (see `readRecipeFile`: regular files up to 1 MiB only), validate and resolve a recipe file. */
 export function loadWorkloadFile(path: string, options: LoadOptions = {}): LoadResult {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (error) {
-    throw new RecipeNotFoundError(path, { cause: error });
-  }
-  return loadWorkloadText(text, path, options);
+  return loadWorkloadText(readRecipeFile(path), path, options);
 }
 
 /** Load a recipe or throw `RecipeInvalidError` carrying every diagnostic. */

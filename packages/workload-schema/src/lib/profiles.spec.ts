@@ -31,7 +31,7 @@ describe('GPU profiles for library callers', () => {
     expect(error).toBeInstanceOf(ProfileInvalidError);
     expect((error as ProfileInvalidError).code).toBe('E_PROFILE_INVALID');
     expect((error as ProfileInvalidError).message).toBe(
-      `cannot read GPU profiles file ${missing} (ENOENT); pass the path of your GPU profiles file (the profilesPath option, or parseProfiles(text, path) as the profiles option) or set PERF_EVAL_PROFILES`,
+      `cannot read GPU profiles file ${missing}: not found; pass the path of your GPU profiles file (the profilesPath option, or parseProfiles(text, path) as the profiles option) or set PERF_EVAL_PROFILES`,
     );
     expect((error as ProfileInvalidError).message).not.toContain('--profiles');
   });

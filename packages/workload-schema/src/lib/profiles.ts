@@ -1,10 +1,9 @@
-import { readFileSync } from 'node:fs';
-import { pyStr, toPlain, type PyValue } from '@perf-eval/util';
+import { FileReadError, pyStr, readRegularFileSync, toPlain, type PyValue } from '@perf-eval/util';
 import { DiagnosticCollector, didYouMean } from './diagnostics.js';
 import { ProfileInvalidError } from './errors.js';
 import { GpuProfileSchema, KNOWN_KEYS } from './schema.js';
 import { isMap } from './validate.js';
-import { loadYaml11 } from './yaml11.js';
+import { loadYaml11, MAX_YAML_BYTES } from './yaml11.js';
 
 export type ServerRuntime = 'docker' | 'native' | 'sim';
 
@@ -108,11 +107,12 @@ export function loadProfiles(path: string): GpuProfiles {
   if (cached) return cached;
   let text: string;
   try {
-    text = readFileSync(path, 'utf8');
+    text = readRegularFileSync(path, { maxBytes: MAX_YAML_BYTES });
   } catch (error) {
+    if (!(error instanceof FileReadError)) throw error;
     throw new ProfileInvalidError(path, [], {
       cause: error,
-      message: `cannot read GPU profiles file ${path} (${(error as NodeJS.ErrnoException).code ?? 'error'}); ${PROFILES_HINT}`,
+      message: `cannot read GPU profiles file ${path}: ${error.reason}; ${PROFILES_HINT}`,
     });
   }
   const profiles = parseProfiles(text, path);

@@ -19,7 +19,18 @@ export { BENCH_RESERVED_OPTIONS } from '@perf-eval/util';
 
 export const BENCH_DATASETS = ['random', 'speed_bench'] as const;
 
+/**
+ * Node.js timers hold at most 2^31-1 ms (about 24.8 days); a longer timeout fires at once (with a
+ * TimeoutOverflowWarning), so every task would "time out" immediately. Timer fields stay below it.
+ */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+export const MAX_TIMEOUT_MINUTES = Math.floor(MAX_TIMER_MS / 60_000);
+export const MAX_TIMEOUT_SECONDS = Math.floor(MAX_TIMER_MS / 1000);
+
 const positiveInt = z.int().min(1);
+/** A name that stays inside the results directory and prints safely: no `.`/`..`, separators, whitespace or control bytes. */
+// eslint-disable-next-line no-control-regex -- matching control bytes is the point
+export const WORKLOAD_NAME_PATTERN = /^(?!\.\.?$)[^\s/\\\u0000-\u001f\u007f-\u009f]+$/;
 const scalar = z.union([z.string(), z.number(), z.boolean(), z.null()]);
 const envMap = z.record(z.string(), scalar).describe('Environment variables, merged in order over the GPU profile env.');
 const freeMap = z.record(z.string(), z.unknown());
@@ -145,7 +156,7 @@ export const VllmBlockSchema = z.strictObject({
     .string()
     .nullish()
     .describe('vllm serve arguments, split on whitespace (no shell quoting). With prefill/decode: shared args prepended to both roles.'),
-  startup_timeout_s: positiveInt.nullish().describe('Readiness timeout in seconds (default 3600).'),
+  startup_timeout_s: positiveInt.max(MAX_TIMEOUT_SECONDS).nullish().describe(`Readiness timeout in seconds (default 3600; at most ${MAX_TIMEOUT_SECONDS}, the longest Node.js timer).`),
   num_nodes: positiveInt.nullish().describe('Nodes of the aggregated server (default 1); > 1 adds --distributed-executor-backend ray.'),
   prefill: VllmRoleSchema.nullish(),
   decode: VllmRoleSchema.nullish(),
@@ -165,7 +176,7 @@ export const SemanticEvalSchema = z
       ),
     python: z.string().min(1).nullish().describe('Interpreter of the default command (default python3).'),
     num_questions: positiveInt.nullish().describe('--num-questions of the default command (default 200).'),
-    timeout_minutes: positiveInt.nullish().describe('Time limit of the command (default 30).'),
+    timeout_minutes: positiveInt.max(MAX_TIMEOUT_MINUTES).nullish().describe(`Time limit of the command (default 30; at most ${MAX_TIMEOUT_MINUTES}).`),
     output_path: z.string().min(1).nullish().describe('Result file; may use {result_dir}; relative paths are under the results dir (default {result_dir}/semantic_eval.json).'),
   })
   .describe('A semantic check (vLLM\'s GSM8K eval by default) run after the benchmark on the same server.');
@@ -203,13 +214,13 @@ export const RecipeSchema = z
   .strictObject({
     name: z
       .string()
-      .regex(/^[^\s/\\]+$/)
+      .regex(WORKLOAD_NAME_PATTERN)
       .nullish()
-      .describe('Workload name: results/<name>/, labels, ingest workload. Default: the file stem.'),
+      .describe("Workload name: results/<name>/, labels, ingest workload. Default: the file stem. Not '.' or '..', no '/', '\\', whitespace or control characters."),
     gpu: z.string().min(1).describe('Key into the GPU profiles (H200, B200, MI300X, MI355X, …).'),
     num_gpus: positiveInt.nullish().describe('GPU limit for Kubernetes steps (default 1).'),
     nightly: z.boolean().nullish().describe('Selected by the nightly pipeline when true.'),
-    timeout_in_minutes: positiveInt.nullish().describe('Buildkite step timeout (default 120).'),
+    timeout_in_minutes: positiveInt.max(MAX_TIMEOUT_MINUTES).nullish().describe(`Buildkite step timeout (default 120; at most ${MAX_TIMEOUT_MINUTES}, the longest Node.js timer).`),
     bench_only: z.boolean().nullish().describe('Run only the bench phase.'),
     vllm: VllmBlockSchema,
     lm_eval: LmEvalBlockSchema.nullish(),

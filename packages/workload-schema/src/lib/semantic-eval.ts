@@ -43,7 +43,7 @@ export class SemanticEvalTemplateError extends PerfEvalError {
     readonly placeholder: string,
     readonly token: string,
   ) {
-    super('E_RECIPE_TEMPLATE', `semantic_eval token '${token}' has unknown placeholder '{${placeholder}}' (known: ${SEMANTIC_EVAL_PLACEHOLDERS.map((p) => `{${p}}`).join(', ')})`);
+    super('E_RECIPE_TEMPLATE', `semantic_eval token '${token}' has unknown placeholder '{${placeholder}}' (known: ${SEMANTIC_EVAL_PLACEHOLDERS.map((p) => `{${p}}`).join(', ')})`, { category: 'validation' });
   }
 }
 

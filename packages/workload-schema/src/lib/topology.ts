@@ -128,13 +128,13 @@ export function kvTransferConfigJson(role: RoleName, connector: string, numThrea
   return JSON.stringify(config);
 }
 
-/** A port assignment that cannot work (two services on one port, or past 65535). Exit 3. */
+/** A port assignment that cannot work (two services on one port, or past 65535); a validation error. */
 export class TopologyPortError extends PerfEvalError {
   constructor(
     message: string,
     readonly ports: Readonly<Record<string, number>>,
   ) {
-    super('E_RECIPE_PORTS', message);
+    super('E_RECIPE_PORTS', message, { category: 'validation' });
   }
 }
 

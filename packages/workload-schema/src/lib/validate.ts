@@ -6,7 +6,7 @@
 import { PyFloat, pyRepr, pyStr, type PyValue } from '@perf-eval/util';
 import { DiagnosticCollector, didYouMean } from './diagnostics.js';
 import { BENCH_RESERVED_OPTIONS } from '@perf-eval/util';
-import { BENCH_DATASETS, BFCL_CATEGORIES, KNOWN_KEYS, MAX_SWEEP_VARIANTS, SEMANTIC_EVAL_PLACEHOLDERS } from './schema.js';
+import { BENCH_DATASETS, BFCL_CATEGORIES, KNOWN_KEYS, MAX_SWEEP_VARIANTS, MAX_TIMEOUT_MINUTES, MAX_TIMEOUT_SECONDS, SEMANTIC_EVAL_PLACEHOLDERS } from './schema.js';
 import { placeholdersOf, semanticEvalTokens } from './semantic-eval.js';
 import { pathSafe } from './sweep.js';
 import { splitGpus } from './topology.js';
@@ -99,9 +99,36 @@ function checkBooleanField(out: DiagnosticCollector, map: PyMap, key: string, pa
   }
 }
 
-function checkPositiveIntField(out: DiagnosticCollector, map: PyMap, key: string, path: Path, label: string, rank: number[]): void {
+function checkPositiveIntField(out: DiagnosticCollector, map: PyMap, key: string, path: Path, label: string, rank: number[], max?: number): void {
   if (!(key in map) || !isPresent(map[key])) return;
-  if (!isPositiveInt(map[key])) out.error([...path, key], `${label} must be a positive integer`, rank);
+  const value = map[key];
+  if (!isPositiveInt(value)) out.error([...path, key], `${label} must be a positive integer`, rank);
+  else if (max !== undefined && value > max) out.error([...path, key], timerLimitMessage(label, value, max), rank);
+}
+
+function timerLimitMessage(label: string, value: number, max: number): string {
+  return `${label} ${value} is above ${max}, the longest timeout a Node.js timer can hold (2^31-1 ms, about 24.8 days); use at most ${max}`;
+}
+
+/** Control bytes (C0, DEL, C1): an ESC in a name would be echoed to the terminal as an ANSI sequence. */
+// eslint-disable-next-line no-control-regex -- matching control bytes is the point
+const CONTROL_CHAR = /[\u0000-\u001f\u007f-\u009f]/;
+
+/**
+ * Why `name` cannot be a workload name (it names `<results-dir>/<name>/`, log lines and the dashboard
+ * workload), or undefined. `.`/`..` and separators would leave the results directory.
+ */
+export function workloadNameProblem(name: string, field = 'name'): string | undefined {
+  const control = CONTROL_CHAR.exec(name);
+  if (control) {
+    const code = control[0].charCodeAt(0).toString(16).padStart(2, '0');
+    return `${field} contains the control character \\x${code} (at position ${control.index + 1}); use printable characters only (it is printed to the terminal and names results/<name>/)`;
+  }
+  if (name === '.' || name === '..') {
+    return `${field} '${name}' would put the results outside the results directory (results/${name}/); use a real name such as 'my-model-h200'`;
+  }
+  if (!/^[^\s/\\]+$/.test(name)) return `${field} must be a non-empty string without '/', '\\' or whitespace (it names results/<name>/)`;
+  return undefined;
 }
 
 function checkScalarMap(out: DiagnosticCollector, value: PyValue, path: Path, label: string): void {
@@ -139,6 +166,8 @@ function validateVllm(out: DiagnosticCollector, recipe: PyMap, context: Validati
   checkScalarMap(out, vllm['env'] as PyValue, ['vllm', 'env'], 'vllm.env');
   if ('startup_timeout_s' in vllm && !isPositiveInt(vllm['startup_timeout_s'])) {
     out.error(['vllm', 'startup_timeout_s'], `vllm.startup_timeout_s must be a positive integer`, [R_OTHER]);
+  } else if (isPositiveInt(vllm['startup_timeout_s']) && vllm['startup_timeout_s'] > MAX_TIMEOUT_SECONDS) {
+    out.error(['vllm', 'startup_timeout_s'], timerLimitMessage('vllm.startup_timeout_s', vllm['startup_timeout_s'], MAX_TIMEOUT_SECONDS), [R_OTHER]);
   }
   validateTopology(out, recipe, vllm, context);
 }
@@ -297,7 +326,7 @@ function validateSemanticEval(out: DiagnosticCollector, block: PyValue): void {
   }
   checkNonEmptyString(out, block, 'python', ['semantic_eval'], 'semantic_eval');
   checkPositiveIntField(out, block, 'num_questions', ['semantic_eval'], 'semantic_eval.num_questions', [R_OTHER]);
-  checkPositiveIntField(out, block, 'timeout_minutes', ['semantic_eval'], 'semantic_eval.timeout_minutes', [R_OTHER]);
+  checkPositiveIntField(out, block, 'timeout_minutes', ['semantic_eval'], 'semantic_eval.timeout_minutes', [R_OTHER], MAX_TIMEOUT_MINUTES);
   const output = block['output_path'];
   if (isPresent(output)) {
     if (typeof output !== 'string' || output.trim() === '') out.error(['semantic_eval', 'output_path'], `semantic_eval.output_path must be a non-empty string`, [R_OTHER]);
@@ -680,13 +709,14 @@ export function validateRecipe(out: DiagnosticCollector, data: PyValue, context:
 
   checkUnknownKeys(out, data, KNOWN_KEYS.recipe, [], [R_OTHER]);
   const name = data['name'];
-  if (isPresent(name) && (typeof name !== 'string' || !/^[^\s/\\]+$/.test(name))) {
-    out.error(['name'], `name must be a non-empty string without '/', '\\' or whitespace (it names results/<name>/)`, [R_OTHER]);
+  if (isPresent(name)) {
+    const problem = typeof name === 'string' ? workloadNameProblem(name) : workloadNameProblem('');
+    if (problem) out.error(['name'], problem, [R_OTHER]);
   }
   checkBooleanField(out, data, 'nightly', []);
   checkBooleanField(out, data, 'bench_only', []);
   checkPositiveIntField(out, data, 'num_gpus', [], 'num_gpus', [R_OTHER]);
-  checkPositiveIntField(out, data, 'timeout_in_minutes', [], 'timeout_in_minutes', [R_OTHER]);
+  checkPositiveIntField(out, data, 'timeout_in_minutes', [], 'timeout_in_minutes', [R_OTHER], MAX_TIMEOUT_MINUTES);
   validateVllm(out, data, context);
   validateSemanticEval(out, data['semantic_eval'] as PyValue);
   validateSweep(out, data['sweep'] as PyValue);

@@ -6,6 +6,7 @@
 import { PyFloat, type PyValue } from '@perf-eval/util';
 import {
   Alias,
+  Composer,
   type Document,
   isAlias,
   isMap,
@@ -13,11 +14,32 @@ import {
   isScalar,
   isSeq,
   LineCounter,
+  Lexer,
   type Node as YamlNode,
-  parseDocument,
+  Parser,
   type ScalarTag,
   type Tags,
+  visit,
 } from 'yaml';
+
+/**
+ * Limits that keep a hostile file from exhausting time, memory or the stack (every load stays well
+ * under a second and a few hundred MB; see bench/hostile.mjs). Real recipes and profile files are a
+ * few KB, nest about 6 levels and use anchors for a handful of shared maps, so each limit is far above
+ * anything legitimate:
+ * - `MAX_YAML_BYTES` 1 MiB: 100× the largest recipe; parsing 1 MiB takes well under a second.
+ * - `MAX_NESTING_DEPTH` 64 levels: checked while parsing, before the composer recurses (100 000 levels
+ *   overflow its stack, and lexing them alone takes seconds).
+ * - `MAX_ALIAS_NODES` 10 000 nodes produced by expanding aliases and merge keys in total: a 380-byte
+ *   "billion laughs" file would otherwise expand to 9^9 nodes (gigabytes).
+ * - `MAX_YAML_TOKENS` 20 000 lexer tokens (scalars, indicators, line breaks; counted while lexing): the
+ *   largest recipe has ~300. A 1 MiB file of `[1,1,1,…` is half a million nodes, which took 680 MB and
+ *   many seconds to parse; the byte limit alone does not bound the node count.
+ */
+export const MAX_YAML_BYTES = 1024 * 1024;
+export const MAX_YAML_TOKENS = 20_000;
+export const MAX_NESTING_DEPTH = 64;
+export const MAX_ALIAS_NODES = 10_000;
 
 const BOOL_TRUE = new Set(['yes', 'Yes', 'YES', 'true', 'True', 'TRUE', 'on', 'On', 'ON']);
 const BOOL_RE = /^(?:yes|Yes|YES|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF)$/;
@@ -131,29 +153,94 @@ export interface LoadedYaml {
   errors: { message: string; line: number; col: number }[];
 }
 
+/** A limit of the loader was hit; reported like a parse error, at `offset`. */
+class LoaderLimit extends Error {
+  constructor(
+    message: string,
+    readonly offset: number | undefined,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * Lex, parse and compose like `yaml.parseDocument`, but watch the parser's stack while tokens stream
+ * in and stop at the first level past `MAX_NESTING_DEPTH` (its stack holds the document, one entry per
+ * open collection and at most a couple more for the token in progress).
+ */
+function parseGuarded(text: string, lineCounter: LineCounter): Document {
+  const parser = new Parser(lineCounter.addNewLine);
+  function* tokens() {
+    lineCounter.addNewLine(0); // as Parser.parse does: line 1 starts at offset 0
+    let count = 0;
+    for (const lexeme of new Lexer().lex(text)) {
+      if (++count > MAX_YAML_TOKENS) {
+        throw new LoaderLimit(`the document has more than ${MAX_YAML_TOKENS} YAML tokens (a recipe has a few hundred); is this the right file?`, parser.offset);
+      }
+      yield* parser.next(lexeme);
+      if (parser.stack.length > MAX_NESTING_DEPTH + 3) {
+        throw new LoaderLimit(`nested deeper than ${MAX_NESTING_DEPTH} levels; flatten the document`, parser.offset);
+      }
+    }
+    yield* parser.end();
+  }
+  // Duplicate keys are found by the walk below (it names both lines, and yaml's check is quadratic).
+  const composer = new Composer({ version: '1.1', customTags: pyyamlTags, uniqueKeys: false, merge: true, prettyErrors: false });
+  let doc: Document | undefined;
+  for (const next of composer.compose(tokens(), true, text.length)) {
+    if (!doc) doc = next;
+    else {
+      throw new LoaderLimit('the file holds more than one YAML document (a second ---); keep one', next.range[0]);
+    }
+  }
+  return doc as Document;
+}
+
 export function loadYaml11(text: string): LoadedYaml {
   const lineCounter = new LineCounter();
-  const doc: Document = parseDocument(text, {
-    version: '1.1',
-    customTags: pyyamlTags,
-    uniqueKeys: true,
-    merge: true,
-    lineCounter,
-    prettyErrors: false,
-  });
   const position = (offset: number | undefined): SourcePosition => {
     const { line, col } = lineCounter.linePos(offset ?? 0);
     return { line, col };
   };
+  const nodes = new Map<string, NodeInfo>();
+  const size = Buffer.byteLength(text, 'utf8');
+  if (size > MAX_YAML_BYTES) {
+    return { data: null, nodes, errors: [{ message: `the document is ${size} bytes, above the ${MAX_YAML_BYTES}-byte (1 MiB) limit`, line: 1, col: 1 }] };
+  }
+  let doc: Document;
+  try {
+    doc = parseGuarded(text, lineCounter);
+  } catch (error) {
+    if (!(error instanceof LoaderLimit)) throw error;
+    return { data: null, nodes, errors: [{ message: error.message, ...position(error.offset) }] };
+  }
   const errors = doc.errors.map((error) => {
     const pos = position(error.pos[0]);
     const firstLine = error.message.split('\n')[0] ?? error.message;
     return { message: firstLine.replace(/ at line \d+, column \d+:?$/, ''), ...pos };
   });
-  const nodes = new Map<string, NodeInfo>();
   if (errors.length > 0) return { data: null, nodes, errors };
 
-  const keyText = (key: unknown): string => {
+  const offsetOf = (node: unknown): number | undefined => (node as YamlNode | null | undefined)?.range?.[0];
+
+  // Each alias's target, found in one pass in document order (an alias names the closest anchor before
+  // it). `Alias.resolve` would search the whole document for every alias expansion instead.
+  const anchors = new Map<string, unknown>();
+  const aliasTargets = new Map<unknown, unknown>();
+  visit(doc, {
+    Node: (_key, node) => {
+      if (isAlias(node)) aliasTargets.set(node, anchors.get(node.source));
+      else if (node.anchor) anchors.set(node.anchor, node);
+    },
+  });
+  const resolveAlias = (alias: Alias): unknown => {
+    const target = aliasTargets.get(alias);
+    if (target === undefined) throw new LoaderLimit(`alias *${alias.source} has no anchor &${alias.source} before it`, offsetOf(alias));
+    return target;
+  };
+
+  const keyText = (node: unknown): string => {
+    const key = isAlias(node) ? resolveAlias(node as Alias) : node;
     if (isScalar(key)) {
       const value = key.value;
       if (typeof value === 'string') return value;
@@ -163,15 +250,27 @@ export function loadYaml11(text: string): LoadedYaml {
       if (value instanceof PyFloat) return String(value.value);
       return String(value);
     }
-    return String(key);
+    if (key === null || key === undefined) return 'None';
+    // PyYAML: "found unhashable key". (Stringifying it would also expand any aliases inside.)
+    throw new LoaderLimit(`a ${isSeq(key) ? 'list' : 'map'} cannot be a mapping key (PyYAML: unhashable key); use a string key`, offsetOf(node));
   };
 
   const nonStringKeys = new Set<string>();
-  const walk = (node: unknown, path: PathSegment[], keyPos: SourcePosition | undefined, depth: number): PyValue => {
-    if (depth > 64) throw new Error('YAML nesting too deep');
+  // Ancestors of the node being walked: an alias to one of them would recurse forever.
+  const open = new Set<unknown>();
+  let aliasNodes = 0;
+  const walk = (node: unknown, path: PathSegment[], keyPos: SourcePosition | undefined, depth: number, expanded: boolean): PyValue => {
     let target = node;
-    if (isAlias(target)) target = (target as Alias).resolve(doc);
-    const info: NodeInfo = { value: position((target as YamlNode | undefined)?.range?.[0]) };
+    if (isAlias(target)) {
+      target = resolveAlias(target as Alias);
+      if (open.has(target)) throw new LoaderLimit(`alias *${(node as Alias).source} refers to a node that contains it (a recursive alias); use a plain value`, offsetOf(node));
+      expanded = true;
+    }
+    if (depth > MAX_NESTING_DEPTH) throw new LoaderLimit(`nested deeper than ${MAX_NESTING_DEPTH} levels (aliases included); flatten the document`, offsetOf(node));
+    if (expanded && ++aliasNodes > MAX_ALIAS_NODES) {
+      throw new LoaderLimit(`aliases expand to more than ${MAX_ALIAS_NODES} nodes (an alias bomb?); write the values out or use fewer aliases`, offsetOf(node));
+    }
+    const info: NodeInfo = { value: position(offsetOf(target)) };
     if (keyPos) info.key = keyPos;
     if (nonStringKeys.has(pathToString(path))) info.nonStringKey = true;
     if (isScalar(target)) info.source = typeof target.source === 'string' ? target.source : String(target.value);
@@ -183,48 +282,65 @@ export function loadYaml11(text: string): LoadedYaml {
       return value as PyValue;
     }
     if (isSeq(target)) {
-      return target.items.map((item, index) => walk(item, [...path, index], undefined, depth + 1));
+      open.add(target);
+      const out = target.items.map((item, index) => walk(item, [...path, index], undefined, depth + 1, expanded));
+      open.delete(target);
+      return out;
     }
     if (isMap(target)) {
+      open.add(target);
       const out: Record<string, PyValue> = {};
       const explicit: [string, unknown, SourcePosition][] = [];
+      const seen = new Map<string, SourcePosition>();
       for (const pair of target.items) {
         if (!isPair(pair)) continue;
         const key = pair.key;
-        const keyPosition = position((key as YamlNode | null)?.range?.[0]);
+        const keyPosition = position(offsetOf(key));
         // Only a plain `<<` is a merge key; a quoted "<<" is an ordinary key (as in PyYAML).
         if (isScalar(key) && key.type === 'PLAIN' && key.source === '<<') {
           // PyYAML merge: merged keys come first; explicit keys override them in place.
           const sources = isSeq(pair.value) ? pair.value.items : [pair.value];
           for (const source of sources) {
-            const resolved = isAlias(source) ? (source as Alias).resolve(doc) : source;
+            const resolved = isAlias(source) ? resolveAlias(source as Alias) : source;
             if (!isMap(resolved)) continue;
+            if (open.has(resolved)) throw new LoaderLimit(`merge key << refers to a map that contains it (a recursive alias)`, offsetOf(source));
             for (const merged of resolved.items) {
               if (!isPair(merged)) continue;
               const name = keyText(merged.key);
               if (!(name in out)) {
-                out[name] = walk(merged.value, [...path, name], position((merged.key as YamlNode | null)?.range?.[0]), depth + 1);
+                out[name] = walk(merged.value, [...path, name], position(offsetOf(merged.key)), depth + 1, true);
               }
             }
           }
           continue;
         }
         const name = keyText(key);
+        const first = seen.get(name);
+        if (first) {
+          const where = pathToString(path);
+          throw new LoaderLimit(
+            `duplicate key '${name}'${where ? ` in ${where}` : ''}: first on line ${first.line}, again on line ${keyPosition.line}; keep one of them`,
+            offsetOf(key),
+          );
+        }
+        seen.set(name, keyPosition);
         if (!(isScalar(key) && typeof key.value === 'string')) nonStringKeys.add(pathToString([...path, name]));
         explicit.push([name, pair.value, keyPosition]);
       }
       for (const [name, value, keyPosition] of explicit) {
-        out[name] = walk(value, [...path, name], keyPosition, depth + 1);
+        out[name] = walk(value, [...path, name], keyPosition, depth + 1, expanded);
       }
+      open.delete(target);
       return out;
     }
     return null;
   };
 
   try {
-    const data = walk(doc.contents, [], undefined, 0);
+    const data = walk(doc.contents, [], undefined, 0, false);
     return { data, nodes, errors };
   } catch (error) {
-    return { data: null, nodes, errors: [{ message: (error as Error).message, line: 1, col: 1 }] };
+    if (!(error instanceof LoaderLimit)) throw error;
+    return { data: null, nodes: new Map(), errors: [{ message: error.message, ...position(error.offset) }] };
   }
 }

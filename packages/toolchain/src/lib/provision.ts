@@ -8,7 +8,6 @@
 import { createHash } from 'node:crypto';
 import { lstat, mkdir, open, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { checkBfcl } from '@perf-eval/bfcl-runner';
 import {
   formatCommand,
   LineTail,
@@ -18,6 +17,8 @@ import {
   ToolError,
   writeJsonAtomic,
   describeExit,
+  InterruptedError,
+  isPerfEvalError,
 } from '@perf-eval/util';
 import { execa } from 'execa';
 import {
@@ -35,9 +36,9 @@ import {
   VLLM_BENCH_CONSTRAINTS,
   VLLM_BENCH_REQUIREMENTS,
   VLLM_VERSION,
-} from './provision-pins.js';
-import { BUILD_TOKENIZER_PY, SIM_TOKENIZER_VOCAB } from './provision-tokenizer.js';
-import { interruptionOf } from './signals.js';
+} from './pins.js';
+import { Heartbeat, type ProgressOptions } from './progress.js';
+import { BUILD_TOKENIZER_PY, SIM_TOKENIZER_VOCAB } from './tokenizer.js';
 import { findOnPath, isExecutable, toolPaths } from './tools.js';
 
 export const COMPONENTS = ['bench', 'lm_eval', 'bfcl', 'sim'] as const;
@@ -62,7 +63,7 @@ export class SetupPrerequisiteError extends PerfEvalError {
     message: string,
     options: { cause?: unknown } = {},
   ) {
-    super(code, message, options);
+    super(code, message, { ...options, category: 'preflight' });
   }
 }
 
@@ -78,6 +79,16 @@ export interface ProvisionOptions {
   print: (line: string) => void;
   /** Per-command timeout (default 60 min). */
   commandTimeoutMs?: number;
+  /**
+   * Proves a new BFCL venv works (e.g. bfcl-runner's `checkBfcl`, which the CLI injects: the toolchain
+   * may not import an adapter); returns one line to print. Default: `import bfcl_eval` and its version.
+   */
+  verifyBfcl?: (
+    python: string,
+    options: { cacheDir: string; env: Record<string, string>; timeoutMs: number },
+  ) => Promise<string>;
+  /** Progress of long commands (a line at least every 30 s; a live status line on a TTY). */
+  progress?: ProgressOptions;
 }
 
 export type StepStatus = 'provisioned' | 'reused' | 'path';
@@ -116,6 +127,8 @@ interface Step {
 
 interface StepContext {
   options: ProvisionOptions;
+  /** What the current step does (`building llm-d-inference-sim …`), for progress lines. */
+  activity: string;
   /** Run a command; resolves to its stdout (or, with allowFailure, all output whatever the exit code). */
   run(
     tool: string,
@@ -337,14 +350,9 @@ export function bfclStep(dir: string): Step {
       });
       const started = Date.now();
       try {
-        const report = await checkBfcl({
-          python: paths.bfclPython,
-          cacheDir: paths.cache,
-          env: subprocessEnv(ctx.options.env),
-          timeoutMs: 180_000,
-        });
+        const verify = ctx.options.verifyBfcl ?? importBfcl(ctx);
         ctx.options.print(
-          `    bfcl_eval ${report.bfclEvalVersion} imports (python ${report.python}, ${Object.keys(report.testCollectionMapping).length} category groups)`,
+          `    ${await verify(paths.bfclPython, { cacheDir: paths.cache, env: subprocessEnv(ctx.options.env), timeoutMs: 180_000 })}`,
         );
       } catch (error) {
         await rm(paths.bfclVenv, { recursive: true, force: true });
@@ -528,6 +536,17 @@ export function stepsFor(components: ReadonlySet<Component>, dir: string): Step[
   return steps;
 }
 
+/** Default BFCL check: the venv's Python imports bfcl_eval and reports its version. */
+function importBfcl(ctx: StepContext): NonNullable<ProvisionOptions['verifyBfcl']> {
+  return async (python) => {
+    const script =
+      "import importlib.metadata as m, bfcl_eval, sys; print(m.version('bfcl-eval'), sys.version.split()[0])";
+    const out = (await ctx.run('bfcl', [python, '-c', script])).trim();
+    const [version, pythonVersion] = out.split(/\s+/);
+    return `bfcl_eval ${version ?? '?'} imports (python ${pythonVersion ?? '?'})`;
+  };
+}
+
 /** The environment of pip/go/python: the caller's, plus quiet pip. */
 function subprocessEnv(env: Readonly<Record<string, string | undefined>>): Record<string, string> {
   const out: Record<string, string> = {};
@@ -542,13 +561,19 @@ function subprocessEnv(env: Readonly<Record<string, string | undefined>>): Recor
 function makeContext(options: ProvisionOptions): StepContext {
   const secrets = secretValuesOf(options.env);
   const baseEnv = subprocessEnv(options.env);
-  return {
+  const context: StepContext = {
     options,
+    activity: '',
     run: async (tool, argv, extra = {}) => {
       const started = Date.now();
       const tail = new LineTail(40);
       const everything: string[] = [];
       if (options.verbose) options.print(`    $ ${formatCommand(argv)}`);
+      const heartbeat = new Heartbeat(
+        context.activity || `${tool}: ${formatCommand(argv.slice(0, 3))}`,
+        options.print,
+        options.progress,
+      );
       const subprocess = execa(argv[0] as string, argv.slice(1), {
         cwd: extra.cwd,
         env: { ...baseEnv, ...(extra.env ?? {}) },
@@ -564,12 +589,15 @@ function makeContext(options: ProvisionOptions): StepContext {
       for await (const raw of subprocess.iterable({ from: 'all' })) {
         const line = scrubText(raw, secrets);
         tail.push(line);
+        heartbeat.saw(line);
         if (extra.allowFailure && everything.length < 5_000) everything.push(line);
         if (options.verbose) options.print(`    ${line}`);
       }
-      const result = await subprocess;
-      const interruption = interruptionOf(options.signal);
-      if (interruption) throw interruption;
+      const result = await subprocess.finally(() => heartbeat.stop());
+      if (options.signal.aborted)
+        throw isPerfEvalError(options.signal.reason)
+          ? options.signal.reason
+          : new InterruptedError('SIGTERM');
       if (extra.allowFailure && result.exitCode !== undefined && !result.timedOut)
         return everything.join('\n');
       if (result.failed) {
@@ -592,6 +620,7 @@ function makeContext(options: ProvisionOptions): StepContext {
       return typeof result.stdout === 'string' ? result.stdout : '';
     },
   };
+  return context;
 }
 
 /** One exclusive setup per tools dir: `<dir>/.setup.lock` holds the pid; a dead holder's lock is taken over. */
@@ -645,6 +674,7 @@ async function runStep(step: Step, ctx: StepContext): Promise<StepReport> {
   const hash = specHash(step.spec);
   const stamp = await readStamp(options.dir, step.tool);
   options.print(`~~~ ${step.emoji} ${step.title}`);
+  ctx.activity = step.title;
   const external = step.external?.(ctx);
   if (external) {
     options.print(`    using ${external} from PATH (not building ${step.tool})`);

@@ -1,7 +1,7 @@
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { checkToolVersions, compareVersions, interpreterOf, SUPPORTED } from './tool-versions.js';
+import { checkToolVersions, compareVersions, interpreterOf, SUPPORTED } from './versions.js';
 
 function box(): string {
   const dir = mkdtempSync(join(tmpdir(), 'perf-eval-versions-'));
@@ -48,7 +48,9 @@ describe('tool versions', () => {
 
   it('finds a console script interpreter from its shebang', async () => {
     const dir = box();
-    expect(await interpreterOf(consoleScript(dir, 'lm_eval', '/opt/venv/bin/python'))).toBe('/opt/venv/bin/python');
+    expect(await interpreterOf(consoleScript(dir, 'lm_eval', '/opt/venv/bin/python'))).toBe(
+      '/opt/venv/bin/python',
+    );
     expect(await interpreterOf(consoleScript(dir, 'vllm', '/usr/bin/env python3'))).toBe('python3');
     expect(await interpreterOf('/opt/venv/bin/python3.11')).toBe('/opt/venv/bin/python3.11');
     expect(await interpreterOf(join(dir, 'missing'))).toBeUndefined();
@@ -74,6 +76,10 @@ describe('tool versions', () => {
     const shim = join(dir, 'shim');
     writeFileSync(shim, '#!/bin/sh\nexit 0\n');
     chmodSync(shim, 0o755);
-    expect(await checkToolVersions([{ tool: 'lm_eval', executable: shim }], {})).toEqual({ problems: [], versions: {}, unknown: [] });
+    expect(await checkToolVersions([{ tool: 'lm_eval', executable: shim }], {})).toEqual({
+      problems: [],
+      versions: {},
+      unknown: [],
+    });
   });
 });

@@ -14,7 +14,10 @@ export interface SupportedRange {
 }
 
 function parts(version: string): number[] {
-  return version.split(/[.+-]/).map((p) => Number.parseInt(p, 10)).map((n) => (Number.isNaN(n) ? 0 : n));
+  return version
+    .split(/[.+-]/)
+    .map((p) => Number.parseInt(p, 10))
+    .map((n) => (Number.isNaN(n) ? 0 : n));
 }
 
 /** Compare dotted versions numerically (`0.4.13` > `0.4.9`). */
@@ -30,7 +33,11 @@ export function compareVersions(a: string, b: string): number {
 
 export const SUPPORTED: Record<'lm_eval' | 'bfcl' | 'vllm', SupportedRange> = {
   // Results layout, `local-completions` and `--include_path` as in tool-contracts §4 (0.4.9+); 0.5 may change them.
-  lm_eval: { dist: 'lm_eval', range: '>=0.4.9, <0.5', accepts: (v) => compareVersions(v, '0.4.9') >= 0 && compareVersions(v, '0.5') < 0 },
+  lm_eval: {
+    dist: 'lm_eval',
+    range: '>=0.4.9, <0.5',
+    accepts: (v) => compareVersions(v, '0.4.9') >= 0 && compareVersions(v, '0.5') < 0,
+  },
   // The BFCL driver uses bfcl-eval internals (registry, generate/evaluate signatures): the pinned release only.
   bfcl: { dist: 'bfcl-eval', range: `==${BFCL_EVAL_VERSION}`, accepts: (v) => v === BFCL_EVAL_VERSION },
   // `vllm bench serve` with --save-result/--result-filename and the 0.25+ result keys.
@@ -71,7 +78,11 @@ export interface VersionReport {
   unknown: string[];
 }
 
-export async function checkToolVersions(checks: readonly VersionCheck[], env: Readonly<Record<string, string>>, signal?: AbortSignal): Promise<VersionReport> {
+export async function checkToolVersions(
+  checks: readonly VersionCheck[],
+  env: Readonly<Record<string, string>>,
+  signal?: AbortSignal,
+): Promise<VersionReport> {
   const report: VersionReport = { problems: [], versions: {}, unknown: [] };
   await Promise.all(
     checks.map(async ({ tool, executable }) => {
@@ -80,13 +91,20 @@ export async function checkToolVersions(checks: readonly VersionCheck[], env: Re
       // A wrapper that is not a Python console script (e.g. a site-specific shim) cannot be asked.
       if (python !== undefined && !/(^|\/)python[0-9.]*$/.test(python)) return;
       const run = python
-        ? await runTool([python, '-c', `import importlib.metadata as m; print(m.version(${JSON.stringify(supported.dist)}))`], {
-            env,
-            extendEnv: false,
-            signal,
-            timeoutMs: 60_000,
-            tailLines: 5,
-          })
+        ? await runTool(
+            [
+              python,
+              '-c',
+              `import importlib.metadata as m; print(m.version(${JSON.stringify(supported.dist)}))`,
+            ],
+            {
+              env,
+              extendEnv: false,
+              signal,
+              timeoutMs: 60_000,
+              tailLines: 5,
+            },
+          )
         : undefined;
       const version = run?.ok ? run.outputTail.at(-1)?.trim() : undefined;
       if (!version) {
@@ -95,7 +113,9 @@ export async function checkToolVersions(checks: readonly VersionCheck[], env: Re
       }
       report.versions[tool] = version;
       if (!supported.accepts(version)) {
-        report.problems.push(`${tool}: ${supported.dist} ${version} at ${executable} is not supported (need ${supported.dist}${supported.range}); run 'npx perf-eval setup' for the pinned version`);
+        report.problems.push(
+          `${tool}: ${supported.dist} ${version} at ${executable} is not supported (need ${supported.dist}${supported.range}); run 'npx perf-eval setup' for the pinned version`,
+        );
       }
     }),
   );

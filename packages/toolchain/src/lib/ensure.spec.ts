@@ -1,0 +1,78 @@
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { componentsFor, ensureTools } from './ensure.js';
+import { SIMULATOR_MODULE, SIMULATOR_VERSION } from './pins.js';
+import { toolPaths } from './tools.js';
+
+const FAKE_BIN = resolve(import.meta.dirname, '../../test/fixtures/setup-bin');
+
+describe('componentsFor', () => {
+  it('asks for what the run executes on this host', () => {
+    expect([...componentsFor({ runtime: 'sim', bench: true, lmEval: true, bfcl: true })]).toEqual([
+      'sim',
+      'bench',
+      'lm_eval',
+      'bfcl',
+    ]);
+    // Natively the server's own vLLM runs the bench; in docker the image's.
+    expect([...componentsFor({ runtime: 'native', bench: true, lmEval: false, bfcl: true })]).toEqual([
+      'bfcl',
+    ]);
+    expect([...componentsFor({ runtime: 'docker', bench: true, lmEval: false, bfcl: false })]).toEqual([]);
+    expect([
+      ...componentsFor({ runtime: 'docker', bench: true, lmEval: false, bfcl: false, externalServer: true }),
+    ]).toEqual(['bench']);
+  });
+});
+
+describe('ensureTools', () => {
+  it('provisions only what is missing, with progress lines while a slow build runs', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'toolchain-ensure-'));
+    onTestFinished(() => rmSync(root, { recursive: true, force: true, maxRetries: 5 }));
+    const bin = join(root, 'bin');
+    mkdirSync(bin);
+    writeFileSync(
+      join(bin, 'python3'),
+      `#!/bin/sh\nexec "${process.execPath}" "${join(FAKE_BIN, 'python3')}" "$@"\n`,
+      { mode: 0o755 },
+    );
+    writeFileSync(join(bin, 'go'), `#!/bin/sh\nexec "${process.execPath}" "${join(FAKE_BIN, 'go')}" "$@"\n`, {
+      mode: 0o755,
+    });
+    const modDir = join(root, 'gomod', `llm-d-inference-sim@${SIMULATOR_VERSION}`);
+    mkdirSync(modDir, { recursive: true });
+    writeFileSync(join(modDir, 'go.mod'), `module ${SIMULATOR_MODULE}\n`);
+    const dir = join(root, 'tools');
+    const env = {
+      PATH: [bin, dirname(process.execPath), '/usr/bin', '/bin'].join(':'),
+      HOME: root,
+      FAKE_GO_MODDIR: modDir,
+      FAKE_GO_BUILD_MS: '1500',
+    };
+    const lines: string[] = [];
+    const options = {
+      dir,
+      python: 'python3',
+      force: false,
+      verbose: false,
+      env,
+      signal: new AbortController().signal,
+      print: (line: string) => lines.push(line),
+      progress: { intervalMs: 200 },
+    };
+
+    const first = await ensureTools(new Set(['sim'] as const), options);
+    expect(first.provisioned).toEqual(['sim']);
+    expect(existsSync(toolPaths(dir).simulator)).toBe(true);
+    expect(
+      lines.filter((line) => line.startsWith(`    … building llm-d-inference-sim ${SIMULATOR_VERSION} (`))
+        .length,
+    ).toBeGreaterThanOrEqual(2);
+
+    lines.length = 0;
+    const second = await ensureTools(new Set(['sim'] as const), options);
+    expect(second).toEqual({ provisioned: [], reports: [] });
+    expect(lines).toEqual([]);
+  });
+});
