@@ -7,7 +7,15 @@ export default [
   ...nx.configs['flat/typescript'],
   ...nx.configs['flat/javascript'],
   {
-    ignores: ['**/dist', '**/out-tsc', '**/test-output', '**/vitest.config.*.timestamp*', 'results/**', 'build-sea/**', 'build-cli/**'],
+    ignores: [
+      '**/dist',
+      '**/out-tsc',
+      '**/test-output',
+      '**/vitest.config.*.timestamp*',
+      'results/**',
+      'build-sea/**',
+      'build-cli/**',
+    ],
   },
   {
     files: ['**/*.ts', '**/*.mts', '**/*.js', '**/*.mjs'],
@@ -25,10 +33,37 @@ export default [
             { sourceTag: 'type:results', onlyDependOnLibsWithTags: ['type:util'] },
             { sourceTag: 'type:verdicts', onlyDependOnLibsWithTags: ['type:util', 'type:results'] },
             { sourceTag: 'type:pipeline', onlyDependOnLibsWithTags: ['type:schema', 'type:util'] },
-            { sourceTag: 'type:run', onlyDependOnLibsWithTags: ['type:schema', 'type:util', 'type:adapter', 'type:ingest', 'type:results', 'type:verdicts'] },
-            { sourceTag: 'type:report', onlyDependOnLibsWithTags: ['type:util', 'type:results', 'type:verdicts'] },
+            {
+              sourceTag: 'type:run',
+              onlyDependOnLibsWithTags: [
+                'type:schema',
+                'type:util',
+                'type:adapter',
+                'type:ingest',
+                'type:results',
+                'type:verdicts',
+              ],
+            },
+            {
+              sourceTag: 'type:report',
+              onlyDependOnLibsWithTags: ['type:util', 'type:results', 'type:verdicts'],
+            },
             { sourceTag: 'type:toolchain', onlyDependOnLibsWithTags: ['type:util'] },
-            { sourceTag: 'type:cli', onlyDependOnLibsWithTags: ['type:schema', 'type:util', 'type:adapter', 'type:ingest', 'type:pipeline', 'type:results', 'type:verdicts', 'type:report', 'type:run', 'type:toolchain'] },
+            {
+              sourceTag: 'type:cli',
+              onlyDependOnLibsWithTags: [
+                'type:schema',
+                'type:util',
+                'type:adapter',
+                'type:ingest',
+                'type:pipeline',
+                'type:results',
+                'type:verdicts',
+                'type:report',
+                'type:run',
+                'type:toolchain',
+              ],
+            },
           ],
         },
       ],
@@ -41,7 +76,9 @@ export default [
     settings: {
       'import-x/extensions': ['.ts', '.mts', '.js', '.mjs'],
       'import-x/parsers': { '@typescript-eslint/parser': ['.ts', '.mts'] },
-      'import-x/resolver-next': [createTypeScriptImportResolver({ project: 'tsconfig.base.json', noWarnOnMultipleProjects: true })],
+      'import-x/resolver-next': [
+        createTypeScriptImportResolver({ project: 'tsconfig.base.json', noWarnOnMultipleProjects: true }),
+      ],
     },
     rules: { 'import-x/no-cycle': ['error', { ignoreExternal: true }] },
   },
@@ -57,7 +94,12 @@ export default [
       '@nx/dependency-checks': [
         'error',
         {
-          ignoredFiles: ['{projectRoot}/eslint.config.{js,cjs,mjs,ts,cts,mts}', '{projectRoot}/vitest.config.{js,ts,mjs,mts}', '{projectRoot}/**/*.spec.ts', '{projectRoot}/test/**/*'],
+          ignoredFiles: [
+            '{projectRoot}/eslint.config.{js,cjs,mjs,ts,cts,mts}',
+            '{projectRoot}/vitest.config.{js,ts,mjs,mts}',
+            '{projectRoot}/**/*.spec.ts',
+            '{projectRoot}/test/**/*',
+          ],
         },
       ],
     },

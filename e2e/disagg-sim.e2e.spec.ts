@@ -13,7 +13,17 @@
  */
 import { copyFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { cliEnv, freePort, isAlive, readJson, readSummary, REPO, resultsRoot, simulatorPids, startCli } from './helpers.js';
+import {
+  cliEnv,
+  freePort,
+  isAlive,
+  readJson,
+  readSummary,
+  REPO,
+  resultsRoot,
+  simulatorPids,
+  startCli,
+} from './helpers.js';
 
 const RECIPE = 'e2e/fixtures/disagg_sim.yaml';
 const GSM8K = resolve(REPO, '../shared/data/gsm8k');
@@ -36,7 +46,10 @@ describe('disaggregated prefill/decode on the real simulator', () => {
     mkdirSync(tmp);
     for (const file of ['train.jsonl', 'test.jsonl']) copyFileSync(join(GSM8K, file), join(tmp, file));
     const port = await freePort(3);
-    const cli = startCli(['run', RECIPE, '--results-dir', root, '--no-ingest'], cliEnv({ VLLM_PORT: String(port), TMPDIR: tmp }));
+    const cli = startCli(
+      ['run', RECIPE, '--results-dir', root, '--no-ingest'],
+      cliEnv({ VLLM_PORT: String(port), TMPDIR: tmp }),
+    );
     const out = await cli.done;
     report(`disaggregated run: exit ${out.code} in ${out.wallS.toFixed(1)} s`);
     expect(out.code, cli.output().slice(-6000)).toBe(0);
@@ -44,12 +57,20 @@ describe('disaggregated prefill/decode on the real simulator', () => {
     const dir = join(root, 'disagg-sim');
     const summary = readSummary(dir);
     expect(summary?.status).toBe('ok');
-    const server = summary?.server as { url?: string; readyAfterS?: number; roles?: Record<string, RoleJson> };
+    const server = summary?.server as {
+      url?: string;
+      readyAfterS?: number;
+      roles?: Record<string, RoleJson>;
+    };
     report(`all three ready after ${server.readyAfterS?.toFixed(2)} s`);
     expect(server.url).toBe(`http://127.0.0.1:${port}`);
     const roles = server.roles ?? {};
     expect(Object.keys(roles)).toEqual(['prefill', 'decode', 'proxy']);
-    expect([roles['proxy']?.port, roles['prefill']?.port, roles['decode']?.port]).toEqual([port, port + 1, port + 2]);
+    expect([roles['proxy']?.port, roles['prefill']?.port, roles['decode']?.port]).toEqual([
+      port,
+      port + 1,
+      port + 2,
+    ]);
     for (const [role, entry] of Object.entries(roles)) {
       expect(entry.status, role).toBe('stopped');
       expect(entry.pid, role).toBeTypeOf('number');
@@ -66,7 +87,9 @@ describe('disaggregated prefill/decode on the real simulator', () => {
     report(`bench through the proxy: ${String(bench['output_throughput'])} output tok/s`);
     // The proxy forwarded each request to prefill then decode (its access log).
     const proxyLog = readFileSync(join(dir, 'proxy.log'), 'utf8');
-    expect(proxyLog.match(/"POST \/v1\/completions HTTP\/1.1" 200 OK/g)?.length ?? 0).toBeGreaterThanOrEqual(20);
+    expect(proxyLog.match(/"POST \/v1\/completions HTTP\/1.1" 200 OK/g)?.length ?? 0).toBeGreaterThanOrEqual(
+      20,
+    );
     expect(proxyLog.match(/"POST \/v1\/chat\/completions HTTP\/1.1" 200 OK/g)?.length ?? 0).toBe(10);
 
     // The semantic eval ran after the bench, against the proxy, and was parsed into the summary.
@@ -79,6 +102,8 @@ describe('disaggregated prefill/decode on the real simulator', () => {
     expect(semantic?.metrics['questions_per_second']).toBe(saved['questions_per_second']);
     // The simulator answered every question (random text: accuracy is meaningless, no request failed).
     expect(cli.output()).not.toContain('Error calling vLLM API');
-    report(`semantic eval: accuracy ${String(saved['accuracy'])}, ${Number(saved['questions_per_second']).toFixed(2)} q/s`);
+    report(
+      `semantic eval: accuracy ${String(saved['accuracy'])}, ${Number(saved['questions_per_second']).toFixed(2)} q/s`,
+    );
   });
 });

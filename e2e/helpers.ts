@@ -68,7 +68,10 @@ export function startCli(args: string[], env: Record<string, string>): CliProces
   onTestFinished(async () => {
     if (child.exitCode !== null || child.signalCode !== null) return;
     child.kill('SIGTERM');
-    const exited = await Promise.race([done.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 10_000))]);
+    const exited = await Promise.race([
+      done.then(() => true),
+      new Promise<boolean>((r) => setTimeout(() => r(false), 10_000)),
+    ]);
     if (!exited) child.kill('SIGKILL');
   });
   return { child, done, output: () => both };

@@ -22,7 +22,11 @@ for (const name of readdirSync(import.meta.dirname).sort()) {
 const selected = scripts.filter((script) => relative(root, script).includes(filter));
 
 console.log('--- :hammer: building');
-const build = spawnSync('npx', ['nx', 'run-many', '-t', 'build', '--outputStyle=static'], { cwd: root, stdio: 'inherit', env: { ...process.env, NX_DAEMON: 'false' } });
+const build = spawnSync('npx', ['nx', 'run-many', '-t', 'build', '--outputStyle=static'], {
+  cwd: root,
+  stdio: 'inherit',
+  env: { ...process.env, NX_DAEMON: 'false' },
+});
 if (build.status !== 0) process.exit(build.status ?? 1);
 
 let failed = 0;

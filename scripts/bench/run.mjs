@@ -25,7 +25,11 @@ const BIN = join(packages, 'cli/dist/bin.js');
 const PROFILES = join(root, 'profiles/gpu_profiles.yaml');
 const { values } = parseArgs({ options: { repeat: { type: 'string', default: '5' } } });
 const repeat = Math.max(1, Number(values.repeat));
-const DEFAULT_JOBS = Number(/export const DEFAULT_JOBS = (\d+);/.exec(readFileSync(join(packages, 'run/src/lib/plan.ts'), 'utf8'))?.[1] ?? 4);
+const DEFAULT_JOBS = Number(
+  /export const DEFAULT_JOBS = (\d+);/.exec(
+    readFileSync(join(packages, 'run/src/lib/plan.ts'), 'utf8'),
+  )?.[1] ?? 4,
+);
 
 if (!existsSync(BIN)) {
   console.error(`missing ${BIN}; run: npx tsc --build packages/cli/tsconfig.lib.json`);
@@ -102,7 +106,16 @@ async function runOnce(knobs, extraArgs, serverEnv = {}) {
       VLLM_PORT: String(await freePort()),
       ...serverEnv,
     };
-    const args = [BIN, 'run', 'recipe.yaml', '--profiles', PROFILES, '--results-dir', join(dir, 'results'), ...extraArgs];
+    const args = [
+      BIN,
+      'run',
+      'recipe.yaml',
+      '--profiles',
+      PROFILES,
+      '--results-dir',
+      join(dir, 'results'),
+      ...extraArgs,
+    ];
     const started = performance.now();
     const startedEpoch = Date.now();
     const child = spawn(process.execPath, args, { cwd: dir, env, stdio: ['ignore', 'ignore', 'pipe'] });
@@ -132,29 +145,47 @@ const toolTimes = [];
 const befores = [];
 const afters = [];
 for (let i = 0; i < repeat; i++) {
-  const { wallMs, summary, beforeMs, afterMs } = await runOnce({}, ['--jobs', '1'], { FAKE_VLLM_READY_DELAY_MS: '0' });
-  const toolMs = (summary.server.readyAfterS + summary.tasks.reduce((sum, t) => sum + (t.durationS ?? 0), 0)) * 1000;
+  const { wallMs, summary, beforeMs, afterMs } = await runOnce({}, ['--jobs', '1'], {
+    FAKE_VLLM_READY_DELAY_MS: '0',
+  });
+  const toolMs =
+    (summary.server.readyAfterS + summary.tasks.reduce((sum, t) => sum + (t.durationS ?? 0), 0)) * 1000;
   walls.push(wallMs);
   toolTimes.push(toolMs);
   overheads.push(wallMs - toolMs);
   befores.push(beforeMs);
   afters.push(afterMs);
 }
-console.log(`1. orchestration overhead per recipe (1 bench + 2 lm_eval + 2 bfcl, --jobs 1, instant fakes; median of ${repeat})`);
+console.log(
+  `1. orchestration overhead per recipe (1 bench + 2 lm_eval + 2 bfcl, --jobs 1, instant fakes; median of ${repeat})`,
+);
 console.log(`   wall ${fmt(median(walls))}, server ready + summed task time ${fmt(median(toolTimes))}`);
-console.log(`   overhead ${fmt(median(overheads))} (min ${fmt(Math.min(...overheads))}, max ${fmt(Math.max(...overheads))})   target <= 1.000 s`);
-console.log(`   of which: node start + recipe + preflight ${fmt(median(befores))}, after the final summary (exit) ${fmt(median(afters))}`);
+console.log(
+  `   overhead ${fmt(median(overheads))} (min ${fmt(Math.min(...overheads))}, max ${fmt(Math.max(...overheads))})   target <= 1.000 s`,
+);
+console.log(
+  `   of which: node start + recipe + preflight ${fmt(median(befores))}, after the final summary (exit) ${fmt(median(afters))}`,
+);
 
 // ---- 2. accuracy phase with K=4 tasks of 2, 2, 3, 4 s
-const knobs = { FAKE_LMEVAL_SLEEP_MS: 'gsm8k=2000,ifeval=2000', FAKE_BFCL_SLEEP_MS: 'simple_python=3000,multiple=4000' };
+const knobs = {
+  FAKE_LMEVAL_SLEEP_MS: 'gsm8k=2000,ifeval=2000',
+  FAKE_BFCL_SLEEP_MS: 'simple_python=3000,multiple=4000',
+};
 const longest = 4000;
-console.log(`2. accuracy phase, K=4 tasks sleeping 2 s, 2 s, 3 s, 4 s (--only lm_eval,bfcl); target <= ${fmt(1.25 * longest)} (1.25 x longest)`);
+console.log(
+  `2. accuracy phase, K=4 tasks sleeping 2 s, 2 s, 3 s, 4 s (--only lm_eval,bfcl); target <= ${fmt(1.25 * longest)} (1.25 x longest)`,
+);
 for (const [label, args] of [
   ['--jobs 1', ['--jobs', '1']],
   [`default (--jobs ${DEFAULT_JOBS})`, []],
 ]) {
   const { summary } = await runOnce(knobs, ['--only', 'lm_eval,bfcl', ...args]);
   const tasks = summary.tasks.filter((t) => t.kind !== 'bench');
-  const phaseMs = Math.max(...tasks.map((t) => Date.parse(t.finishedAt))) - Math.min(...tasks.map((t) => Date.parse(t.startedAt)));
-  console.log(`   ${label.padEnd(22)} ${fmt(phaseMs)} = ${(phaseMs / longest).toFixed(2)} x longest   (tasks: ${tasks.map((t) => `${t.name} ${t.durationS.toFixed(2)}s`).join(', ')})`);
+  const phaseMs =
+    Math.max(...tasks.map((t) => Date.parse(t.finishedAt))) -
+    Math.min(...tasks.map((t) => Date.parse(t.startedAt)));
+  console.log(
+    `   ${label.padEnd(22)} ${fmt(phaseMs)} = ${(phaseMs / longest).toFixed(2)} x longest   (tasks: ${tasks.map((t) => `${t.name} ${t.durationS.toFixed(2)}s`).join(', ')})`,
+  );
 }

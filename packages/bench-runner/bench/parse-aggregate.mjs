@@ -32,15 +32,24 @@ const mb = texts[0].length / 1e6;
 const [parsed, parseMs] = time('parse', () => parseBenchResult(texts[0], 'a.json'));
 const [, sanitizeMs] = time('sanitize', () => sanitizeBenchJson(texts[0]));
 const others = texts.slice(1).map((text) => parseBenchResult(text).result);
-const [aggregate, aggregateMs] = time('aggregate', () => aggregateMedian([parsed.result, ...others], ['a.json', 'b.json', 'c.json']));
+const [aggregate, aggregateMs] = time('aggregate', () =>
+  aggregateMedian([parsed.result, ...others], ['a.json', 'b.json', 'c.json']),
+);
 const [formatted, formatMs] = time('format', () => formatSortedJson(aggregate));
 const rssMb = process.resourceUsage().maxRSS / 1024;
 
-const row = (label, value, target) => console.log(`${label.padEnd(44)} ${value.padStart(12)}   target ${target}`);
-console.log(`input: ${requests} requests × ${tokens} ITLs = ${mb.toFixed(1)} MB per file, non-finite keys ${parsed.nonFiniteKeys.join(',')}`);
+const row = (label, value, target) =>
+  console.log(`${label.padEnd(44)} ${value.padStart(12)}   target ${target}`);
+console.log(
+  `input: ${requests} requests × ${tokens} ITLs = ${mb.toFixed(1)} MB per file, non-finite keys ${parsed.nonFiniteKeys.join(',')}`,
+);
 row('parseBenchResult (1 file)', `${parseMs.toFixed(0)} ms`, '< 1500 ms');
 row('parse throughput', `${(mb / (parseMs / 1000)).toFixed(0)} MB/s`, '> 40 MB/s');
 row('sanitizeBenchJson (rewrite text)', `${sanitizeMs.toFixed(0)} ms`, '< 1000 ms');
 row('aggregateMedian (3 files)', `${aggregateMs.toFixed(1)} ms`, '< 100 ms');
-row('formatSortedJson (aggregate)', `${formatMs.toFixed(0)} ms (${(formatted.text.length / 1e6).toFixed(1)} MB)`, '< 2000 ms');
+row(
+  'formatSortedJson (aggregate)',
+  `${formatMs.toFixed(0)} ms (${(formatted.text.length / 1e6).toFixed(1)} MB)`,
+  '< 2000 ms',
+);
 row('peak RSS (3 files parsed + aggregate)', `${rssMb.toFixed(0)} MB`, '< 1024 MB');

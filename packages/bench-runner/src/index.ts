@@ -1,6 +1,17 @@
-export { BENCH_RESERVED_OPTIONS, DEFAULT_SPEED_BENCH_SUBSET, benchBaseUrl, buildBenchArgv, renderExtraArgs } from './lib/argv.js';
+export {
+  BENCH_RESERVED_OPTIONS,
+  DEFAULT_SPEED_BENCH_SUBSET,
+  benchBaseUrl,
+  buildBenchArgv,
+  renderExtraArgs,
+} from './lib/argv.js';
 export type { BenchRunSpec, BenchTarget, BuildBenchArgvOptions } from './lib/argv.js';
-export { BENCH_REQUIRED_KEYS, parseBenchResult, sanitizeBenchJson, validateBenchResult } from './lib/result.js';
+export {
+  BENCH_REQUIRED_KEYS,
+  parseBenchResult,
+  sanitizeBenchJson,
+  validateBenchResult,
+} from './lib/result.js';
 export type { BenchCounts, BenchResult, ParsedBenchResult, SanitizedBenchText } from './lib/result.js';
 export { BENCH_IDENTITY_KEYS, aggregateMedian, formatSortedJson } from './lib/aggregate.js';
 export type { SortedJson } from './lib/aggregate.js';

@@ -6,7 +6,10 @@ import { join, resolve } from 'node:path';
 export const FAKE_BIN = resolve(import.meta.dirname, 'fixtures/bin');
 
 /** Real `vllm bench serve` outputs (never copied into the repo). */
-export const BENCH_FIXTURES = resolve(import.meta.dirname, '../../../../shared/reference/fixtures/vllm_bench');
+export const BENCH_FIXTURES = resolve(
+  import.meta.dirname,
+  '../../../../shared/reference/fixtures/vllm_bench',
+);
 
 /** A fresh temp directory removed when the current test finishes. */
 export async function tempDir(prefix = 'bench-runner-'): Promise<string> {

@@ -32,12 +32,21 @@ try {
     readScoreSummary(join(FIXTURES, 'score/openai_gpt-oss-120b/non_live/BFCL_v4_simple_python_score.json')),
   );
   await time('readBfclResultFile (simple_python, 400 lines)', 10, 100, () =>
-    readBfclResultFile(join(FIXTURES, 'result/openai_gpt-oss-120b/non_live/BFCL_v4_simple_python_result.json')),
+    readBfclResultFile(
+      join(FIXTURES, 'result/openai_gpt-oss-120b/non_live/BFCL_v4_simple_python_result.json'),
+    ),
   );
-  await time('readBfclCsv (data_overall.csv)', 1, 500, () => readBfclCsv(join(FIXTURES, 'score/data_overall.csv')));
+  await time('readBfclCsv (data_overall.csv)', 1, 500, () =>
+    readBfclCsv(join(FIXTURES, 'score/data_overall.csv')),
+  );
 
   // A synthetic `all` run: 22 leaves, each with a score file and a 1000-entry result file.
-  const line = (await readFile(join(FIXTURES, 'result/openai_gpt-oss-120b/non_live/BFCL_v4_simple_python_result.json'), 'utf8')).split('\n')[0];
+  const line = (
+    await readFile(
+      join(FIXTURES, 'result/openai_gpt-oss-120b/non_live/BFCL_v4_simple_python_result.json'),
+      'utf8',
+    )
+  ).split('\n')[0];
   const leaves = scoredSubcategories('all');
   for (const leaf of leaves) {
     const score = bfclScoreFile(work, MODEL, leaf);
@@ -48,7 +57,9 @@ try {
     await writeFile(result, `${line}\n`.repeat(1000));
   }
   await time('collectBfclScores(all: 22 leaves)', 20, 50, () => collectBfclScores(work, MODEL, 'all'));
-  await time('countInferenceErrors(all: 22 x 1000 result lines)', 500, 5, () => countInferenceErrors(work, MODEL, leaves));
+  await time('countInferenceErrors(all: 22 x 1000 result lines)', 500, 5, () =>
+    countInferenceErrors(work, MODEL, leaves),
+  );
   const rows = await collectBfclScores(work, MODEL, 'all');
   await time('writeBfclResults(all: 23 files + manifest, atomic)', 100, 10, (i) =>
     writeBfclResults(join(work, `results-${i}`), MODEL, 'all', rows, { print: () => undefined }),

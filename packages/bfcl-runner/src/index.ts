@@ -11,7 +11,13 @@ export {
 } from './lib/categories.js';
 export { checkBfcl, parseBfclCheckOutput, diffCollectionMapping } from './lib/check.js';
 export type { BfclCheckReport, CheckBfclOptions } from './lib/check.js';
-export { BFCL_DRIVER_ASSET, driverSource, materializeDriver, packagedDriverPath, defaultDriverCacheDir } from './lib/driver.js';
+export {
+  BFCL_DRIVER_ASSET,
+  driverSource,
+  materializeDriver,
+  packagedDriverPath,
+  defaultDriverCacheDir,
+} from './lib/driver.js';
 export {
   BfclFailedError,
   BfclTimeoutError,
@@ -37,7 +43,14 @@ export {
   parseBfclCsv,
   readBfclCsv,
 } from './lib/parse.js';
-export type { BfclScoreSummary, BfclResultEntry, BfclNested, BfclCsvKind, BfclCsvCell, BfclCsv } from './lib/parse.js';
+export type {
+  BfclScoreSummary,
+  BfclResultEntry,
+  BfclNested,
+  BfclCsvKind,
+  BfclCsvCell,
+  BfclCsv,
+} from './lib/parse.js';
 export { DEFAULT_BFCL_TIMEOUT_MS, bfclEnv, runBfcl } from './lib/run.js';
 export type { RunBfclOptions, BfclOutcome } from './lib/run.js';
 export { collectBfclScores } from './lib/scores.js';

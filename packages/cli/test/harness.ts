@@ -113,7 +113,9 @@ export function sandbox(options: { omit?: ToolName[] } = {}): Sandbox {
     mkdirSync(join(toolsDir, 'tokenizers/sim-bpe'), { recursive: true });
     writeFileSync(join(toolsDir, 'tokenizers/sim-bpe/tokenizer.json'), '{}');
   }
-  for (const [tool, { path, fake }] of Object.entries(TOOL_LAYOUT) as Array<[ToolName, { path: string; fake: string }]>) {
+  for (const [tool, { path, fake }] of Object.entries(TOOL_LAYOUT) as Array<
+    [ToolName, { path: string; fake: string }]
+  >) {
     if (options.omit?.includes(tool)) continue;
     const target = join(toolsDir, path);
     mkdirSync(dirname(target), { recursive: true });
@@ -142,7 +144,8 @@ export async function freePort(span = 1): Promise<number> {
     const base = await bindAndRelease(0);
     if (base === undefined || base + span > 65535) continue;
     let free = true;
-    for (let offset = 1; offset < span && free; offset++) free = (await bindAndRelease(base + offset)) !== undefined;
+    for (let offset = 1; offset < span && free; offset++)
+      free = (await bindAndRelease(base + offset)) !== undefined;
     if (free) return base;
   }
   throw new Error(`no ${span} consecutive free ports on 127.0.0.1`);
@@ -193,22 +196,39 @@ export function cliEnv(box: Sandbox, port: number, env: Record<string, string> =
 }
 
 /** Spawns `node dist/bin.js run …` in the sandbox. */
-export function startCli(box: Sandbox, args: string[], env: Record<string, string>, options: { defaults?: boolean } = {}): CliProcess {
+export function startCli(
+  box: Sandbox,
+  args: string[],
+  env: Record<string, string>,
+  options: { defaults?: boolean } = {},
+): CliProcess {
   box.writeKnobs();
-  const argv = options.defaults === false ? args : [...args, '--profiles', PROFILES, '--results-dir', box.resultsRoot];
-  const child = spawn(process.execPath, [BIN, ...argv], { cwd: box.dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const argv =
+    options.defaults === false ? args : [...args, '--profiles', PROFILES, '--results-dir', box.resultsRoot];
+  const child = spawn(process.execPath, [BIN, ...argv], {
+    cwd: box.dir,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
   child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-  const done = new Promise<CliOutcome>((settle) => child.on('close', (code, signal) => settle({ code, signal, stdout, stderr })));
+  const done = new Promise<CliOutcome>((settle) =>
+    child.on('close', (code, signal) => settle({ code, signal, stdout, stderr })),
+  );
   onTestFinished(() => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   });
   return { child, done, output: () => ({ stdout, stderr }) };
 }
 
-export function runCli(box: Sandbox, args: string[], env: Record<string, string>, options: { defaults?: boolean } = {}): Promise<CliOutcome> {
+export function runCli(
+  box: Sandbox,
+  args: string[],
+  env: Record<string, string>,
+  options: { defaults?: boolean } = {},
+): Promise<CliOutcome> {
   return startCli(box, args, env, options).done;
 }
 
@@ -233,8 +253,13 @@ export async function waitFor<T>(
     if (value !== undefined && value !== false) return value;
     const exited = cli !== undefined && (cli.child.exitCode !== null || cli.child.signalCode !== null);
     if (exited || Date.now() > end) {
-      const why = exited ? `the CLI exited (code ${cli.child.exitCode}, signal ${cli.child.signalCode}) first` : `timed out after ${timeoutMs} ms`;
-      const output = cli === undefined ? '' : `\n--- CLI stdout\n${cli.output().stdout.slice(-4000)}\n--- CLI stderr\n${cli.output().stderr.slice(-4000)}`;
+      const why = exited
+        ? `the CLI exited (code ${cli.child.exitCode}, signal ${cli.child.signalCode}) first`
+        : `timed out after ${timeoutMs} ms`;
+      const output =
+        cli === undefined
+          ? ''
+          : `\n--- CLI stdout\n${cli.output().stdout.slice(-4000)}\n--- CLI stderr\n${cli.output().stderr.slice(-4000)}`;
       throw new Error(`waiting for ${label}: ${why}${output}`);
     }
     await new Promise((r) => setTimeout(r, 25));
@@ -296,10 +321,22 @@ export function readJsonLines<T>(file: string): T[] {
 /** A sim-runtime recipe; sections can be replaced or dropped (`null`). */
 export function simRecipe(
   name: string,
-  parts: { lmEval?: string | null; bfcl?: string | null; bench?: string | null; extra?: string; gpu?: string } = {},
+  parts: {
+    lmEval?: string | null;
+    bfcl?: string | null;
+    bench?: string | null;
+    extra?: string;
+    gpu?: string;
+  } = {},
 ): string {
-  const lmEval = parts.lmEval === undefined ? 'lm_eval:\n  tasks:\n    - name: gsm8k\n      num_fewshot: 5\n    - name: ifeval\n' : (parts.lmEval ?? '');
-  const bfcl = parts.bfcl === undefined ? 'bfcl:\n  test_categories:\n    - simple_python\n    - multiple\n' : (parts.bfcl ?? '');
+  const lmEval =
+    parts.lmEval === undefined
+      ? 'lm_eval:\n  tasks:\n    - name: gsm8k\n      num_fewshot: 5\n    - name: ifeval\n'
+      : (parts.lmEval ?? '');
+  const bfcl =
+    parts.bfcl === undefined
+      ? 'bfcl:\n  test_categories:\n    - simple_python\n    - multiple\n'
+      : (parts.bfcl ?? '');
   const bench =
     parts.bench === undefined
       ? 'vllm_bench:\n  configs:\n    - name: short\n      input_len: 8\n      output_len: 8\n      num_prompts: 4\n      max_concurrency: 2\n'

@@ -1,4 +1,11 @@
-export { buildLmEvalArgv, redactModelArgs, renderBaseUrl, renderExtraModelArgs, renderModelArgs, secretModelArgValues } from './lib/argv.js';
+export {
+  buildLmEvalArgv,
+  redactModelArgs,
+  renderBaseUrl,
+  renderExtraModelArgs,
+  renderModelArgs,
+  secretModelArgValues,
+} from './lib/argv.js';
 export type { BuildLmEvalArgvOptions, LmEvalTaskSpec } from './lib/argv.js';
 export {
   LmEvalCancelledError,

@@ -67,7 +67,8 @@ async function crashLatency(dir, runtime) {
       },
     }).catch((e) => e);
     const reportedAt = Date.now();
-    if (error?.code !== 'E_SERVER_EXITED' || crashedAt === undefined) throw new Error(`unexpected outcome: ${error}`);
+    if (error?.code !== 'E_SERVER_EXITED' || crashedAt === undefined)
+      throw new Error(`unexpected outcome: ${error}`);
     samples.push(reportedAt - crashedAt);
   }
   return samples;
@@ -96,7 +97,9 @@ async function rssChild() {
   const dir = mkdtempSync(join(tmpdir(), 'lifecycle-bench-rss-'));
   try {
     let lines = 0;
-    const s = await spec(dir, { env: { FAKE_VLLM_LOG_BYTES: String(LOG_BYTES), FAKE_VLLM_READY_DELAY_MS: '0' } });
+    const s = await spec(dir, {
+      env: { FAKE_VLLM_LOG_BYTES: String(LOG_BYTES), FAKE_VLLM_READY_DELAY_MS: '0' },
+    });
     const started = performance.now();
     const handle = await startServer(s, { ...quiet, onLine: () => void lines++ });
     const seconds = (performance.now() - started) / 1000;
@@ -117,12 +120,22 @@ if (process.argv[2] === '--rss-child') {
   process.env.FAKE_DOCKER_STATE = state;
   try {
     const native = await crashLatency(dir, 'native');
-    console.log(`crash → error (native):  median ${fmt(median(native))}, max ${fmt(Math.max(...native))}   target ≤ 2000 ms`);
+    console.log(
+      `crash → error (native):  median ${fmt(median(native))}, max ${fmt(Math.max(...native))}   target ≤ 2000 ms`,
+    );
     const docker = await crashLatency(dir, 'docker');
-    console.log(`crash → error (docker):  median ${fmt(median(docker))}, max ${fmt(Math.max(...docker))}   target ≤ 2000 ms`);
+    console.log(
+      `crash → error (docker):  median ${fmt(median(docker))}, max ${fmt(Math.max(...docker))}   target ≤ 2000 ms`,
+    );
     const ready = await readyLatency(dir);
-    console.log(`ready → detected:        median ${fmt(median(ready))}, max ${fmt(Math.max(...ready))}   target ≤ 300 ms`);
-    const child = JSON.parse(execFileSync(process.execPath, [fileURLToPath(import.meta.url), '--rss-child'], { maxBuffer: 1 << 20 }).toString());
+    console.log(
+      `ready → detected:        median ${fmt(median(ready))}, max ${fmt(Math.max(...ready))}   target ≤ 300 ms`,
+    );
+    const child = JSON.parse(
+      execFileSync(process.execPath, [fileURLToPath(import.meta.url), '--rss-child'], {
+        maxBuffer: 1 << 20,
+      }).toString(),
+    );
     const mb = child.maxRssKb / 1024;
     console.log(
       `peak RSS streaming ${(child.bytes / 1024 ** 3).toFixed(2)} GB log (${child.lines} lines, ${(child.bytes / 1024 ** 2 / child.seconds).toFixed(0)} MB/s): ${mb.toFixed(0)} MB   target ≤ 200 MB`,

@@ -46,11 +46,27 @@ async function topologySpec(dir, { prefillEnv, decodeEnv } = {}) {
   const prefill = await server(dir, 'prefill', prefillEnv);
   const decode = await server(dir, 'decode', decodeEnv);
   const port = await freePort();
-  const argv = [process.execPath, PROXY, '--port', String(port), '--prefiller-hosts', '127.0.0.1', '--prefiller-ports', String(prefill.port)];
+  const argv = [
+    process.execPath,
+    PROXY,
+    '--port',
+    String(port),
+    '--prefiller-hosts',
+    '127.0.0.1',
+    '--prefiller-ports',
+    String(prefill.port),
+  ];
   argv.push('--decoder-hosts', '127.0.0.1', '--decoder-ports', String(decode.port));
   return {
     servers: [prefill, decode],
-    proxy: { argv, port, healthPath: '/healthcheck', env: { FAKE_PROXY_STAMP: '1' }, logFile: join(dir, `proxy-${port}.log`), stopGraceS: 1 },
+    proxy: {
+      argv,
+      port,
+      healthPath: '/healthcheck',
+      env: { FAKE_PROXY_STAMP: '1' },
+      logFile: join(dir, `proxy-${port}.log`),
+      stopGraceS: 1,
+    },
   };
 }
 
@@ -70,10 +86,14 @@ try {
   const stops = [];
   for (let i = 0; i < 5; i++) {
     const crashed = stampOf(/\[prefill\] .*crashing at (\d+)/);
-    const spec = await topologySpec(dir, { prefillEnv: { FAKE_VLLM_CRASH: 'before', FAKE_VLLM_CRASH_AFTER_MS: '500' }, decodeEnv: { FAKE_VLLM_READY_DELAY_MS: '600000' } });
+    const spec = await topologySpec(dir, {
+      prefillEnv: { FAKE_VLLM_CRASH: 'before', FAKE_VLLM_CRASH_AFTER_MS: '500' },
+      decodeEnv: { FAKE_VLLM_READY_DELAY_MS: '600000' },
+    });
     const error = await startTopology(spec, { ...quiet, onLine: crashed.onLine }).catch((e) => e);
     const at = Date.now();
-    if (error?.code !== 'E_SERVER_EXITED' || crashed.box.at === undefined) throw new Error(`unexpected outcome: ${error}`);
+    if (error?.code !== 'E_SERVER_EXITED' || crashed.box.at === undefined)
+      throw new Error(`unexpected outcome: ${error}`);
     crash.push(at - crashed.box.at);
   }
   console.log(`prefill crash → startTopology rejects: ${fmt(crash)}   target ≤ 2000 ms`);
@@ -82,13 +102,17 @@ try {
     const listening = stampOf(/\[proxy\] listening since (\d+)/);
     const dead = stampOf(/\[decode\] .*crashing at (\d+)/);
     const spec = await topologySpec(dir, { decodeEnv: { FAKE_VLLM_CRASH_ON_SIGUSR1: '1' } });
-    const topology = await startTopology(spec, { ...quiet, onLine: (line) => (listening.onLine(line), dead.onLine(line)) });
+    const topology = await startTopology(spec, {
+      ...quiet,
+      onLine: (line) => (listening.onLine(line), dead.onLine(line)),
+    });
     ready.push(Date.now() - listening.box.at);
     const rejected = topology.rejectOnExit().catch((e) => e);
     process.kill(topology.members[1].handle.pid, 'SIGUSR1');
     const error = await rejected;
     const at = Date.now();
-    if (error?.code !== 'E_SERVER_EXITED' || dead.box.at === undefined) throw new Error(`unexpected outcome: ${error}`);
+    if (error?.code !== 'E_SERVER_EXITED' || dead.box.at === undefined)
+      throw new Error(`unexpected outcome: ${error}`);
     midRun.push(at - dead.box.at);
     const started = performance.now();
     await topology.stop();
@@ -96,8 +120,12 @@ try {
   }
   console.log(`proxy listening → topology ready:     ${fmt(ready)}   target ≤ 300 ms (poll ≤ 250 ms)`);
   console.log(`decode crash → rejectOnExit:          ${fmt(midRun)}   target ≤ 2000 ms`);
-  console.log(`stop() (proxy, then 1 live server):   ${fmt(stops)}   target ≤ proxy grace + server grace = 2000 ms`);
-  console.log(`peak RSS (orchestrator):              ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB   target ≤ 200 MB`);
+  console.log(
+    `stop() (proxy, then 1 live server):   ${fmt(stops)}   target ≤ proxy grace + server grace = 2000 ms`,
+  );
+  console.log(
+    `peak RSS (orchestrator):              ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB   target ≤ 200 MB`,
+  );
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }

@@ -49,5 +49,16 @@ export { ProxyExitedError, ProxyTimeoutError } from './lib/errors.js';
 export type { ProxyFailureContext } from './lib/errors.js';
 export { resetServerCaches, CACHE_RESET_PATHS } from './lib/cache-reset.js';
 export type { CacheResetOptions, CacheResetOutcome, CacheResetEndpoint } from './lib/cache-reset.js';
-export { startMetricsSampler, parsePrometheusText, summarizeSnapshots, SERVER_METRIC_NAMES } from './lib/server-metrics.js';
-export type { MetricsSampler, MetricsSamplerOptions, ServerView, GaugeSummary, MetricSample } from './lib/server-metrics.js';
+export {
+  startMetricsSampler,
+  parsePrometheusText,
+  summarizeSnapshots,
+  SERVER_METRIC_NAMES,
+} from './lib/server-metrics.js';
+export type {
+  MetricsSampler,
+  MetricsSamplerOptions,
+  ServerView,
+  GaugeSummary,
+  MetricSample,
+} from './lib/server-metrics.js';

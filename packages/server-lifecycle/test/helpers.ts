@@ -10,7 +10,10 @@ export const BIN = join(FIXTURES, 'bin');
 export const FAKE_VLLM = join(BIN, 'vllm');
 export const FAKE_SIM = join(BIN, 'llm-d-inference-sim');
 export const FAKE_DOCKER = join(BIN, 'docker');
-export const SERVE_LOGS = resolve(import.meta.dirname, '../../../../shared/reference/fixtures/vllm_serve_logs');
+export const SERVE_LOGS = resolve(
+  import.meta.dirname,
+  '../../../../shared/reference/fixtures/vllm_serve_logs',
+);
 export const LOG_UNRECOGNIZED = join(SERVE_LOGS, 'er0080_vllm_serve_unrecognized_argument_v0.25.1.log');
 export const LOG_MAX_MODEL_LEN = join(SERVE_LOGS, 'er0080_vllm_serve_max_model_len_rejected_v0.25.1.log');
 export const LOG_NO_KV_CACHE = join(SERVE_LOGS, 'er0080_vllm_serve_no_kv_cache_memory_v0.25.1.log');
@@ -44,7 +47,11 @@ export function pidAlive(pid: number): boolean {
 }
 
 /** Poll `check` until it returns a truthy value (or throw after `timeoutMs`). */
-export async function waitFor<T>(check: () => T | Promise<T>, timeoutMs = 10_000, what = 'condition'): Promise<NonNullable<T>> {
+export async function waitFor<T>(
+  check: () => T | Promise<T>,
+  timeoutMs = 10_000,
+  what = 'condition',
+): Promise<NonNullable<T>> {
   const end = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();
@@ -58,7 +65,11 @@ export interface Captured {
   printed: string[];
   errors: string[];
   lines: string[];
-  options: { print: (line: string) => void; printError: (line: string) => void; onLine: (line: string) => void };
+  options: {
+    print: (line: string) => void;
+    printError: (line: string) => void;
+    onLine: (line: string) => void;
+  };
 }
 
 export function capture(): Captured {
@@ -69,7 +80,11 @@ export function capture(): Captured {
     printed,
     errors,
     lines,
-    options: { print: (line) => void printed.push(line), printError: (line) => void errors.push(line), onLine: (line) => void lines.push(line) },
+    options: {
+      print: (line) => void printed.push(line),
+      printError: (line) => void errors.push(line),
+      onLine: (line) => void lines.push(line),
+    },
   };
 }
 

@@ -1,5 +1,17 @@
-export { PerfEvalError, ToolError, InterruptedError, isPerfEvalError, cancellationCategory, describeExit } from './lib/errors.js';
-export type { ErrorCategory, CancellationCategory, PerfEvalErrorOptions, ToolRunContext } from './lib/errors.js';
+export {
+  PerfEvalError,
+  ToolError,
+  InterruptedError,
+  isPerfEvalError,
+  cancellationCategory,
+  describeExit,
+} from './lib/errors.js';
+export type {
+  ErrorCategory,
+  CancellationCategory,
+  PerfEvalErrorOptions,
+  ToolRunContext,
+} from './lib/errors.js';
 export { writeFileAtomic, writeJsonAtomic } from './lib/atomic-write.js';
 export {
   REDACTED,

@@ -11,8 +11,13 @@ import { compareRuns } from '../dist/index.js';
 
 const TARGET_S = 1;
 const FIXTURES = resolve(import.meta.dirname, '../../../../shared/reference/fixtures');
-const bench = JSON.parse(await readFile(join(FIXTURES, 'vllm_bench/er0080_bench_serve_v0.25.1.json'), 'utf8'));
-const lmEval = await readFile(join(FIXTURES, 'lm_eval/akamaslabs_gsm8k_platinum_cot_llama_results_2026-10-08T12-45-17.743940.json'), 'utf8');
+const bench = JSON.parse(
+  await readFile(join(FIXTURES, 'vllm_bench/er0080_bench_serve_v0.25.1.json'), 'utf8'),
+);
+const lmEval = await readFile(
+  join(FIXTURES, 'lm_eval/akamaslabs_gsm8k_platinum_cot_llama_results_2026-10-08T12-45-17.743940.json'),
+  'utf8',
+);
 const DOCS = 1319;
 
 async function resultsDir(root, name, scale, seed) {
@@ -20,8 +25,12 @@ async function resultsDir(root, name, scale, seed) {
   const dir = join(root, name, 'demo');
   await mkdir(join(dir, 'gsm8k', 'm'), { recursive: true });
   for (let run = 0; run < 8; run++) {
-    const values = [0, 1, 2].map((r) => ({ ...bench, output_throughput: bench.output_throughput * scale * (1 + 0.01 * Math.sin(seed + run * 3 + r)) }));
-    for (let r = 0; r < 3; r++) await writeFile(join(dir, `bench-run${run}-run-${r + 1}.json`), JSON.stringify(values[r]));
+    const values = [0, 1, 2].map((r) => ({
+      ...bench,
+      output_throughput: bench.output_throughput * scale * (1 + 0.01 * Math.sin(seed + run * 3 + r)),
+    }));
+    for (let r = 0; r < 3; r++)
+      await writeFile(join(dir, `bench-run${run}-run-${r + 1}.json`), JSON.stringify(values[r]));
     await writeFile(join(dir, `bench-run${run}.json`), JSON.stringify(values[1]));
   }
   await writeFile(join(dir, 'gsm8k', 'm', 'results_2026-10-08T12-45-17.743940.json'), lmEval);
@@ -30,13 +39,18 @@ async function resultsDir(root, name, scale, seed) {
     const right = (i * 7 + seed) % 20 !== 0;
     samples += `${JSON.stringify({ doc_id: i, doc: { question: `q${i} `.repeat(40) }, resps: [[`answer ${i} `.repeat(60)]], filter: 'strict-match', metrics: ['exact_match'], exact_match: right ? 1.0 : 0.0 })}\n`;
   }
-  await writeFile(join(dir, 'gsm8k', 'm', 'samples_gsm8k_platinum_cot_llama_2026-10-08T12-45-17.743940.jsonl'), samples);
+  await writeFile(
+    join(dir, 'gsm8k', 'm', 'samples_gsm8k_platinum_cot_llama_2026-10-08T12-45-17.743940.jsonl'),
+    samples,
+  );
   return dir;
 }
 
 function measure(label, seconds, extra) {
   const rss = process.memoryUsage().rss / 1024 / 1024;
-  console.log(`${label}: ${seconds.toFixed(3)} s (target ≤ ${TARGET_S} s) ${seconds <= TARGET_S ? 'ok' : 'OVER TARGET'}; RSS ${rss.toFixed(0)} MB; ${extra}`);
+  console.log(
+    `${label}: ${seconds.toFixed(3)} s (target ≤ ${TARGET_S} s) ${seconds <= TARGET_S ? 'ok' : 'OVER TARGET'}; RSS ${rss.toFixed(0)} MB; ${extra}`,
+  );
   return seconds <= TARGET_S;
 }
 
@@ -47,14 +61,22 @@ try {
 
   let started = process.hrtime.bigint();
   const comparison = compareRuns(await readResultsDir(base), await readResultsDir(fresh));
-  const dirs = measure('compare two results directories', Number(process.hrtime.bigint() - started) / 1e9, `${comparison.rows.length} rows, ${JSON.stringify(comparison.counts)}`);
+  const dirs = measure(
+    'compare two results directories',
+    Number(process.hrtime.bigint() - started) / 1e9,
+    `${comparison.rows.length} rows, ${JSON.stringify(comparison.counts)}`,
+  );
 
   // A 1,000-run history of the same recipe (every repetition of every series), then NEW against it.
   const template = historyEntryOf(await readResultsDir(base, { samples: false }));
   const entries = Array.from({ length: 1000 }, (_, i) => ({
     ...template,
     identity: { ...template.identity, runId: `build-${i}` },
-    series: template.series.map((s) => ({ ...s, value: s.value === null ? null : s.value * (1 + 0.01 * Math.sin(i)), ...(s.values ? { values: s.values.map((v) => v * (1 + 0.01 * Math.sin(i + 1))) } : {}) })),
+    series: template.series.map((s) => ({
+      ...s,
+      value: s.value === null ? null : s.value * (1 + 0.01 * Math.sin(i)),
+      ...(s.values ? { values: s.values.map((v) => v * (1 + 0.01 * Math.sin(i + 1))) } : {}),
+    })),
   }));
   const historyFile = join(root, 'history.jsonl');
   await writeFile(historyFile, renderHistory(entries));
@@ -63,8 +85,13 @@ try {
   const freshRun = await readResultsDir(fresh);
   const baseline = await readBaseline(historyFile, freshRun.identity.recipe);
   const againstHistory = compareRuns(baseline.run, freshRun, { history: baseline.history });
-  const hist = measure('compare against a 1,000-run history', Number(process.hrtime.bigint() - started) / 1e9, `history ${(bytes / 1024 / 1024).toFixed(1)} MB, ${againstHistory.rows.length} rows, ${JSON.stringify(againstHistory.counts)}`);
+  const hist = measure(
+    'compare against a 1,000-run history',
+    Number(process.hrtime.bigint() - started) / 1e9,
+    `history ${(bytes / 1024 / 1024).toFixed(1)} MB, ${againstHistory.rows.length} rows, ${JSON.stringify(againstHistory.counts)}`,
+  );
   process.exitCode = dirs && hist ? 0 : 1;
 } finally {
-  if (!process.env.KEEP) await rm(root, { recursive: true, force: true }); else console.log(root);
+  if (!process.env.KEEP) await rm(root, { recursive: true, force: true });
+  else console.log(root);
 }

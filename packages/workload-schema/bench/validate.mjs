@@ -3,7 +3,15 @@
 // over 1000 generated, valid recipes. Needs the built CLI: `npx tsc --build packages/cli/tsconfig.lib.json`.
 // Usage (from the repository root): node packages/workload-schema/bench/validate.mjs
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -28,7 +36,16 @@ const vendored = readdirSync(WORKLOADS)
 
 /** Varied, valid recipes derived from the vendored ones: names, lists of concurrencies, tasks, categories. */
 function generate(dir, count) {
-  const bfclPool = ['simple_python', 'multiple', 'parallel', 'parallel_multiple', 'multi_turn', 'live_simple', 'irrelevance', 'memory'];
+  const bfclPool = [
+    'simple_python',
+    'multiple',
+    'parallel',
+    'parallel_multiple',
+    'multi_turn',
+    'live_simple',
+    'irrelevance',
+    'memory',
+  ];
   const files = [];
   for (let i = 0; i < count; i++) {
     const source = vendored[i % vendored.length];
@@ -57,7 +74,14 @@ function generate(dir, count) {
     ];
     doc.setIn(['lm_eval', 'tasks'], doc.createNode(tasks));
     const categories = bfclPool.slice(i % 4, (i % 4) + 1 + (i % 5));
-    doc.set('bfcl', doc.createNode({ test_categories: categories, num_threads: 4 + (i % 13), max_test_cases: i % 2 ? 50 : { [categories[0]]: 20 } }));
+    doc.set(
+      'bfcl',
+      doc.createNode({
+        test_categories: categories,
+        num_threads: 4 + (i % 13),
+        max_test_cases: i % 2 ? 50 : { [categories[0]]: 20 },
+      }),
+    );
     const file = join(dir, `gen_${String(i).padStart(4, '0')}.yaml`);
     writeFileSync(file, doc.toString());
     files.push(file);
@@ -70,7 +94,10 @@ function once(files) {
   const useTime = existsSync('/usr/bin/time');
   const started = performance.now();
   const child = useTime
-    ? spawnSync('/usr/bin/time', ['-f', '__TIME__ %M %U %S', process.execPath, ...argv], { encoding: 'utf8', maxBuffer: 64 << 20 })
+    ? spawnSync('/usr/bin/time', ['-f', '__TIME__ %M %U %S', process.execPath, ...argv], {
+        encoding: 'utf8',
+        maxBuffer: 64 << 20,
+      })
     : spawnSync(process.execPath, argv, { encoding: 'utf8', maxBuffer: 64 << 20 });
   const wall = (performance.now() - started) / 1000;
   const match = /__TIME__ (\d+) ([\d.]+) ([\d.]+)/.exec(child.stderr ?? '');
@@ -78,7 +105,11 @@ function once(files) {
     console.error((child.stderr ?? '').split('\n').slice(0, 10).join('\n'));
     throw new Error(`perf-eval validate exited ${child.status}`);
   }
-  return { wall, rssMb: match ? Number(match[1]) / 1024 : undefined, cpu: match ? Number(match[2]) + Number(match[3]) : undefined };
+  return {
+    wall,
+    rssMb: match ? Number(match[1]) / 1024 : undefined,
+    cpu: match ? Number(match[2]) + Number(match[3]) : undefined,
+  };
 }
 
 function report(label, files, targetS) {
@@ -87,7 +118,10 @@ function report(label, files, targetS) {
   const walls = samples.map((s) => s.wall).sort((a, b) => a - b);
   const median = walls[Math.floor(walls.length / 2)];
   const rss = Math.max(...samples.map((s) => s.rssMb ?? 0));
-  const cpus = samples.map((s) => s.cpu).filter((c) => c !== undefined).sort((a, b) => a - b);
+  const cpus = samples
+    .map((s) => s.cpu)
+    .filter((c) => c !== undefined)
+    .sort((a, b) => a - b);
   const cpu = cpus.length > 0 ? `${cpus[Math.floor(cpus.length / 2)].toFixed(2)} s` : 'n/a';
   const verdict = median <= targetS ? 'OK' : 'OVER TARGET';
   console.log(
@@ -100,8 +134,12 @@ const dir = mkdtempSync(join(tmpdir(), 'perf-eval-bench-validate-'));
 try {
   mkdirSync(join(dir, 'workloads'));
   const generated = generate(join(dir, 'workloads'), GENERATED);
-  const load = existsSync('/proc/loadavg') ? readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ') : 'n/a';
-  console.log(`perf-eval validate (node ${process.version}, ${RUNS} runs each, median; load average ${load})`);
+  const load = existsSync('/proc/loadavg')
+    ? readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')
+    : 'n/a';
+  console.log(
+    `perf-eval validate (node ${process.version}, ${RUNS} runs each, median; load average ${load})`,
+  );
   report(`${vendored.length} vendored recipes`, vendored, 0.5);
   report(`${generated.length} generated recipes`, generated, 3);
 } finally {

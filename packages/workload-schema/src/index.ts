@@ -1,8 +1,19 @@
-export { loadWorkload, loadWorkloadFile, loadWorkloadText, defaultProfilesPath, PROFILES_RELATIVE_PATH } from './lib/load.js';
+export {
+  loadWorkload,
+  loadWorkloadFile,
+  loadWorkloadText,
+  defaultProfilesPath,
+  PROFILES_RELATIVE_PATH,
+} from './lib/load.js';
 export type { LoadOptions, LoadResult } from './lib/load.js';
 export { loadProfiles, parseProfiles } from './lib/profiles.js';
 export type { GpuProfile, GpuProfiles, ServerRuntime } from './lib/profiles.js';
-export { resolveWorkload, renderKeyValues, DEFAULT_STARTUP_TIMEOUT_S, DEFAULT_TIMEOUT_IN_MINUTES } from './lib/resolve.js';
+export {
+  resolveWorkload,
+  renderKeyValues,
+  DEFAULT_STARTUP_TIMEOUT_S,
+  DEFAULT_TIMEOUT_IN_MINUTES,
+} from './lib/resolve.js';
 export type {
   ResolvedWorkload,
   ResolvedGates,
@@ -29,7 +40,15 @@ export {
   DEFAULT_PROXY_HEALTH_PATH,
   DEFAULT_NIXL_SIDE_CHANNEL_PORT,
 } from './lib/topology.js';
-export type { ResolvedRole, ResolvedProxy, ResolvedDisaggregation, RoleName, GpuSource, GpuSplit, TopologyPorts } from './lib/topology.js';
+export type {
+  ResolvedRole,
+  ResolvedProxy,
+  ResolvedDisaggregation,
+  RoleName,
+  GpuSource,
+  GpuSplit,
+  TopologyPorts,
+} from './lib/topology.js';
 export {
   renderSemanticEval,
   semanticEvalOutputPath,
@@ -47,11 +66,23 @@ export { expandVariants, variantName, variantCount, setFlag, pathSafe } from './
 export type { Variant, ResolvedSweep, SweepDimension } from './lib/sweep.js';
 export { resolveImage, extractCommit, parseImageRef } from './lib/image.js';
 export type { ImageInputs, ImageRef, ResolvedImage } from './lib/image.js';
-export { splitServeArgs, parallelismOf, precisionOfModel, hasTrustRemoteCode, servedModelNameOf } from './lib/perf.js';
+export {
+  splitServeArgs,
+  parallelismOf,
+  precisionOfModel,
+  hasTrustRemoteCode,
+  servedModelNameOf,
+} from './lib/perf.js';
 export { isTruthyFlag, normalizeBenchArgKey, benchRunName, workloadNameProblem } from './lib/validate.js';
 export { formatDiagnostic, closestMatches, didYouMean } from './lib/diagnostics.js';
 export type { Diagnostic, Severity } from './lib/diagnostics.js';
-export { RecipeInvalidError, ProfileInvalidError, RecipeNotFoundError, RecipeReadError, readRecipeFile } from './lib/errors.js';
+export {
+  RecipeInvalidError,
+  ProfileInvalidError,
+  RecipeNotFoundError,
+  RecipeReadError,
+  readRecipeFile,
+} from './lib/errors.js';
 export {
   RecipeSchema,
   GpuProfileSchema,
@@ -71,5 +102,11 @@ export {
   WORKLOAD_NAME_PATTERN,
 } from './lib/schema.js';
 export type { RecipeInput, GpuProfileInput } from './lib/schema.js';
-export { loadYaml11, MAX_YAML_BYTES, MAX_YAML_TOKENS, MAX_NESTING_DEPTH, MAX_ALIAS_NODES } from './lib/yaml11.js';
+export {
+  loadYaml11,
+  MAX_YAML_BYTES,
+  MAX_YAML_TOKENS,
+  MAX_NESTING_DEPTH,
+  MAX_ALIAS_NODES,
+} from './lib/yaml11.js';
 export type { LoadedYaml } from './lib/yaml11.js';

@@ -5,7 +5,13 @@ import { BenchAggregateError } from './errors.js';
 import type { BenchResult } from './result.js';
 
 /** Keys that must agree across repetitions (upstream `IDENTITY_KEYS`). */
-export const BENCH_IDENTITY_KEYS: readonly string[] = Object.freeze(['backend', 'model_id', 'tokenizer_id', 'num_prompts', 'max_concurrency']);
+export const BENCH_IDENTITY_KEYS: readonly string[] = Object.freeze([
+  'backend',
+  'model_id',
+  'tokenizer_id',
+  'num_prompts',
+  'max_concurrency',
+]);
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === 'object' && !Array.isArray(value);
@@ -19,7 +25,9 @@ function isRealNumber(value: unknown): value is number {
 function median(values: readonly number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+  return sorted.length % 2 === 1
+    ? (sorted[mid] as number)
+    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
 }
 
 /** Python `==` for the JSON values that can appear under the identity keys. */
@@ -38,18 +46,25 @@ function sameValue(a: unknown, b: unknown): boolean {
 export function aggregateMedian(results: readonly unknown[], files: readonly string[]): BenchResult {
   if (results.length === 0) throw new BenchAggregateError('at least one benchmark result is required', files);
   if (files.length !== results.length) {
-    throw new BenchAggregateError(`got ${results.length} benchmark results but ${files.length} file names`, files);
+    throw new BenchAggregateError(
+      `got ${results.length} benchmark results but ${files.length} file names`,
+      files,
+    );
   }
   const typed: Record<string, unknown>[] = [];
   results.forEach((result, index) => {
-    if (!isObject(result)) throw new BenchAggregateError(`benchmark result ${index + 1} is not a JSON object`, files);
+    if (!isObject(result))
+      throw new BenchAggregateError(`benchmark result ${index + 1} is not a JSON object`, files);
     typed.push(result);
   });
   const first = typed[0] as Record<string, unknown>;
   const firstKeys = Object.keys(first);
   for (let index = 1; index < typed.length; index++) {
     const keys = Object.keys(typed[index] as Record<string, unknown>);
-    if (keys.length !== firstKeys.length || !firstKeys.every((key) => key in (typed[index] as Record<string, unknown>))) {
+    if (
+      keys.length !== firstKeys.length ||
+      !firstKeys.every((key) => key in (typed[index] as Record<string, unknown>))
+    ) {
       throw new BenchAggregateError(`benchmark result ${index + 1} has a different schema`, files);
     }
   }
@@ -96,7 +111,8 @@ function normalise(value: unknown, path: () => string, found: string[]): unknown
     let copy: unknown[] | undefined;
     for (let i = 0; i < value.length; i++) {
       const item: unknown = value[i];
-      if (item === null || (typeof item !== 'object' && (typeof item !== 'number' || Number.isFinite(item)))) continue;
+      if (item === null || (typeof item !== 'object' && (typeof item !== 'number' || Number.isFinite(item))))
+        continue;
       const next = normalise(item, () => `${path()}[${i}]`, found);
       if (next !== item) {
         copy ??= value.slice();
@@ -108,10 +124,14 @@ function normalise(value: unknown, path: () => string, found: string[]): unknown
   if (isObject(value)) {
     const out: Record<string, unknown> = {};
     for (const key of Object.keys(value).sort(comparePython)) {
-      out[key] = normalise(value[key], () => {
-        const prefix = path();
-        return prefix === '' ? key : `${prefix}.${key}`;
-      }, found);
+      out[key] = normalise(
+        value[key],
+        () => {
+          const prefix = path();
+          return prefix === '' ? key : `${prefix}.${key}`;
+        },
+        found,
+      );
     }
     return out;
   }
@@ -125,9 +145,16 @@ function normalise(value: unknown, path: () => string, found: string[]): unknown
  */
 export function formatSortedJson(value: unknown): SortedJson {
   const nonFiniteKeys: string[] = [];
-  let text = JSON.stringify(normalise(value, () => '', nonFiniteKeys), null, 2);
+  let text = JSON.stringify(
+    normalise(value, () => '', nonFiniteKeys),
+    null,
+    2,
+  );
   if (/[\u0080-\uffff]/.test(text)) {
-    text = text.replace(/[\u0080-\uffff]/g, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`);
+    text = text.replace(
+      /[\u0080-\uffff]/g,
+      (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`,
+    );
   }
   return { text: `${text}\n`, nonFiniteKeys };
 }

@@ -64,14 +64,19 @@ export function renderExtraArgs(runName: string, extraArgs: Readonly<Record<stri
   const out: string[] = [];
   for (const [key, value] of Object.entries(extraArgs)) {
     if (key === '' || /^[-_]/.test(key) || /[_\s=]/.test(key)) {
-      throw new BenchSpecError(runName, 'extraArgs', `key '${key}' is not a normalised option name (kebab-case, no leading dashes)`);
+      throw new BenchSpecError(
+        runName,
+        'extraArgs',
+        `key '${key}' is not a normalised option name (kebab-case, no leading dashes)`,
+      );
     }
     if (RESERVED.has(key)) throw new BenchReservedOptionError(runName, key);
     const flag = `--${key}`;
     if (value === true) out.push(flag);
     else if (value === false || value === null || value === undefined) continue;
     else if (Array.isArray(value)) {
-      for (const item of value) out.push(flag, isMap(item) || Array.isArray(item) ? pyJsonCompact(item) : pyStr(item));
+      for (const item of value)
+        out.push(flag, isMap(item) || Array.isArray(item) ? pyJsonCompact(item) : pyStr(item));
     } else if (isMap(value)) out.push(flag, pyJsonCompact(value));
     else out.push(flag, pyStr(value));
   }
@@ -82,7 +87,11 @@ export function renderExtraArgs(runName: string, extraArgs: Readonly<Record<stri
  * The exact `vllm bench serve` argv of recipe-compat §9.5 (without the `docker exec <c>` prefix, which
  * the runner adds for the docker executor).
  */
-export function buildBenchArgv(spec: BenchRunSpec, target: BenchTarget, options: BuildBenchArgvOptions): string[] {
+export function buildBenchArgv(
+  spec: BenchRunSpec,
+  target: BenchTarget,
+  options: BuildBenchArgvOptions,
+): string[] {
   const argv: string[] = [...(options.command ?? ['vllm']), 'bench', 'serve'];
   if (spec.backend) {
     argv.push('--backend', spec.backend, '--base-url', benchBaseUrl(target));
@@ -102,10 +111,20 @@ export function buildBenchArgv(spec: BenchRunSpec, target: BenchTarget, options:
   );
   if (spec.trustRemoteCode) argv.push('--trust-remote-code');
   if (spec.dataset === 'random') {
-    argv.push('--random-input-len', pyStr(spec.inputLen), '--random-output-len', pyStr(spec.outputLen), '--ignore-eos');
+    argv.push(
+      '--random-input-len',
+      pyStr(spec.inputLen),
+      '--random-output-len',
+      pyStr(spec.outputLen),
+      '--ignore-eos',
+    );
   } else if (spec.dataset === 'speed_bench') {
     if (!options.speedBenchDir) {
-      throw new BenchSpecError(spec.runName, 'speedBenchDir', 'is required for dataset speed_bench (see resolveSpeedBenchDir)');
+      throw new BenchSpecError(
+        spec.runName,
+        'speedBenchDir',
+        'is required for dataset speed_bench (see resolveSpeedBenchDir)',
+      );
     }
     argv.push(
       '--dataset-path',

@@ -35,7 +35,9 @@ export class BenchSpecError extends PerfEvalError {
   readonly field: string;
 
   constructor(runName: string, field: string, detail: string) {
-    super('E_BENCH_SPEC_INVALID', `vllm_bench run '${runName}': ${field} ${detail}`, { category: 'validation' });
+    super('E_BENCH_SPEC_INVALID', `vllm_bench run '${runName}': ${field} ${detail}`, {
+      category: 'validation',
+    });
     this.runName = runName;
     this.field = field;
   }
@@ -46,7 +48,11 @@ export class BenchResultInvalidError extends PerfEvalError {
   readonly file: string | undefined;
   readonly snippet: string | undefined;
 
-  constructor(message: string, context: { file?: string | undefined; snippet?: string | undefined }, options: PerfEvalErrorOptions = {}) {
+  constructor(
+    message: string,
+    context: { file?: string | undefined; snippet?: string | undefined },
+    options: PerfEvalErrorOptions = {},
+  ) {
     super('E_BENCH_RESULT_INVALID', message, options);
     this.file = context.file;
     this.snippet = context.snippet;
@@ -111,7 +117,13 @@ export class BenchTimeoutError extends ToolError {
   readonly runName: string;
   readonly timeoutMs: number;
 
-  constructor(runName: string, timeoutMs: number, message: string, context: ToolRunContext, options: PerfEvalErrorOptions = {}) {
+  constructor(
+    runName: string,
+    timeoutMs: number,
+    message: string,
+    context: ToolRunContext,
+    options: PerfEvalErrorOptions = {},
+  ) {
     super('E_BENCH_TIMEOUT', message, { ...context, timedOut: true }, options);
     this.runName = runName;
     this.timeoutMs = timeoutMs;
@@ -123,7 +135,10 @@ export class BenchCancelledError extends ToolError {
   readonly runName: string;
 
   constructor(runName: string, message: string, context: ToolRunContext, options: PerfEvalErrorOptions = {}) {
-    super('E_BENCH_CANCELLED', message, context, { ...options, category: options.category ?? cancellationCategory(options.cause) });
+    super('E_BENCH_CANCELLED', message, context, {
+      ...options,
+      category: options.category ?? cancellationCategory(options.cause),
+    });
     this.runName = runName;
   }
 }
@@ -141,7 +156,13 @@ export class SpeedBenchOfflineError extends ToolError {
   readonly file: string;
   readonly reason: string;
 
-  constructor(dir: string, file: string, reason: string, context: ToolRunContext, options: PerfEvalErrorOptions = {}) {
+  constructor(
+    dir: string,
+    file: string,
+    reason: string,
+    context: ToolRunContext,
+    options: PerfEvalErrorOptions = {},
+  ) {
     super(
       'E_BENCH_SPEED_BENCH_OFFLINE',
       `cannot prepare SPEED-Bench data (${reason}); pre-populate ${file} (or set VLLM_SPEED_BENCH_DIR to a directory that has it)`,

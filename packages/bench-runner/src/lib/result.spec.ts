@@ -44,7 +44,11 @@ describe('parseBenchResult on the real fixtures', () => {
     expect(result.p99_itl_ms).toBe(29.815922519960626);
     expect(result.total_token_throughput).toBe(248.6789122211242);
     expect(Object.keys(result)).toHaveLength(34);
-    expect(validateBenchResult(result, 8, fixture('er0080_bench_serve_v0.25.1.json'))).toEqual({ completed: 8, failed: 0, expected: 8 });
+    expect(validateBenchResult(result, 8, fixture('er0080_bench_serve_v0.25.1.json'))).toEqual({
+      completed: 8,
+      failed: 0,
+      expected: 8,
+    });
   });
 
   it('all-requests-failed file parses, then fails validation with E_BENCH_INCOMPLETE', () => {
@@ -58,7 +62,9 @@ describe('parseBenchResult on the real fixtures', () => {
     const error = caught(() => validateBenchResult(result, 8, file)) as BenchIncompleteError;
     expect(error).toBeInstanceOf(BenchIncompleteError);
     expect(error.code).toBe('E_BENCH_INCOMPLETE');
-    expect(error.message).toBe(`vllm bench serve incomplete: completed=0 failed=8 expected=8 (result kept at ${file})`);
+    expect(error.message).toBe(
+      `vllm bench serve incomplete: completed=0 failed=8 expected=8 (result kept at ${file})`,
+    );
     expect([error.completed, error.failed, error.expected, error.file]).toEqual([0, 8, 8, file]);
   });
 
@@ -83,7 +89,9 @@ describe('parseBenchResult on the real fixtures', () => {
     const error = caught(() => validateBenchResult(result, 200, file)) as BenchResultInvalidError;
     expect(error).toBeInstanceOf(BenchResultInvalidError);
     expect(error.code).toBe('E_BENCH_RESULT_INVALID');
-    expect(error.message).toBe(`bench result ${file} has no completed count (looked for completed, successful, successful_requests)`);
+    expect(error.message).toBe(
+      `bench result ${file} has no completed count (looked for completed, successful, successful_requests)`,
+    );
     expect(error.file).toBe(file);
   });
 });
@@ -94,7 +102,16 @@ describe('parseBenchResult tolerance', () => {
       '{"a": NaN, "b": Infinity, "c": -Infinity, "s": "NaN and Infinity \\" -Infinity", "arr": [1, NaN, {"d": Infinity}], ' +
       '"request_rate": "inf", "ok": 1.5, "neg": -1}';
     const { result, nonFiniteKeys } = parseBenchResult(text);
-    expect(result).toEqual({ a: null, b: null, c: null, s: 'NaN and Infinity " -Infinity', arr: [1, null, { d: null }], request_rate: 'inf', ok: 1.5, neg: -1 });
+    expect(result).toEqual({
+      a: null,
+      b: null,
+      c: null,
+      s: 'NaN and Infinity " -Infinity',
+      arr: [1, null, { d: null }],
+      request_rate: 'inf',
+      ok: 1.5,
+      neg: -1,
+    });
     expect(nonFiniteKeys).toEqual(['a', 'b', 'c', 'arr[1]', 'arr[2].d']);
     expect(sanitizeBenchJson(text)).toEqual({
       text:
@@ -105,11 +122,16 @@ describe('parseBenchResult tolerance', () => {
   });
 
   it('keys named like the tokens are not touched', () => {
-    expect(parseBenchResult('{"NaN": 1, "Infinity": [2]}')).toEqual({ result: { NaN: 1, Infinity: [2] }, nonFiniteKeys: [] });
+    expect(parseBenchResult('{"NaN": 1, "Infinity": [2]}')).toEqual({
+      result: { NaN: 1, Infinity: [2] },
+      nonFiniteKeys: [],
+    });
   });
 
   it('invalid JSON → E_BENCH_RESULT_INVALID with file and snippet', () => {
-    const error = caught(() => parseBenchResult('{"completed": 8, "failed": }', '/r/bench-x.json')) as BenchResultInvalidError;
+    const error = caught(() =>
+      parseBenchResult('{"completed": 8, "failed": }', '/r/bench-x.json'),
+    ) as BenchResultInvalidError;
     expect(error).toBeInstanceOf(BenchResultInvalidError);
     expect(error.message).toMatch(/^bench result \/r\/bench-x\.json is not valid JSON: /);
     expect(error.file).toBe('/r/bench-x.json');
@@ -127,16 +149,24 @@ describe('validateBenchResult', () => {
   const base = { duration: 1, request_throughput: 1, output_throughput: 1, total_token_throughput: 1 };
 
   it('uses the first non-null alternative names', () => {
-    expect(validateBenchResult({ ...base, completed: null, successful: 4, errored: null, failed_requests: 0 }, 4)).toEqual({
+    expect(
+      validateBenchResult({ ...base, completed: null, successful: 4, errored: null, failed_requests: 0 }, 4),
+    ).toEqual({
       completed: 4,
       failed: 0,
       expected: 4,
     });
-    expect(validateBenchResult({ ...base, successful_requests: 4 }, 4)).toEqual({ completed: 4, failed: 0, expected: 4 });
+    expect(validateBenchResult({ ...base, successful_requests: 4 }, 4)).toEqual({
+      completed: 4,
+      failed: 0,
+      expected: 4,
+    });
   });
 
   it('failed defaults to 0; num_failed_requests is honoured', () => {
-    const error = caught(() => validateBenchResult({ ...base, completed: 4, num_failed_requests: 2 }, 4)) as BenchIncompleteError;
+    const error = caught(() =>
+      validateBenchResult({ ...base, completed: 4, num_failed_requests: 2 }, 4),
+    ) as BenchIncompleteError;
     expect(error.message).toBe('vllm bench serve incomplete: completed=4 failed=2 expected=4');
   });
 
@@ -147,13 +177,18 @@ describe('validateBenchResult', () => {
   it('missing duration or throughputs → E_BENCH_RESULT_INVALID', () => {
     const error = caught(() => validateBenchResult({ completed: 4, failed: 0, duration: 1 }, 4));
     expect(error).toBeInstanceOf(BenchResultInvalidError);
-    expect(error.message).toBe('bench result is missing required key(s): request_throughput, output_throughput, total_token_throughput');
+    expect(error.message).toBe(
+      'bench result is missing required key(s): request_throughput, output_throughput, total_token_throughput',
+    );
   });
 
   it('a non-integer count is invalid', () => {
     const untyped = JSON.parse('{"completed": "eight"}') as BenchResult;
     expect(() => validateBenchResult({ ...base, ...untyped }, 8)).toThrow(BenchResultInvalidError);
     // Python int() semantics upstream: integer strings and floats are accepted.
-    expect(validateBenchResult({ ...base, ...(JSON.parse('{"completed": "8", "failed": 0.0}') as BenchResult) }, 8).completed).toBe(8);
+    expect(
+      validateBenchResult({ ...base, ...(JSON.parse('{"completed": "8", "failed": 0.0}') as BenchResult) }, 8)
+        .completed,
+    ).toBe(8);
   });
 });

@@ -131,7 +131,9 @@ function restoreSentinels(root: object, sentinel: string, expected: number): str
 export function parseBenchResult(text: string, file?: string): ParsedBenchResult {
   const where = file === undefined ? 'bench result' : `bench result ${file}`;
   const sentinel = `\u0000perf-eval-non-finite-${randomBytes(6).toString('hex')}:`;
-  const { text: parseText, nonFinite: replaced } = rewritePythonJson(text, { replacement: (token) => JSON.stringify(sentinel + token) });
+  const { text: parseText, nonFinite: replaced } = rewritePythonJson(text, {
+    replacement: (token) => JSON.stringify(sentinel + token),
+  });
   let parsed: unknown;
   try {
     parsed = JSON.parse(parseText);
@@ -164,7 +166,12 @@ export const BENCH_REQUIRED_KEYS: readonly string[] = Object.freeze([
   'total_token_throughput',
 ]);
 
-function readCount(result: BenchResult, keys: readonly string[], where: string, file: string | undefined): number | undefined {
+function readCount(
+  result: BenchResult,
+  keys: readonly string[],
+  where: string,
+  file: string | undefined,
+): number | undefined {
   for (const key of keys) {
     const value = result[key];
     if (value === null || value === undefined) continue;
@@ -188,12 +195,16 @@ export function validateBenchResult(result: BenchResult, numPrompts: number, fil
   const where = file === undefined ? 'bench result' : `bench result ${file}`;
   const completed = readCount(result, ['completed', 'successful', 'successful_requests'], where, file);
   if (completed === undefined) {
-    throw new BenchResultInvalidError(`${where} has no completed count (looked for completed, successful, successful_requests)`, {
-      file,
-      snippet: Object.keys(result).slice(0, 12).join(', '),
-    });
+    throw new BenchResultInvalidError(
+      `${where} has no completed count (looked for completed, successful, successful_requests)`,
+      {
+        file,
+        snippet: Object.keys(result).slice(0, 12).join(', '),
+      },
+    );
   }
-  const failed = readCount(result, ['failed', 'errored', 'failed_requests', 'num_failed_requests'], where, file) ?? 0;
+  const failed =
+    readCount(result, ['failed', 'errored', 'failed_requests', 'num_failed_requests'], where, file) ?? 0;
   const missing = BENCH_REQUIRED_KEYS.filter((key) => !(key in result));
   if (missing.length > 0) {
     throw new BenchResultInvalidError(`${where} is missing required key(s): ${missing.join(', ')}`, {

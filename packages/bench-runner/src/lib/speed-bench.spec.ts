@@ -25,11 +25,20 @@ describe('resolveSpeedBenchDir', () => {
   });
 
   it('honours VLLM_SPEED_BENCH_DIR, an explicit root, and appends -<category>', () => {
-    expect(resolveSpeedBenchDir({ subset: 'throughput_8k', env: { VLLM_SPEED_BENCH_DIR: '/data/sb' } })).toBe('/data/sb/throughput_8k');
-    expect(resolveSpeedBenchDir({ subset: 'throughput_8k', category: 'coding', root: '/r', env: { VLLM_SPEED_BENCH_DIR: '/data/sb' } })).toBe(
-      '/r/throughput_8k-coding',
+    expect(resolveSpeedBenchDir({ subset: 'throughput_8k', env: { VLLM_SPEED_BENCH_DIR: '/data/sb' } })).toBe(
+      '/data/sb/throughput_8k',
     );
-    expect(resolveSpeedBenchDir({ category: '', env: { VLLM_SPEED_BENCH_DIR: '' } })).toBe(join(tmpdir(), 'vllm-speed-bench', 'qualitative'));
+    expect(
+      resolveSpeedBenchDir({
+        subset: 'throughput_8k',
+        category: 'coding',
+        root: '/r',
+        env: { VLLM_SPEED_BENCH_DIR: '/data/sb' },
+      }),
+    ).toBe('/r/throughput_8k-coding');
+    expect(resolveSpeedBenchDir({ category: '', env: { VLLM_SPEED_BENCH_DIR: '' } })).toBe(
+      join(tmpdir(), 'vllm-speed-bench', 'qualitative'),
+    );
   });
 
   it.each([['../up'], ['a/b'], ['..']])('rejects the subset %j', (subset) => {
@@ -43,8 +52,17 @@ describe('prepareSpeedBench', () => {
     await mkdir(join(root, 'qualitative'));
     await writeFile(join(root, 'qualitative', 'qualitative.jsonl'), '{"messages": []}\n');
     const lines: string[] = [];
-    const data = await prepareSpeedBench({ root, python: [join(root, 'no-python')], print: (line) => lines.push(line) });
-    expect(data).toEqual({ dir: join(root, 'qualitative'), file: join(root, 'qualitative', 'qualitative.jsonl'), prepared: false, copiedToContainer: false });
+    const data = await prepareSpeedBench({
+      root,
+      python: [join(root, 'no-python')],
+      print: (line) => lines.push(line),
+    });
+    expect(data).toEqual({
+      dir: join(root, 'qualitative'),
+      file: join(root, 'qualitative', 'qualitative.jsonl'),
+      prepared: false,
+      copiedToContainer: false,
+    });
     expect(lines).toEqual([]);
   });
 
@@ -59,7 +77,11 @@ describe('prepareSpeedBench', () => {
         subset: 'throughput_1k',
         category: 'coding',
         root,
-        processEnv: { PATH: pathWithFakePython, FAKE_PYTHON_MODE: 'offline', HF_TOKEN: 'hf_secret_token_value' },
+        processEnv: {
+          PATH: pathWithFakePython,
+          FAKE_PYTHON_MODE: 'offline',
+          HF_TOKEN: 'hf_secret_token_value',
+        },
         print: (line) => lines.push(line),
       }),
     );
@@ -76,10 +98,14 @@ describe('prepareSpeedBench', () => {
     expect(error.outputTail.join('\n')).toContain('Temporary failure in name resolution');
   });
 
-  it("python without the datasets module → E_BENCH_SPEED_BENCH_OFFLINE", async () => {
+  it('python without the datasets module → E_BENCH_SPEED_BENCH_OFFLINE', async () => {
     const root = await tempDir();
     const error = await rejection<SpeedBenchOfflineError>(
-      prepareSpeedBench({ root, processEnv: { PATH: pathWithFakePython, FAKE_PYTHON_MODE: 'no_datasets' }, print: () => undefined }),
+      prepareSpeedBench({
+        root,
+        processEnv: { PATH: pathWithFakePython, FAKE_PYTHON_MODE: 'no_datasets' },
+        print: () => undefined,
+      }),
     );
     expect(error).toBeInstanceOf(SpeedBenchOfflineError);
     expect(error.reason).toBe("python module 'datasets' is not installed");
@@ -87,7 +113,9 @@ describe('prepareSpeedBench', () => {
 
   it('no python at all → E_BENCH_SPEED_BENCH_OFFLINE', async () => {
     const root = await tempDir();
-    const error = await rejection<SpeedBenchOfflineError>(prepareSpeedBench({ root, python: [join(root, 'python3')], print: () => undefined }));
+    const error = await rejection<SpeedBenchOfflineError>(
+      prepareSpeedBench({ root, python: [join(root, 'python3')], print: () => undefined }),
+    );
     expect(error).toBeInstanceOf(SpeedBenchOfflineError);
     expect(error.reason).toMatch(/could not be started \(ENOENT\)$/);
   });
@@ -101,12 +129,22 @@ describe('prepareSpeedBench', () => {
     const data = await prepareSpeedBench({
       subset: 'qualitative',
       root: join(root, 'sb'),
-      processEnv: { PATH: `${FAKE_BIN}:${pathWithFakePython}`, FAKE_PYTHON_MODE: 'ok', FAKE_DOCKER_ROOT: containers, FAKE_DOCKER_LOG: dockerLog },
+      processEnv: {
+        PATH: `${FAKE_BIN}:${pathWithFakePython}`,
+        FAKE_PYTHON_MODE: 'ok',
+        FAKE_DOCKER_ROOT: containers,
+        FAKE_DOCKER_LOG: dockerLog,
+      },
       print: (line) => lines.push(line),
       docker: { container: 'c3' },
     });
     const dir = join(root, 'sb', 'qualitative');
-    expect(data).toEqual({ dir, file: join(dir, 'qualitative.jsonl'), prepared: true, copiedToContainer: true });
+    expect(data).toEqual({
+      dir,
+      file: join(dir, 'qualitative.jsonl'),
+      prepared: true,
+      copiedToContainer: true,
+    });
     expect(lines).toEqual([`--- :arrow_down: preparing SPEED-Bench qualitative dataset in ${dir}`]);
     expect(await readJsonl(join(dir, 'qualitative.jsonl'))).toHaveLength(2);
     expect(await readJsonl(dockerLog)).toEqual([
@@ -139,10 +177,23 @@ describe('prepareSpeedBench', () => {
           '',
         ].join('\n'),
       );
-      const data = await prepareSpeedBench({ subset: 'throughput_2k', category: 'coding', root, processEnv: { PYTHONPATH: stub }, print: () => undefined });
+      const data = await prepareSpeedBench({
+        subset: 'throughput_2k',
+        category: 'coding',
+        root,
+        processEnv: { PYTHONPATH: stub },
+        print: () => undefined,
+      });
       expect(data.prepared).toBe(true);
       expect(await readJsonl(data.file)).toEqual([
-        { question_id: 1, category: 'coding', messages: [{ role: 'user', content: 'write a sort' }, { role: 'user', content: 'now in C' }] },
+        {
+          question_id: 1,
+          category: 'coding',
+          messages: [
+            { role: 'user', content: 'write a sort' },
+            { role: 'user', content: 'now in C' },
+          ],
+        },
         { question_id: 3, category: 'coding', messages: [{ role: 'user', content: 'café' }] },
       ]);
     });
@@ -151,9 +202,11 @@ describe('prepareSpeedBench', () => {
       const root = await tempDir();
       const stub = await stubDatasets(
         root,
-        'def load_dataset(*args, **kwargs):\n    raise ConnectionError("Couldn\'t reach \'nvidia/SPEED-Bench\' on the Hub (LocalEntryNotFoundError)")\n',
+        "def load_dataset(*args, **kwargs):\n    raise ConnectionError(\"Couldn't reach 'nvidia/SPEED-Bench' on the Hub (LocalEntryNotFoundError)\")\n",
       );
-      const error = await rejection<SpeedBenchOfflineError>(prepareSpeedBench({ root, processEnv: { PYTHONPATH: stub }, print: () => undefined }));
+      const error = await rejection<SpeedBenchOfflineError>(
+        prepareSpeedBench({ root, processEnv: { PYTHONPATH: stub }, print: () => undefined }),
+      );
       expect(error).toBeInstanceOf(SpeedBenchOfflineError);
       expect(error.exitCode).toBe(4);
       expect(error.reason).toBe('the Hugging Face Hub is unreachable');
@@ -161,14 +214,24 @@ describe('prepareSpeedBench', () => {
 
     it('no rows for the category → E_BENCH_SPEED_BENCH_PREP, no file left behind', async () => {
       const root = await tempDir();
-      const stub = await stubDatasets(root, 'def load_dataset(*a, **k):\n    return [{"category": "math", "turns": ["x"]}]\n');
+      const stub = await stubDatasets(
+        root,
+        'def load_dataset(*a, **k):\n    return [{"category": "math", "turns": ["x"]}]\n',
+      );
       const error = await rejection<SpeedBenchPrepError>(
-        prepareSpeedBench({ category: 'coding', root, processEnv: { PYTHONPATH: stub }, print: () => undefined }),
+        prepareSpeedBench({
+          category: 'coding',
+          root,
+          processEnv: { PYTHONPATH: stub },
+          print: () => undefined,
+        }),
       );
       expect(error).toBeInstanceOf(SpeedBenchPrepError);
       expect(error.code).toBe('E_BENCH_SPEED_BENCH_PREP');
       expect(error.message).toBe("SPEED-Bench 'qualitative' has no rows for category 'coding'");
-      expect(await readFile(join(root, 'qualitative-coding', 'qualitative.jsonl'), 'utf8').catch(() => 'absent')).toBe('absent');
+      expect(
+        await readFile(join(root, 'qualitative-coding', 'qualitative.jsonl'), 'utf8').catch(() => 'absent'),
+      ).toBe('absent');
     });
   });
 });

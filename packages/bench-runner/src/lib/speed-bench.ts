@@ -1,9 +1,21 @@
 import { mkdir, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { formatCommand, runTool, secretValuesOf, type EnvVars, type RunToolResult as ToolRunResult } from '@perf-eval/util';
+import {
+  formatCommand,
+  runTool,
+  secretValuesOf,
+  type EnvVars,
+  type RunToolResult as ToolRunResult,
+} from '@perf-eval/util';
 import { DEFAULT_SPEED_BENCH_SUBSET } from './argv.js';
-import { BenchCancelledError, BenchDockerError, BenchSpecError, SpeedBenchOfflineError, SpeedBenchPrepError } from './errors.js';
+import {
+  BenchCancelledError,
+  BenchDockerError,
+  BenchSpecError,
+  SpeedBenchOfflineError,
+  SpeedBenchPrepError,
+} from './errors.js';
 
 export interface SpeedBenchLocation {
   /** Default `qualitative`. */
@@ -100,7 +112,10 @@ print(f"perf-eval: wrote {rows} rows to {out}")
 
 /** Output of a python run that failed the way an offline host or a missing `datasets` does. */
 const OFFLINE_PATTERNS: readonly [RegExp, string][] = [
-  [/No module named '?datasets'?|python module 'datasets' is not available/, "python module 'datasets' is not installed"],
+  [
+    /No module named '?datasets'?|python module 'datasets' is not available/,
+    "python module 'datasets' is not installed",
+  ],
   [
     /OfflineModeIsEnabled|LocalEntryNotFoundError|Couldn't reach|ConnectionError|NameResolutionError|Temporary failure in name resolution|Network is unreachable|Max retries exceeded/,
     'the Hugging Face Hub is unreachable',
@@ -116,30 +131,62 @@ async function nonEmptyFile(path: string): Promise<boolean> {
   }
 }
 
-function classifyPythonFailure(run: ToolRunResult, dir: string, file: string, subset: string, category: string): Error {
+function classifyPythonFailure(
+  run: ToolRunResult,
+  dir: string,
+  file: string,
+  subset: string,
+  category: string,
+): Error {
   const text = run.outputTail.join('\n');
-  if (run.canceled) return new BenchCancelledError('speed_bench', `SPEED-Bench preparation was cancelled`, run, { cause: run.error });
+  if (run.canceled)
+    return new BenchCancelledError('speed_bench', `SPEED-Bench preparation was cancelled`, run, {
+      cause: run.error,
+    });
   if (run.spawnErrorCode) {
-    return new SpeedBenchOfflineError(dir, file, `${run.command[0] ?? 'python3'} could not be started (${run.spawnErrorCode})`, run, {
+    return new SpeedBenchOfflineError(
+      dir,
+      file,
+      `${run.command[0] ?? 'python3'} could not be started (${run.spawnErrorCode})`,
+      run,
+      {
+        cause: run.error,
+      },
+    );
+  }
+  if (run.timedOut) {
+    return new SpeedBenchPrepError(dir, `SPEED-Bench preparation timed out; pre-populate ${file}`, run, {
       cause: run.error,
     });
   }
-  if (run.timedOut) {
-    return new SpeedBenchPrepError(dir, `SPEED-Bench preparation timed out; pre-populate ${file}`, run, { cause: run.error });
-  }
-  if (run.exitCode === 3) return new SpeedBenchOfflineError(dir, file, "python module 'datasets' is not installed", run, { cause: run.error });
+  if (run.exitCode === 3)
+    return new SpeedBenchOfflineError(dir, file, "python module 'datasets' is not installed", run, {
+      cause: run.error,
+    });
   for (const [pattern, reason] of OFFLINE_PATTERNS) {
     if (pattern.test(text)) return new SpeedBenchOfflineError(dir, file, reason, run, { cause: run.error });
   }
   if (run.exitCode === 4) {
-    return new SpeedBenchOfflineError(dir, file, `nvidia/SPEED-Bench '${subset}' could not be loaded`, run, { cause: run.error });
+    return new SpeedBenchOfflineError(dir, file, `nvidia/SPEED-Bench '${subset}' could not be loaded`, run, {
+      cause: run.error,
+    });
   }
   if (run.exitCode === 5) {
-    return new SpeedBenchPrepError(dir, `SPEED-Bench '${subset}' has no rows for category '${category}'`, run, { cause: run.error });
+    return new SpeedBenchPrepError(
+      dir,
+      `SPEED-Bench '${subset}' has no rows for category '${category}'`,
+      run,
+      { cause: run.error },
+    );
   }
-  return new SpeedBenchPrepError(dir, `SPEED-Bench preparation failed (exit ${run.exitCode ?? run.signal}); pre-populate ${file}`, run, {
-    cause: run.error,
-  });
+  return new SpeedBenchPrepError(
+    dir,
+    `SPEED-Bench preparation failed (exit ${run.exitCode ?? run.signal}); pre-populate ${file}`,
+    run,
+    {
+      cause: run.error,
+    },
+  );
 }
 
 /**
@@ -159,17 +206,24 @@ export async function prepareSpeedBench(options: PrepareSpeedBenchOptions = {}):
   if (!(await nonEmptyFile(file))) {
     await mkdir(dir, { recursive: true });
     print(`--- :arrow_down: preparing SPEED-Bench ${subset} dataset in ${dir}`);
-    const run = await runTool([...(options.python ?? ['python3']), '-c', SPEED_BENCH_PREPARE_SCRIPT, subset, category, file], {
-      extendEnv: true,
-      env: options.processEnv,
-      signal: options.signal,
-      timeoutMs,
-      onLine: options.onOutput,
-      secrets,
-    });
+    const run = await runTool(
+      [...(options.python ?? ['python3']), '-c', SPEED_BENCH_PREPARE_SCRIPT, subset, category, file],
+      {
+        extendEnv: true,
+        env: options.processEnv,
+        signal: options.signal,
+        timeoutMs,
+        onLine: options.onOutput,
+        secrets,
+      },
+    );
     if (!run.ok) throw classifyPythonFailure(run, dir, file, subset, category);
     if (!(await nonEmptyFile(file))) {
-      throw new SpeedBenchPrepError(dir, `SPEED-Bench preparation exited 0 but ${file} is missing or empty`, run);
+      throw new SpeedBenchPrepError(
+        dir,
+        `SPEED-Bench preparation exited 0 but ${file} is missing or empty`,
+        run,
+      );
     }
     prepared = true;
   }
@@ -181,12 +235,28 @@ export async function prepareSpeedBench(options: PrepareSpeedBenchOptions = {}):
       [docker, 'cp', `${dir}/.`, `${options.docker.container}:${dir}/`],
     ];
     for (const argv of steps) {
-      const run = await runTool(argv, { extendEnv: true, env: options.processEnv, signal: options.signal, timeoutMs, secrets });
-      if (run.canceled) throw new BenchCancelledError('speed_bench', 'SPEED-Bench copy into the container was cancelled', run, { cause: run.error });
+      const run = await runTool(argv, {
+        extendEnv: true,
+        env: options.processEnv,
+        signal: options.signal,
+        timeoutMs,
+        secrets,
+      });
+      if (run.canceled)
+        throw new BenchCancelledError(
+          'speed_bench',
+          'SPEED-Bench copy into the container was cancelled',
+          run,
+          { cause: run.error },
+        );
       if (!run.ok) {
-        throw new BenchDockerError(`copying SPEED-Bench data into container ${options.docker.container} failed: ${formatCommand(run.command)}`, run, {
-          cause: run.error,
-        });
+        throw new BenchDockerError(
+          `copying SPEED-Bench data into container ${options.docker.container} failed: ${formatCommand(run.command)}`,
+          run,
+          {
+            cause: run.error,
+          },
+        );
       }
     }
     copiedToContainer = true;

@@ -33,16 +33,32 @@ describe('buildBfclArgv', () => {
   });
 
   it('appends the step limit and max test cases only when set', () => {
-    const argv = buildBfclArgv({ ...spec, maximumStepLimit: 5, maxTestCases: 240, temperature: '0.0' }, { python: 'py', driverPath: 'd.py' });
-    expect(argv.slice(10)).toEqual(['--temperature', '0.0', '--results-dir', 'results/gpt-oss-120b-h200', '--maximum-step-limit', '5', '--max-test-cases', '240']);
-    expect(buildBfclArgv({ ...spec, maxTestCases: 3 }, { python: 'py', driverPath: 'd.py' }).slice(-2)).toEqual(['--max-test-cases', '3']);
+    const argv = buildBfclArgv(
+      { ...spec, maximumStepLimit: 5, maxTestCases: 240, temperature: '0.0' },
+      { python: 'py', driverPath: 'd.py' },
+    );
+    expect(argv.slice(10)).toEqual([
+      '--temperature',
+      '0.0',
+      '--results-dir',
+      'results/gpt-oss-120b-h200',
+      '--maximum-step-limit',
+      '5',
+      '--max-test-cases',
+      '240',
+    ]);
+    expect(
+      buildBfclArgv({ ...spec, maxTestCases: 3 }, { python: 'py', driverPath: 'd.py' }).slice(-2),
+    ).toEqual(['--max-test-cases', '3']);
   });
 });
 
 describe('bfclWorkDir / bfclEnv', () => {
   it('uses one absolute work dir per category (D4)', () => {
     expect(bfclWorkDir('results/x', 'live', '/work')).toBe('/work/results/x/.bfcl_work/live');
-    expect(bfclWorkDir('/abs/results/x', 'simple_python', '/work')).toBe('/abs/results/x/.bfcl_work/simple_python');
+    expect(bfclWorkDir('/abs/results/x', 'simple_python', '/work')).toBe(
+      '/abs/results/x/.bfcl_work/simple_python',
+    );
   });
 
   it('sets the BFCL variables on top of the given env; bare hostname (D32); dummy key only when unset', () => {
@@ -57,7 +73,9 @@ describe('bfclWorkDir / bfclEnv', () => {
       PYTHONUNBUFFERED: '1',
       PYTHONIOENCODING: 'utf-8',
     });
-    expect(bfclEnv({ ...spec, baseUrl: 'http://127.0.0.1:9000/' }, { OPENAI_API_KEY: 'sk-real' }).OPENAI_BASE_URL).toBe('http://127.0.0.1:9000/v1');
+    expect(
+      bfclEnv({ ...spec, baseUrl: 'http://127.0.0.1:9000/' }, { OPENAI_API_KEY: 'sk-real' }).OPENAI_BASE_URL,
+    ).toBe('http://127.0.0.1:9000/v1');
     expect(bfclEnv(spec, { OPENAI_API_KEY: 'sk-real' }).OPENAI_API_KEY).toBe('sk-real');
     expect(bfclEnv({ ...spec, baseUrl: 'http://[::1]:8000' }, {}).LOCAL_SERVER_ENDPOINT).toBe('::1');
   });
@@ -65,14 +83,18 @@ describe('bfclWorkDir / bfclEnv', () => {
 
 describe('warnMissingToolCallParser', () => {
   it('warns without --tool-call-parser', () => {
-    expect(warnMissingToolCallParser(['--max-model-len', '8192', '--enable-auto-tool-choice'], 'workloads/x.yaml')).toBe(
+    expect(
+      warnMissingToolCallParser(['--max-model-len', '8192', '--enable-auto-tool-choice'], 'workloads/x.yaml'),
+    ).toBe(
       'WARNING: workloads/x.yaml: bfcl without --tool-call-parser in serve_args; some models may need it for function-calling',
     );
     expect(warnMissingToolCallParser([])).toMatch(/^WARNING: <recipe>: bfcl without --tool-call-parser/);
   });
 
   it('is silent with --tool-call-parser in either form', () => {
-    expect(warnMissingToolCallParser(['--enable-auto-tool-choice', '--tool-call-parser', 'openai'])).toBeUndefined();
+    expect(
+      warnMissingToolCallParser(['--enable-auto-tool-choice', '--tool-call-parser', 'openai']),
+    ).toBeUndefined();
     expect(warnMissingToolCallParser(['--tool-call-parser=hermes'])).toBeUndefined();
   });
 });

@@ -4,7 +4,12 @@
  * `bfcl_driver.py --check`.
  */
 import { join } from 'node:path';
-import { BFCL_LEAF_CATEGORIES, BFCL_NON_SCORING_CATEGORIES, BFCL_TEST_COLLECTION_MAPPING, BFCL_VERSION_PREFIX } from '@perf-eval/util';
+import {
+  BFCL_LEAF_CATEGORIES,
+  BFCL_NON_SCORING_CATEGORIES,
+  BFCL_TEST_COLLECTION_MAPPING,
+  BFCL_VERSION_PREFIX,
+} from '@perf-eval/util';
 import { BfclUnknownCategoryError } from './errors.js';
 
 export function isBfclGroup(category: string): boolean {
@@ -36,9 +41,11 @@ export function scoredSubcategories(category: string): string[] {
  * `agentic/memory/<kv|vector|rec_sum>` or `format_sensitivity`.
  */
 export function bfclGroupDir(leaf: string): string {
-  if (isBfclGroup(leaf) || !BFCL_LEAF_CATEGORIES.includes(leaf)) throw new BfclUnknownCategoryError(leaf, 'a leaf category');
+  if (isBfclGroup(leaf) || !BFCL_LEAF_CATEGORIES.includes(leaf))
+    throw new BfclUnknownCategoryError(leaf, 'a leaf category');
   if (leaf === 'format_sensitivity') return 'format_sensitivity';
-  const inGroup = (group: string): boolean => (BFCL_TEST_COLLECTION_MAPPING[group] as readonly string[]).includes(leaf);
+  const inGroup = (group: string): boolean =>
+    (BFCL_TEST_COLLECTION_MAPPING[group] as readonly string[]).includes(leaf);
   if (inGroup('non_live')) return 'non_live';
   if (inGroup('live')) return 'live';
   if (inGroup('multi_turn')) return 'multi_turn';
@@ -53,10 +60,22 @@ export function bfclModelDir(model: string): string {
 
 /** `<workDir>/score/<model_dir>/<group_dir>/BFCL_v4_<leaf>_score.json`: the only place a leaf score is read from (D3). */
 export function bfclScoreFile(workDir: string, model: string, leaf: string): string {
-  return join(workDir, 'score', bfclModelDir(model), bfclGroupDir(leaf), `${BFCL_VERSION_PREFIX}_${leaf}_score.json`);
+  return join(
+    workDir,
+    'score',
+    bfclModelDir(model),
+    bfclGroupDir(leaf),
+    `${BFCL_VERSION_PREFIX}_${leaf}_score.json`,
+  );
 }
 
 /** `<workDir>/result/<model_dir>/<group_dir>/BFCL_v4_<leaf>_result.json`. */
 export function bfclResultFile(workDir: string, model: string, leaf: string): string {
-  return join(workDir, 'result', bfclModelDir(model), bfclGroupDir(leaf), `${BFCL_VERSION_PREFIX}_${leaf}_result.json`);
+  return join(
+    workDir,
+    'result',
+    bfclModelDir(model),
+    bfclGroupDir(leaf),
+    `${BFCL_VERSION_PREFIX}_${leaf}_result.json`,
+  );
 }

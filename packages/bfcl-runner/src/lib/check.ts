@@ -35,7 +35,9 @@ export function parseBfclCheckOutput(stdout: string): BfclCheckReport {
     typeof value['version_prefix'] !== 'string' ||
     typeof mapping !== 'object' ||
     mapping === null ||
-    !Object.values(mapping).every((members) => Array.isArray(members) && members.every((m) => typeof m === 'string'))
+    !Object.values(mapping).every(
+      (members) => Array.isArray(members) && members.every((m) => typeof m === 'string'),
+    )
   ) {
     throw new Error('unexpected --check output shape');
   }
@@ -49,7 +51,8 @@ export function parseBfclCheckOutput(stdout: string): BfclCheckReport {
 
 /** Run `<python> bfcl_driver.py --check`: proves the venv imports bfcl_eval and reports its mapping. */
 export async function checkBfcl(options: CheckBfclOptions): Promise<BfclCheckReport> {
-  const driverPath = options.driverPath ?? (await materializeDriver(options.cacheDir ?? defaultDriverCacheDir()));
+  const driverPath =
+    options.driverPath ?? (await materializeDriver(options.cacheDir ?? defaultDriverCacheDir()));
   const command = [options.python, driverPath, '--check'];
   const result = await execa(options.python, [driverPath, '--check'], {
     reject: false,
@@ -63,16 +66,26 @@ export async function checkBfcl(options: CheckBfclOptions): Promise<BfclCheckRep
     signal: result.signal,
     durationMs: result.durationMs,
     timedOut: result.timedOut,
-    outputTail: String(result.stderr ?? '').split('\n').filter(Boolean).slice(-20),
+    outputTail: String(result.stderr ?? '')
+      .split('\n')
+      .filter(Boolean)
+      .slice(-20),
   };
   if (result.failed) {
-    const reason = context.outputTail.filter((line) => line.startsWith('[bfcl] ')).pop() ?? result.shortMessage;
-    throw new BfclCheckError(`bfcl driver --check failed with ${options.python}: ${reason}`, context, { cause: result });
+    const reason =
+      context.outputTail.filter((line) => line.startsWith('[bfcl] ')).pop() ?? result.shortMessage;
+    throw new BfclCheckError(`bfcl driver --check failed with ${options.python}: ${reason}`, context, {
+      cause: result,
+    });
   }
   try {
     return parseBfclCheckOutput(String(result.stdout));
   } catch (error) {
-    throw new BfclCheckError(`bfcl driver --check printed unexpected output: ${(error as Error).message}`, context, { cause: error });
+    throw new BfclCheckError(
+      `bfcl driver --check printed unexpected output: ${(error as Error).message}`,
+      context,
+      { cause: error },
+    );
   }
 }
 
@@ -87,7 +100,9 @@ export function diffCollectionMapping(installed: Readonly<Record<string, readonl
     const table = BFCL_TEST_COLLECTION_MAPPING[key];
     const actual = installed[key];
     if (JSON.stringify(table) !== JSON.stringify(actual)) {
-      diffs.push(`group ${key}: installed ${JSON.stringify(actual ?? null)} vs table ${JSON.stringify(table ?? null)}`);
+      diffs.push(
+        `group ${key}: installed ${JSON.stringify(actual ?? null)} vs table ${JSON.stringify(table ?? null)}`,
+      );
     }
   }
   return diffs;

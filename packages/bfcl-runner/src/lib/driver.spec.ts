@@ -32,7 +32,9 @@ describe('driver materialisation', () => {
     const cache = await tempDir();
     const file = join(cache, 'file');
     await (await import('node:fs/promises')).writeFile(file, 'x');
-    await expect(materializeDriver(join(file, 'sub'))).rejects.toMatchObject({ code: 'E_BFCL_DRIVER_UNAVAILABLE' });
+    await expect(materializeDriver(join(file, 'sub'))).rejects.toMatchObject({
+      code: 'E_BFCL_DRIVER_UNAVAILABLE',
+    });
   });
 
   it('defaults the cache dir to XDG_CACHE_HOME/perf-eval', () => {

@@ -40,7 +40,9 @@ export async function driverSource(): Promise<string> {
     try {
       return sea.getAsset(BFCL_DRIVER_ASSET, 'utf8');
     } catch (error) {
-      throw new BfclDriverUnavailableError(`SEA asset ${BFCL_DRIVER_ASSET}`, (error as Error).message, { cause: error });
+      throw new BfclDriverUnavailableError(`SEA asset ${BFCL_DRIVER_ASSET}`, (error as Error).message, {
+        cause: error,
+      });
     }
   }
   const path = packagedDriverPath();

@@ -5,7 +5,12 @@ import type { PerfEvalErrorOptions, ToolRunContext } from '@perf-eval/util';
 export class BfclFailedError extends ToolError {
   readonly bfclCategory: string;
 
-  constructor(category: string, message: string, context: ToolRunContext, options: PerfEvalErrorOptions = {}) {
+  constructor(
+    category: string,
+    message: string,
+    context: ToolRunContext,
+    options: PerfEvalErrorOptions = {},
+  ) {
     super('E_BFCL_FAILED', message, context, options);
     this.bfclCategory = category;
   }
@@ -16,7 +21,12 @@ export class BfclTimeoutError extends ToolError {
   readonly bfclCategory: string;
   readonly timeoutMs: number;
 
-  constructor(category: string, timeoutMs: number, context: ToolRunContext, options: PerfEvalErrorOptions = {}) {
+  constructor(
+    category: string,
+    timeoutMs: number,
+    context: ToolRunContext,
+    options: PerfEvalErrorOptions = {},
+  ) {
     super(
       'E_BFCL_TIMEOUT',
       `bfcl ${category} timed out after ${timeoutMs / 1000}s and was killed (is the server still up?)`,
@@ -33,7 +43,10 @@ export class BfclCancelledError extends ToolError {
   readonly bfclCategory: string;
 
   constructor(category: string, context: ToolRunContext, options: PerfEvalErrorOptions = {}) {
-    super('E_BFCL_CANCELLED', `bfcl ${category} was cancelled`, context, { ...options, category: options.category ?? cancellationCategory(options.cause) });
+    super('E_BFCL_CANCELLED', `bfcl ${category} was cancelled`, context, {
+      ...options,
+      category: options.category ?? cancellationCategory(options.cause),
+    });
     this.bfclCategory = category;
   }
 }
@@ -76,8 +89,19 @@ export class BfclInferenceFailedError extends ToolError {
   readonly entries: number;
   readonly firstError: string;
 
-  constructor(category: string, entries: number, firstError: string, context: ToolRunContext, options: PerfEvalErrorOptions = {}) {
-    super('E_BFCL_INFERENCE_FAILED', `[bfcl] all ${entries} ${category} entries failed during inference: ${firstError}`, context, options);
+  constructor(
+    category: string,
+    entries: number,
+    firstError: string,
+    context: ToolRunContext,
+    options: PerfEvalErrorOptions = {},
+  ) {
+    super(
+      'E_BFCL_INFERENCE_FAILED',
+      `[bfcl] all ${entries} ${category} entries failed during inference: ${firstError}`,
+      context,
+      options,
+    );
     this.bfclCategory = category;
     this.entries = entries;
     this.firstError = firstError;
@@ -102,7 +126,10 @@ export class BfclUnknownCategoryError extends PerfEvalError {
   readonly bfclCategory: string;
 
   constructor(category: string, expected = 'a BFCL category or group', options: PerfEvalErrorOptions = {}) {
-    super('E_BFCL_UNKNOWN_CATEGORY', `unknown bfcl test category '${category}' (expected ${expected})`, { ...options, category: 'validation' });
+    super('E_BFCL_UNKNOWN_CATEGORY', `unknown bfcl test category '${category}' (expected ${expected})`, {
+      ...options,
+      category: 'validation',
+    });
     this.bfclCategory = category;
   }
 }
@@ -112,7 +139,10 @@ export class BfclDriverUnavailableError extends PerfEvalError {
   readonly location: string;
 
   constructor(location: string, detail: string, options: PerfEvalErrorOptions = {}) {
-    super('E_BFCL_DRIVER_UNAVAILABLE', `cannot provide bfcl_driver.py (${location}): ${detail}`, { ...options, category: 'preflight' });
+    super('E_BFCL_DRIVER_UNAVAILABLE', `cannot provide bfcl_driver.py (${location}): ${detail}`, {
+      ...options,
+      category: 'preflight',
+    });
     this.location = location;
   }
 }

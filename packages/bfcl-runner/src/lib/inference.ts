@@ -20,7 +20,11 @@ export interface BfclInferenceErrors {
  * (`tool-contracts.md` §5.3), so a dead server would otherwise publish 0.0. Missing result files
  * count as 0/0.
  */
-export async function countInferenceErrors(workDir: string, model: string, leaves: readonly string[]): Promise<BfclInferenceErrors[]> {
+export async function countInferenceErrors(
+  workDir: string,
+  model: string,
+  leaves: readonly string[],
+): Promise<BfclInferenceErrors[]> {
   const out: BfclInferenceErrors[] = [];
   for (const leaf of leaves) {
     let entries;
@@ -33,9 +37,12 @@ export async function countInferenceErrors(workDir: string, model: string, leave
       }
       throw error;
     }
-    const failed = entries.filter((entry) => typeof entry.result === 'string' && entry.result.startsWith(INFERENCE_ERROR));
+    const failed = entries.filter(
+      (entry) => typeof entry.result === 'string' && entry.result.startsWith(INFERENCE_ERROR),
+    );
     const row: BfclInferenceErrors = { category: leaf, errors: failed.length, total: entries.length };
-    if (failed[0] !== undefined) row.firstError = (failed[0].result as string).slice(INFERENCE_ERROR.length).split('\n')[0] as string;
+    if (failed[0] !== undefined)
+      row.firstError = (failed[0].result as string).slice(INFERENCE_ERROR.length).split('\n')[0] as string;
     out.push(row);
   }
   return out;

@@ -19,11 +19,20 @@ const FLOAT = '\u0001pyfloat:';
  * `json.dump(…, indent=2)` writes it: 2-space indent, Python float rendering (`0.0`, `1.0`), no
  * trailing newline.
  */
-export function renderBfclLmEvalJson(model: string, category: string, accuracy: number, isGroupTotal: boolean): string {
+export function renderBfclLmEvalJson(
+  model: string,
+  category: string,
+  accuracy: number,
+  isGroupTotal: boolean,
+): string {
   const task = `bfcl_${category}`;
   const doc = {
     results: {
-      [task]: { 'acc,none': `${FLOAT}${pyFloatRepr(accuracy)}`, 'acc_stderr,none': `${FLOAT}0.0`, alias: isGroupTotal ? `${task} (overall)` : task },
+      [task]: {
+        'acc,none': `${FLOAT}${pyFloatRepr(accuracy)}`,
+        'acc_stderr,none': `${FLOAT}0.0`,
+        alias: isGroupTotal ? `${task} (overall)` : task,
+      },
     },
     configs: { [task]: { task, num_fewshot: 0 } },
     versions: { [task]: 1 },

@@ -13,7 +13,10 @@ import {
   readScoreSummary,
 } from './parse.js';
 
-const FIXTURES = resolve(import.meta.dirname, '../../../../../shared/reference/fixtures/bfcl/harmony-fixes-2');
+const FIXTURES = resolve(
+  import.meta.dirname,
+  '../../../../../shared/reference/fixtures/bfcl/harmony-fixes-2',
+);
 const SCORE = join(FIXTURES, 'score/openai_gpt-oss-120b');
 const RESULT = join(FIXTURES, 'result/openai_gpt-oss-120b');
 
@@ -42,9 +45,13 @@ describe('readScoreSummary (line 1 of a score file)', () => {
   });
 
   it('reads live_relevance 0.6875 and irrelevance 0.875', async () => {
-    expect((await readScoreSummary(join(SCORE, 'live/BFCL_v4_live_relevance_score.json'))).accuracy).toBe(0.6875);
+    expect((await readScoreSummary(join(SCORE, 'live/BFCL_v4_live_relevance_score.json'))).accuracy).toBe(
+      0.6875,
+    );
     const irrelevance = await readScoreSummary(join(SCORE, 'non_live/BFCL_v4_irrelevance_score.json'));
-    expect([irrelevance.accuracy, irrelevance.correctCount, irrelevance.totalCount]).toEqual([0.875, 210, 240]);
+    expect([irrelevance.accuracy, irrelevance.correctCount, irrelevance.totalCount]).toEqual([
+      0.875, 210, 240,
+    ]);
   });
 
   it('reads the multi_turn_base EXCERPT by explicit path: 0.62, 124/200', async () => {
@@ -56,7 +63,9 @@ describe('readScoreSummary (line 1 of a score file)', () => {
   it('a suffix lookup for multi_turn_base does not find the EXCERPT file', async () => {
     const names = await readdir(join(SCORE, 'multi_turn'));
     expect(names.filter((name) => name.endsWith('multi_turn_base_score.json'))).toEqual([]);
-    await expect(readScoreSummary(join(SCORE, 'multi_turn/BFCL_v4_multi_turn_base_score.json'))).rejects.toMatchObject({ code: 'ENOENT' });
+    await expect(
+      readScoreSummary(join(SCORE, 'multi_turn/BFCL_v4_multi_turn_base_score.json')),
+    ).rejects.toMatchObject({ code: 'ENOENT' });
   });
 
   it('rejects a line 1 without a numeric accuracy, and an empty file', async () => {
@@ -84,16 +93,23 @@ describe('readBfclResultFile (JSON Lines)', () => {
   });
 
   it('parses irrelevance (240), live_parallel (16) and live_relevance (16)', async () => {
-    expect(await readBfclResultFile(join(RESULT, 'non_live/BFCL_v4_irrelevance_result.json'))).toHaveLength(240);
+    expect(await readBfclResultFile(join(RESULT, 'non_live/BFCL_v4_irrelevance_result.json'))).toHaveLength(
+      240,
+    );
     const parallel = await readBfclResultFile(join(RESULT, 'live/BFCL_v4_live_parallel_result.json'));
     expect(parallel).toHaveLength(16);
     expect(parallel[0]?.id).toBe('live_parallel_0-0-0');
     const relevance = await readBfclResultFile(join(RESULT, 'live/BFCL_v4_live_relevance_result.json'));
-    expect(relevance.map((entry) => entry.id).slice(0, 2)).toEqual(['live_relevance_0-0-0', 'live_relevance_1-1-0']);
+    expect(relevance.map((entry) => entry.id).slice(0, 2)).toEqual([
+      'live_relevance_0-0-0',
+      'live_relevance_1-1-0',
+    ]);
   });
 
   it('parses the multi-turn excerpt: nested turn → step lists', async () => {
-    const [entry, ...rest] = await readBfclResultFile(join(RESULT, 'multi_turn/BFCL_v4_multi_turn_base_result.EXCERPT_first1line.json'));
+    const [entry, ...rest] = await readBfclResultFile(
+      join(RESULT, 'multi_turn/BFCL_v4_multi_turn_base_result.EXCERPT_first1line.json'),
+    );
     expect(rest).toEqual([]);
     expect(entry?.id).toBe('multi_turn_base_0');
     expect(isMultiTurnEntry(entry as never)).toBe(true);
@@ -101,12 +117,19 @@ describe('readBfclResultFile (JSON Lines)', () => {
     expect(result).toHaveLength(4);
     expect(result[0]?.[0]).toEqual([{ ls: '{"a": false}' }]);
     expect(result[2]).toEqual([[]]);
-    expect(entry?.input_token_count).toEqual([[3363, 3509, 3565, 3626, 3670, 3739], [3643, 3809, 3869, 3926, 3976, 4095], [4000], [4247, 4387, 4448, 4517, 4679, 4796, 4853, 4933]]);
+    expect(entry?.input_token_count).toEqual([
+      [3363, 3509, 3565, 3626, 3670, 3739],
+      [3643, 3809, 3869, 3926, 3976, 4095],
+      [4000],
+      [4247, 4387, 4448, 4517, 4679, 4796, 4853, 4933],
+    ]);
     expect((entry?.latency as number[][])[2]).toEqual([4.928061485290527]);
   });
 
   it('names the bad line', () => {
-    expect(() => parseBfclResultText('{"id": "a", "result": []}\n{oops\n', 'r.json')).toThrow(/line 2 is not JSON/);
+    expect(() => parseBfclResultText('{"id": "a", "result": []}\n{oops\n', 'r.json')).toThrow(
+      /line 2 is not JSON/,
+    );
     expect(() => parseBfclResultText('{"result": []}\n')).toThrow(/needs "id" and "result"/);
   });
 });
@@ -137,10 +160,20 @@ describe('parseBfclCsv', () => {
   });
 
   it('data_live.csv and data_non_live.csv', async () => {
-    const live = (await readBfclCsv(join(FIXTURES, 'score/data_live.csv'))).rows[0] as Record<string, unknown>;
-    expect([live['Live Overall Acc'], live['Python Parallel AST'], live['Relevance Detection']]).toEqual([72.61, 0, 68.75]);
-    const nonLive = (await readBfclCsv(join(FIXTURES, 'score/data_non_live.csv'))).rows[0] as Record<string, unknown>;
-    expect([nonLive['Python Simple AST'], nonLive['Irrelevance Detection'], nonLive['Parallel AST']]).toEqual([85.75, 87.5, 0]);
+    const live = (await readBfclCsv(join(FIXTURES, 'score/data_live.csv'))).rows[0] as Record<
+      string,
+      unknown
+    >;
+    expect([live['Live Overall Acc'], live['Python Parallel AST'], live['Relevance Detection']]).toEqual([
+      72.61, 0, 68.75,
+    ]);
+    const nonLive = (await readBfclCsv(join(FIXTURES, 'score/data_non_live.csv'))).rows[0] as Record<
+      string,
+      unknown
+    >;
+    expect([nonLive['Python Simple AST'], nonLive['Irrelevance Detection'], nonLive['Parallel AST']]).toEqual(
+      [85.75, 87.5, 0],
+    );
   });
 
   it('data_overall.csv: plain numbers, text cells and the last column without trailing newline', async () => {
@@ -161,8 +194,14 @@ describe('parseBfclCsv', () => {
     const csv = await readBfclCsv(join(FIXTURES, 'score/data_format_sensitivity.csv'));
     expect(csv.headers.slice(0, 4)).toEqual(BFCL_CSV_HEADERS.format_sensitivity);
     expect(csv.headers).toHaveLength(30);
-    expect(csv.headers[4]).toBe('Config ret_fmt=python&tool_call_tag=True&func_doc_fmt=python&prompt_fmt=plaintext&style=classic');
-    expect(Object.values(csv.rows[0] as object).slice(2).every((cell) => cell === null)).toBe(true);
+    expect(csv.headers[4]).toBe(
+      'Config ret_fmt=python&tool_call_tag=True&func_doc_fmt=python&prompt_fmt=plaintext&style=classic',
+    );
+    expect(
+      Object.values(csv.rows[0] as object)
+        .slice(2)
+        .every((cell) => cell === null),
+    ).toBe(true);
   });
 
   it('rejects wrong headers and ragged rows', () => {

@@ -18,7 +18,9 @@ export function parseScoreSummary(line: string, file?: string): BfclScoreSummary
   try {
     value = JSON.parse(line);
   } catch (error) {
-    throw new BfclParseError(file, `line 1 is not JSON (${(error as Error).message})`, line, { cause: error });
+    throw new BfclParseError(file, `line 1 is not JSON (${(error as Error).message})`, line, {
+      cause: error,
+    });
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new BfclParseError(file, 'line 1 is not a JSON object', line);
@@ -86,7 +88,12 @@ export interface BfclResultEntry {
 
 /** True when the entry's result/counters are nested per turn and step (multi-turn, agentic). */
 export function isMultiTurnEntry(entry: BfclResultEntry): boolean {
-  return Array.isArray(entry.latency) || (Array.isArray(entry.result) && entry.result.every((turn) => Array.isArray(turn)) && entry.result.length > 0);
+  return (
+    Array.isArray(entry.latency) ||
+    (Array.isArray(entry.result) &&
+      entry.result.every((turn) => Array.isArray(turn)) &&
+      entry.result.length > 0)
+  );
 }
 
 /** Parse a JSON Lines result file's text; blank lines are skipped. */
@@ -100,9 +107,16 @@ export function parseBfclResultText(text: string, file?: string): BfclResultEntr
     try {
       value = JSON.parse(line);
     } catch (error) {
-      throw new BfclParseError(file, `line ${i + 1} is not JSON (${(error as Error).message})`, line, { cause: error });
+      throw new BfclParseError(file, `line ${i + 1} is not JSON (${(error as Error).message})`, line, {
+        cause: error,
+      });
     }
-    if (typeof value !== 'object' || value === null || typeof (value as { id?: unknown }).id !== 'string' || !('result' in value)) {
+    if (
+      typeof value !== 'object' ||
+      value === null ||
+      typeof (value as { id?: unknown }).id !== 'string' ||
+      !('result' in value)
+    ) {
       throw new BfclParseError(file, `line ${i + 1} is not a result entry (needs "id" and "result")`, line);
     }
     entries.push(value as BfclResultEntry);
@@ -120,28 +134,88 @@ export type BfclCsvKind = 'overall' | 'non_live' | 'live' | 'multi_turn' | 'agen
 /** Exact headers per CSV (`tool-contracts.md` §5.8); format_sensitivity continues with `Config …` columns. */
 export const BFCL_CSV_HEADERS: Readonly<Record<BfclCsvKind, readonly string[]>> = Object.freeze({
   overall: [
-    'Rank', 'Overall Acc', 'Model', 'Model Link', 'Total Cost ($)', 'Latency Mean (s)', 'Latency Standard Deviation (s)',
-    'Latency 95th Percentile (s)', 'Non-Live AST Acc', 'Non-Live Simple AST', 'Non-Live Multiple AST', 'Non-Live Parallel AST',
-    'Non-Live Parallel Multiple AST', 'Live Acc', 'Live Simple AST', 'Live Multiple AST', 'Live Parallel AST',
-    'Live Parallel Multiple AST', 'Multi Turn Acc', 'Multi Turn Base', 'Multi Turn Miss Func', 'Multi Turn Miss Param',
-    'Multi Turn Long Context', 'Web Search Acc', 'Web Search Base', 'Web Search No Snippet', 'Memory Acc', 'Memory KV',
-    'Memory Vector', 'Memory Recursive Summarization', 'Relevance Detection', 'Irrelevance Detection',
-    'Format Sensitivity Max Delta', 'Format Sensitivity Standard Deviation', 'Organization', 'License',
+    'Rank',
+    'Overall Acc',
+    'Model',
+    'Model Link',
+    'Total Cost ($)',
+    'Latency Mean (s)',
+    'Latency Standard Deviation (s)',
+    'Latency 95th Percentile (s)',
+    'Non-Live AST Acc',
+    'Non-Live Simple AST',
+    'Non-Live Multiple AST',
+    'Non-Live Parallel AST',
+    'Non-Live Parallel Multiple AST',
+    'Live Acc',
+    'Live Simple AST',
+    'Live Multiple AST',
+    'Live Parallel AST',
+    'Live Parallel Multiple AST',
+    'Multi Turn Acc',
+    'Multi Turn Base',
+    'Multi Turn Miss Func',
+    'Multi Turn Miss Param',
+    'Multi Turn Long Context',
+    'Web Search Acc',
+    'Web Search Base',
+    'Web Search No Snippet',
+    'Memory Acc',
+    'Memory KV',
+    'Memory Vector',
+    'Memory Recursive Summarization',
+    'Relevance Detection',
+    'Irrelevance Detection',
+    'Format Sensitivity Max Delta',
+    'Format Sensitivity Standard Deviation',
+    'Organization',
+    'License',
   ],
   non_live: [
-    'Rank', 'Model', 'Non-Live Overall Acc', 'AST Summary', 'Simple AST', 'Python Simple AST', 'Java Simple AST',
-    'JavaScript Simple AST', 'Multiple AST', 'Parallel AST', 'Parallel Multiple AST', 'Irrelevance Detection',
+    'Rank',
+    'Model',
+    'Non-Live Overall Acc',
+    'AST Summary',
+    'Simple AST',
+    'Python Simple AST',
+    'Java Simple AST',
+    'JavaScript Simple AST',
+    'Multiple AST',
+    'Parallel AST',
+    'Parallel Multiple AST',
+    'Irrelevance Detection',
   ],
   live: [
-    'Rank', 'Model', 'Live Overall Acc', 'AST Summary', 'Python Simple AST', 'Python Multiple AST', 'Python Parallel AST',
-    'Python Parallel Multiple AST', 'Irrelevance Detection', 'Relevance Detection',
+    'Rank',
+    'Model',
+    'Live Overall Acc',
+    'AST Summary',
+    'Python Simple AST',
+    'Python Multiple AST',
+    'Python Parallel AST',
+    'Python Parallel Multiple AST',
+    'Irrelevance Detection',
+    'Relevance Detection',
   ],
   multi_turn: ['Rank', 'Model', 'Multi Turn Overall Acc', 'Base', 'Miss Func', 'Miss Param', 'Long Context'],
   agentic: [
-    'Rank', 'Model', 'Agentic Overall Acc', 'Web Search Summary', 'Web Search Base', 'Web Search No Snippet',
-    'Memory Summary', 'Memory KV', 'Memory Vector', 'Memory Recursive Summarization',
+    'Rank',
+    'Model',
+    'Agentic Overall Acc',
+    'Web Search Summary',
+    'Web Search Base',
+    'Web Search No Snippet',
+    'Memory Summary',
+    'Memory KV',
+    'Memory Vector',
+    'Memory Recursive Summarization',
   ],
-  format_sensitivity: ['Rank', 'Model', 'Format Sensitivity Max Delta', 'Format Sensitivity Standard Deviation'],
+  format_sensitivity: [
+    'Rank',
+    'Model',
+    'Format Sensitivity Max Delta',
+    'Format Sensitivity Standard Deviation',
+  ],
 });
 
 /** A CSV cell: `53.12%` → 53.12 (percent, `%` stripped), `2.21` → 2.21, `N/A`/empty → null, text stays text. */
@@ -179,13 +253,21 @@ export function parseBfclCsv(text: string, kind?: BfclCsvKind, file?: string): B
         ? headers.slice(expected.length).every((name) => name.startsWith('Config '))
         : headers.length === expected.length;
     if (!prefixOk || !restOk) {
-      throw new BfclParseError(file, `unexpected headers for data_${kind}.csv (expected ${expected.join(',')})`, lines[0] as string);
+      throw new BfclParseError(
+        file,
+        `unexpected headers for data_${kind}.csv (expected ${expected.join(',')})`,
+        lines[0] as string,
+      );
     }
   }
   const rows = lines.slice(1).map((line, i) => {
     const cells = line.split(',');
     if (cells.length !== headers.length) {
-      throw new BfclParseError(file, `row ${i + 1} has ${cells.length} cells for ${headers.length} columns`, line);
+      throw new BfclParseError(
+        file,
+        `row ${i + 1} has ${cells.length} cells for ${headers.length} columns`,
+        line,
+      );
     }
     const row: Record<string, BfclCsvCell> = {};
     headers.forEach((name, j) => {
@@ -198,6 +280,8 @@ export function parseBfclCsv(text: string, kind?: BfclCsvKind, file?: string): B
 
 /** Read `data_<kind>.csv`; the kind (and so the header check) comes from the file name. */
 export async function readBfclCsv(file: string): Promise<BfclCsv> {
-  const match = /^data_(overall|non_live|live|multi_turn|agentic|format_sensitivity)\.csv$/.exec(basename(file));
+  const match = /^data_(overall|non_live|live|multi_turn|agentic|format_sensitivity)\.csv$/.exec(
+    basename(file),
+  );
   return parseBfclCsv(await readFile(file, 'utf8'), match?.[1] as BfclCsvKind | undefined, file);
 }

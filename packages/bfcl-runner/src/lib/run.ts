@@ -74,7 +74,11 @@ export interface BfclOutcome {
 }
 
 /** The variables the driver (and BFCL) read, derived from the spec. */
-export function bfclEnv(spec: BfclRunSpec, base: Readonly<Record<string, string | undefined>>, cwd: string = process.cwd()): Record<string, string> {
+export function bfclEnv(
+  spec: BfclRunSpec,
+  base: Readonly<Record<string, string | undefined>>,
+  cwd: string = process.cwd(),
+): Record<string, string> {
   const url = new URL(spec.baseUrl);
   const port = url.port !== '' ? url.port : url.protocol === 'https:' ? '443' : '80';
   const env: Record<string, string> = {};
@@ -107,7 +111,8 @@ function lastBfclLine(lines: readonly string[]): string | undefined {
 export async function runBfcl(spec: BfclRunSpec, options: RunBfclOptions): Promise<BfclOutcome> {
   const print = options.print ?? ((line: string) => void process.stdout.write(`${line}\n`));
   const timeoutMs = options.timeoutMs ?? DEFAULT_BFCL_TIMEOUT_MS;
-  if (!(timeoutMs > 0) || !Number.isFinite(timeoutMs)) throw new RangeError(`runBfcl: timeoutMs must be a positive finite number, got ${timeoutMs}`);
+  if (!(timeoutMs > 0) || !Number.isFinite(timeoutMs))
+    throw new RangeError(`runBfcl: timeoutMs must be a positive finite number, got ${timeoutMs}`);
   scoredSubcategories(spec.category); // unknown category → BfclUnknownCategoryError before anything runs
   const cwd = options.cwd ?? process.cwd();
 
@@ -117,7 +122,8 @@ export async function runBfcl(spec: BfclRunSpec, options: RunBfclOptions): Promi
   // A fresh project root per category (D4): no stale result/score/CSV files, no resumed ids, no .env.
   await rm(workDir, { recursive: true, force: true });
 
-  const driverPath = options.driverPath ?? (await materializeDriver(options.cacheDir ?? defaultDriverCacheDir()));
+  const driverPath =
+    options.driverPath ?? (await materializeDriver(options.cacheDir ?? defaultDriverCacheDir()));
   const argv = buildBfclArgv(spec, { python: options.python, driverPath });
   const env = bfclEnv(spec, options.env ?? process.env, cwd);
   const secrets = secretValuesOf(env);
@@ -152,24 +158,41 @@ export async function runBfcl(spec: BfclRunSpec, options: RunBfclOptions): Promi
       how += `: ${result.error?.message ?? 'could not start'}`;
     }
     const reason = lastBfclLine(context.outputTail ?? []);
-    throw new BfclFailedError(spec.category, `bfcl ${spec.category} ${how}${reason === undefined ? '' : `: ${reason}`}`, context, {
-      cause: result.error,
-    });
+    throw new BfclFailedError(
+      spec.category,
+      `bfcl ${spec.category} ${how}${reason === undefined ? '' : `: ${reason}`}`,
+      context,
+      {
+        cause: result.error,
+      },
+    );
   }
 
   const scores = await collectBfclScores(workDir, spec.model, spec.category, context);
   const leaves = scoredSubcategories(spec.category);
   const inferenceErrors = await countInferenceErrors(workDir, spec.model, leaves);
   for (const row of inferenceErrors) {
-    if (row.errors > 0) print(`[bfcl] warning: ${row.category}: ${row.errors}/${row.total} entries failed during inference (first: ${scrubText(row.firstError ?? '', secrets)})`);
+    if (row.errors > 0)
+      print(
+        `[bfcl] warning: ${row.category}: ${row.errors}/${row.total} entries failed during inference (first: ${scrubText(row.firstError ?? '', secrets)})`,
+      );
   }
   const generated = inferenceErrors.reduce((n, row) => n + row.total, 0);
   const failedEntries = inferenceErrors.reduce((n, row) => n + row.errors, 0);
   if (generated > 0 && failedEntries === generated && options.allowAllInferenceErrors !== true) {
-    const first = scrubText(inferenceErrors.find((row) => row.firstError !== undefined)?.firstError ?? '', secrets);
+    const first = scrubText(
+      inferenceErrors.find((row) => row.firstError !== undefined)?.firstError ?? '',
+      secrets,
+    );
     throw new BfclInferenceFailedError(spec.category, generated, first, context);
   }
   const now = options.now?.() ?? new Date();
-  const { writtenFiles, manifest } = await writeBfclResults(resolve(cwd, spec.resultsDir), spec.model, spec.category, scores, { now, print });
+  const { writtenFiles, manifest } = await writeBfclResults(
+    resolve(cwd, spec.resultsDir),
+    spec.model,
+    spec.category,
+    scores,
+    { now, print },
+  );
   return { category: spec.category, scores, writtenFiles, manifest, durationMs, workDir, inferenceErrors };
 }

@@ -15,10 +15,15 @@ Options:
   --all       include containers of the current job too`;
 
 export async function run(argv: string[], io: Io): Promise<number> {
-  const { values } = parseCommandArgs<{ help?: boolean; 'dry-run'?: boolean; all?: boolean }>('cleanup', argv, {
-    'dry-run': { type: 'boolean' },
-    all: { type: 'boolean' },
-  }, false);
+  const { values } = parseCommandArgs<{ help?: boolean; 'dry-run'?: boolean; all?: boolean }>(
+    'cleanup',
+    argv,
+    {
+      'dry-run': { type: 'boolean' },
+      all: { type: 'boolean' },
+    },
+    false,
+  );
   if (values.help) {
     writeLine(io.stdout, HELP);
     return EXIT.ok;
@@ -31,8 +36,15 @@ export async function run(argv: string[], io: Io): Promise<number> {
     return EXIT.ok;
   }
   for (const container of stale) {
-    writeLine(io.stdout, `${values['dry-run'] ? 'would remove' : 'removing'} ${container.name} (${container.id.slice(0, 12)}, ${container.state}, workload ${container.workload}, job ${container.jobId ?? '-'})`);
+    writeLine(
+      io.stdout,
+      `${values['dry-run'] ? 'would remove' : 'removing'} ${container.name} (${container.id.slice(0, 12)}, ${container.state}, workload ${container.workload}, job ${container.jobId ?? '-'})`,
+    );
   }
-  if (!values['dry-run']) await removeContainers(stale.map((c) => c.id), { docker, signal: io.signal });
+  if (!values['dry-run'])
+    await removeContainers(
+      stale.map((c) => c.id),
+      { docker, signal: io.signal },
+    );
   return EXIT.ok;
 }

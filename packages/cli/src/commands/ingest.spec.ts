@@ -1,5 +1,13 @@
 import { spawn } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  rmSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -19,7 +27,11 @@ interface Received {
  * A real node:http server on 127.0.0.1. `mode`: `ok` (200 after `delayMs`), `reject` (400: not
  * retried, the payload stays queued), `hang` (never answers).
  */
-async function dashboard(): Promise<{ base: string; received: Received[]; mode: { value: 'ok' | 'reject' | 'hang'; delayMs: number } }> {
+async function dashboard(): Promise<{
+  base: string;
+  received: Received[];
+  mode: { value: 'ok' | 'reject' | 'hang'; delayMs: number };
+}> {
   const received: Received[] = [];
   const mode = { value: 'ok' as 'ok' | 'reject' | 'hang', delayMs: 0 };
   const server = createServer((req, res) => {
@@ -30,7 +42,10 @@ async function dashboard(): Promise<{ base: string; received: Received[]; mode: 
       received.push({ url: req.url ?? '', ingestId: parsed.ingest_id, date: parsed.date });
       if (mode.value === 'hang') return;
       const status = mode.value === 'ok' ? 200 : 400;
-      setTimeout(() => res.writeHead(status).end(status === 200 ? '{"ok":true}' : '{"detail":"rejected"}'), mode.delayMs);
+      setTimeout(
+        () => res.writeHead(status).end(status === 200 ? '{"ok":true}' : '{"detail":"rejected"}'),
+        mode.delayMs,
+      );
     });
   });
   await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
@@ -49,13 +64,21 @@ function resultsDir(plan: { date?: string } = { date: '2026-08-20T01:02:03.000Z'
   const files = ['m/results_1.json', 'm/results_2.json', 'm/results_3.json'];
   for (const [i, file] of files.entries()) {
     mkdirSync(dirname(join(dir, 'gsm8k', file)), { recursive: true });
-    writeFileSync(join(dir, 'gsm8k', file), `{"results": {"gsm8k": {"exact_match,strict-match": 0.${i + 5}}}}`);
+    writeFileSync(
+      join(dir, 'gsm8k', file),
+      `{"results": {"gsm8k": {"exact_match,strict-match": 0.${i + 5}}}}`,
+    );
   }
   copyFileSync(BENCH, join(dir, 'bench-a.json'));
   mkdirSync(join(dir, '.ingest'), { recursive: true });
   const context = { workload: 'wl', ...(plan.date ? { date: plan.date } : {}) };
   const items = [
-    { kind: 'perf', runName: 'a', file: 'bench-a.json', meta: { device: 'h200', tp: 1, precision: 'bf16', model: 'org/m', isl: 8, osl: 8, conc: 2 } },
+    {
+      kind: 'perf',
+      runName: 'a',
+      file: 'bench-a.json',
+      meta: { device: 'h200', tp: 1, precision: 'bf16', model: 'org/m', isl: 8, osl: 8, conc: 2 },
+    },
     { kind: 'eval', task: 'gsm8k', dir: 'gsm8k', files, samples: false },
   ];
   writeFileSync(join(dir, '.ingest/plan.json'), JSON.stringify({ version: 1, context, items }));
@@ -64,7 +87,9 @@ function resultsDir(plan: { date?: string } = { date: '2026-08-20T01:02:03.000Z'
 
 function queued(dir: string): string[] {
   try {
-    return readdirSync(join(dir, '.ingest/outbox')).filter((name) => name.endsWith('.json') && !name.startsWith('.'));
+    return readdirSync(join(dir, '.ingest/outbox')).filter(
+      (name) => name.endsWith('.json') && !name.startsWith('.'),
+    );
   } catch {
     return [];
   }
@@ -76,8 +101,15 @@ interface Outcome {
   stderr: string;
 }
 
-function ingestCli(args: string[], env: Record<string, string>, onStart?: (child: ReturnType<typeof spawn>) => void): Promise<Outcome> {
-  const child = spawn(process.execPath, [BIN, 'ingest', ...args], { env: { PATH: process.env['PATH'] ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+function ingestCli(
+  args: string[],
+  env: Record<string, string>,
+  onStart?: (child: ReturnType<typeof spawn>) => void,
+): Promise<Outcome> {
+  const child = spawn(process.execPath, [BIN, 'ingest', ...args], {
+    env: { PATH: process.env['PATH'] ?? '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   onTestFinished(() => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   });
@@ -141,7 +173,10 @@ describe('perf-eval ingest: exactly once', () => {
     // Slow replies keep both replays in flight at the same time.
     server.mode.value = 'ok';
     server.mode.delayMs = 150;
-    const [a, b] = await Promise.all([ingestCli([dir, '--replay'], envFor(server.base)), ingestCli([dir, '--replay'], envFor(server.base))]);
+    const [a, b] = await Promise.all([
+      ingestCli([dir, '--replay'], envFor(server.base)),
+      ingestCli([dir, '--replay'], envFor(server.base)),
+    ]);
     expect(a.code, a.stderr).toBe(0);
     expect(b.code, b.stderr).toBe(0);
     const ids = server.received.slice(before).map((r) => r.ingestId);
@@ -174,10 +209,13 @@ describe('perf-eval ingest: preflight and the run date', () => {
     const dir = resultsDir();
     const help = await ingestCli(['--help'], {});
     expect(help.stdout).toMatch(/2 bad arguments, a\s+missing token/);
-    const out = await ingestCli([dir], { INGEST_URL: `${server.base}/eval`, PERF_INGEST_URL: `${server.base}/perf` });
+    const out = await ingestCli([dir], {
+      INGEST_URL: `${server.base}/eval`,
+      PERF_INGEST_URL: `${server.base}/perf`,
+    });
     expect(out.code).toBe(2);
     expect(out.stderr.trim()).toBe(
-      "perf-eval ingest: INGEST_BEARER_TOKEN is required for result ingestion; set it (CI: buildkite-agent secret get INGEST_BEARER_TOKEN) or use --dry-run",
+      'perf-eval ingest: INGEST_BEARER_TOKEN is required for result ingestion; set it (CI: buildkite-agent secret get INGEST_BEARER_TOKEN) or use --dry-run',
     );
     expect(server.received).toEqual([]);
     expect(queued(dir)).toEqual([]);
@@ -198,11 +236,16 @@ describe('perf-eval ingest: preflight and the run date', () => {
     const server = await dashboard();
     const fromPlan = resultsDir({ date: '2026-08-20T01:02:03.000Z' });
     let out = await ingestCli([fromPlan], envFor(server.base));
-    expect(out.stderr).toContain('ingest: run date 2026-08-20T01:02:03.000Z (from .ingest/plan.json context.date)');
+    expect(out.stderr).toContain(
+      'ingest: run date 2026-08-20T01:02:03.000Z (from .ingest/plan.json context.date)',
+    );
     expect(server.received.find((r) => r.url === '/perf')?.date).toBe('2026-08-20 01:02:03');
 
     const fromSummary = resultsDir({});
-    writeFileSync(join(fromSummary, 'summary.json'), JSON.stringify({ version: 1, startedAt: '2026-07-01T10:00:00.000Z' }));
+    writeFileSync(
+      join(fromSummary, 'summary.json'),
+      JSON.stringify({ version: 1, startedAt: '2026-07-01T10:00:00.000Z' }),
+    );
     server.received.length = 0;
     out = await ingestCli([fromSummary], envFor(server.base));
     expect(out.stderr).toContain('ingest: run date 2026-07-01T10:00:00.000Z (from summary.json startedAt');
@@ -213,7 +256,9 @@ describe('perf-eval ingest: preflight and the run date', () => {
     utimesSync(join(fromMtime, '.ingest/plan.json'), mtime, mtime);
     server.received.length = 0;
     out = await ingestCli([fromMtime], envFor(server.base));
-    expect(out.stderr).toContain('ingest: run date 2026-06-02T03:04:05.000Z (from the modification time of .ingest/plan.json');
+    expect(out.stderr).toContain(
+      'ingest: run date 2026-06-02T03:04:05.000Z (from the modification time of .ingest/plan.json',
+    );
     expect(server.received.find((r) => r.url === '/perf')?.date).toBe('2026-06-02 03:04:05');
   });
 });

@@ -58,44 +58,76 @@ export async function run(argv: string[], io: Io): Promise<number> {
     writeLine(io.stdout, HELP);
     return EXIT.ok;
   }
-  if (positionals.length !== 1) throw new UsageError(`perf-eval ingest: expected exactly one RESULTS_DIR, got ${positionals.length} (see 'perf-eval ingest --help')`);
+  if (positionals.length !== 1)
+    throw new UsageError(
+      `perf-eval ingest: expected exactly one RESULTS_DIR, got ${positionals.length} (see 'perf-eval ingest --help')`,
+    );
   const resultsDir = positionals[0] as string;
   const dryRun = Boolean(values['dry-run']);
   if (!dryRun) {
     const problems = ingestUrlProblems(io.env);
     if (problems.length > 0) throw new IngestUrlInvalidError(problems);
     if (!io.env['INGEST_BEARER_TOKEN']?.trim()) {
-      throw new IngestNoTokenError(`perf-eval ingest: ${NO_TOKEN_MESSAGE}; set it (CI: buildkite-agent secret get INGEST_BEARER_TOKEN) or use --dry-run`);
+      throw new IngestNoTokenError(
+        `perf-eval ingest: ${NO_TOKEN_MESSAGE}; set it (CI: buildkite-agent secret get INGEST_BEARER_TOKEN) or use --dry-run`,
+      );
     }
   }
   const transport = createTransport({
     env: io.env,
     signal: io.signal,
     onRetry: (notice) =>
-      writeLine(io.stderr, `    retrying ${notice.kind} after attempt ${notice.attempt} (${notice.reason})${notice.retryAfterMs > 0 ? `; Retry-After: waiting ${(notice.retryAfterMs / 1000).toFixed(1)}s` : ''}`),
+      writeLine(
+        io.stderr,
+        `    retrying ${notice.kind} after attempt ${notice.attempt} (${notice.reason})${notice.retryAfterMs > 0 ? `; Retry-After: waiting ${(notice.retryAfterMs / 1000).toFixed(1)}s` : ''}`,
+      ),
   });
   // Progress lines may quote a server reply; no secret of the environment reaches the console.
   const secrets = secretValuesOf(io.env);
   const print = (line: string): void => writeLine(io.stderr, scrubText(line, secrets));
   // Dry-run payloads go to stdout as they are produced (bytes, one JSON line each).
   const writeOut = (chunk: Uint8Array | string): void => {
-    io.stdout.write(typeof chunk === 'string' ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength).toString('utf8'));
+    io.stdout.write(
+      typeof chunk === 'string'
+        ? chunk
+        : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength).toString('utf8'),
+    );
   };
   let report: IngestReport;
   if (values.replay) {
-    report = await replayOutbox({ outboxDir: outboxDirOf(resolve(io.cwd, resultsDir)), transport, dryRun, strict: Boolean(values.strict), print, writeOut });
+    report = await replayOutbox({
+      outboxDir: outboxDirOf(resolve(io.cwd, resultsDir)),
+      transport,
+      dryRun,
+      strict: Boolean(values.strict),
+      print,
+      writeOut,
+    });
   } else {
     const plan = await readIngestPlan(resolve(io.cwd, resultsDir));
     const date = await runDateOf(plan, resolve(io.cwd, resultsDir));
     writeLine(io.stderr, `ingest: run date ${date.date.toISOString()} (from ${date.source})`);
-    report = await ingestPlan(plan, { resultsDir, transport, dryRun, strict: Boolean(values.strict), print, writeOut, date: date.date });
+    report = await ingestPlan(plan, {
+      resultsDir,
+      transport,
+      dryRun,
+      strict: Boolean(values.strict),
+      print,
+      writeOut,
+      date: date.date,
+    });
   }
   const interruption = interruptionOf(io.signal);
   if (interruption) {
-    writeLine(io.stderr, `${interruption.message}; ${report.posted} posted, undelivered payloads stay in ${outboxDirOf(resultsDir)} for 'perf-eval ingest --replay'`);
+    writeLine(
+      io.stderr,
+      `${interruption.message}; ${report.posted} posted, undelivered payloads stay in ${outboxDirOf(resultsDir)} for 'perf-eval ingest --replay'`,
+    );
     return interruption.signalName === 'SIGINT' ? EXIT.interrupted : EXIT.terminated;
   }
-  const parts = dryRun ? [`${report.printed} payload(s) printed`] : [`${report.posted} posted`, `${report.failed} failed`];
+  const parts = dryRun
+    ? [`${report.printed} payload(s) printed`]
+    : [`${report.posted} posted`, `${report.failed} failed`];
   if (report.skippedLines) parts.push(`${report.skippedLines} malformed sample line(s) skipped`);
   if (report.alreadyDelivered) parts.push(`${report.alreadyDelivered} already delivered (not posted again)`);
   if (report.claimedElsewhere) parts.push(`${report.claimedElsewhere} being posted by another process`);
@@ -109,13 +141,21 @@ export async function run(argv: string[], io: Io): Promise<number> {
  * plans summary.json's `startedAt`, else the plan file's modification time.
  */
 async function runDateOf(plan: IngestPlan, resultsDir: string): Promise<{ date: Date; source: string }> {
-  if (plan.context.date) return { date: new Date(plan.context.date), source: '.ingest/plan.json context.date' };
+  if (plan.context.date)
+    return { date: new Date(plan.context.date), source: '.ingest/plan.json context.date' };
   try {
-    const summary = JSON.parse(await readFile(join(resultsDir, 'summary.json'), 'utf8')) as { startedAt?: unknown };
+    const summary = JSON.parse(await readFile(join(resultsDir, 'summary.json'), 'utf8')) as {
+      startedAt?: unknown;
+    };
     const started = typeof summary.startedAt === 'string' ? new Date(summary.startedAt) : undefined;
-    if (started && !Number.isNaN(started.getTime())) return { date: started, source: 'summary.json startedAt; the plan predates context.date' };
+    if (started && !Number.isNaN(started.getTime()))
+      return { date: started, source: 'summary.json startedAt; the plan predates context.date' };
   } catch {
     // No usable summary: fall through to the plan file's time.
   }
-  return { date: (await stat(planPathOf(resultsDir))).mtime, source: 'the modification time of .ingest/plan.json; the plan predates context.date and summary.json has no startedAt' };
+  return {
+    date: (await stat(planPathOf(resultsDir))).mtime,
+    source:
+      'the modification time of .ingest/plan.json; the plan predates context.date and summary.json has no startedAt',
+  };
 }

@@ -106,7 +106,10 @@ function checkOutput(io: Io, output: string): void {
   } catch {
     // Absent is fine: it is created.
   }
-  if (isDirectory) throw new UsageError(`perf-eval pipeline: --output ${output} is a directory; give a file path such as ${output.replace(/\/+$/, '')}/pipeline.yaml`);
+  if (isDirectory)
+    throw new UsageError(
+      `perf-eval pipeline: --output ${output} is a directory; give a file path such as ${output.replace(/\/+$/, '')}/pipeline.yaml`,
+    );
   const problem = directoryProblem(dirname(path));
   if (problem) throw new UsageError(`perf-eval pipeline: cannot write --output ${output}: ${problem}`);
 }
@@ -114,7 +117,9 @@ function checkOutput(io: Io, output: string): void {
 function validateFiles(io: Io, files: readonly string[], flags: Flags): number {
   const documents = files.map((file) => {
     try {
-      return parseYaml(readRegularFileSync(resolve(io.cwd, file), { maxBytes: MAX_PIPELINE_BYTES })) as unknown;
+      return parseYaml(
+        readRegularFileSync(resolve(io.cwd, file), { maxBytes: MAX_PIPELINE_BYTES }),
+      ) as unknown;
     } catch (error) {
       const reason = error instanceof FileReadError ? error.reason : (error as Error).message.split('\n')[0];
       throw new UsageError(`perf-eval pipeline: cannot read ${file}: ${reason}`);

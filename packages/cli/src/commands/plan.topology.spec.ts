@@ -31,7 +31,10 @@ async function cli(text: string, argv: string[], env: Record<string, string> = {
     cwd: dir,
     signal: new AbortController().signal,
   };
-  const code = await run([...argv.slice(0, 1), 'recipe.yaml', ...argv.slice(1), '--profiles', join(dir, 'profiles.yaml')], io);
+  const code = await run(
+    [...argv.slice(0, 1), 'recipe.yaml', ...argv.slice(1), '--profiles', join(dir, 'profiles.yaml')],
+    io,
+  );
   return { code, stdout: stdout.split(`${dir}/`).join(''), stderr };
 }
 
@@ -43,7 +46,11 @@ async function invalid(text: string, env: Record<string, string> = {}): Promise<
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON plan, inspected field by field
-async function planJson(text: string, extra: string[] = [], env: Record<string, string> = {}): Promise<Record<string, any>> {
+async function planJson(
+  text: string,
+  extra: string[] = [],
+  env: Record<string, string> = {},
+): Promise<Record<string, any>> {
   const out = await cli(text, ['plan', '--json', ...extra], env);
   expect(out.stderr).toBe('');
   expect(out.code).toBe(0);
@@ -63,7 +70,9 @@ const BENCH = `vllm_bench:
 
 describe('perf-eval validate: invalid topologies, semantic evals and sweeps (file:line:col)', () => {
   it('only one of prefill/decode', async () => {
-    expect(await invalid(`${HEAD}  prefill: {}\n${BENCH}`)).toEqual(['recipe.yaml:5:3: vllm.prefill needs vllm.decode: disaggregated serving sets both roles']);
+    expect(await invalid(`${HEAD}  prefill: {}\n${BENCH}`)).toEqual([
+      'recipe.yaml:5:3: vllm.prefill needs vllm.decode: disaggregated serving sets both roles',
+    ]);
     expect(await invalid(`${HEAD}  decode:\n    serve_args: -tp 2\n${BENCH}`)).toEqual([
       'recipe.yaml:5:3: vllm.decode needs vllm.prefill: disaggregated serving sets both roles',
     ]);
@@ -80,20 +89,24 @@ describe('perf-eval validate: invalid topologies, semantic evals and sweeps (fil
   });
 
   it('gpu_ids: not ints, duplicates, only one role, overlap', async () => {
-    expect(await invalid(`${HEAD}  prefill: {gpu_ids: [0, '1']}\n  decode: {gpu_ids: [2, 2.0, 3]}\n${BENCH}`)).toEqual([
+    expect(
+      await invalid(`${HEAD}  prefill: {gpu_ids: [0, '1']}\n  decode: {gpu_ids: [2, 2.0, 3]}\n${BENCH}`),
+    ).toEqual([
       "recipe.yaml:5:26: vllm.prefill.gpu_ids[1] must be a GPU index (an integer >= 0), got '1'",
       'recipe.yaml:6:25: vllm.decode.gpu_ids[1] must be a GPU index (an integer >= 0), got 2.0',
     ]);
-    expect(await invalid(`${HEAD}  prefill: {gpu_ids: [0, 1, 0]}\n  decode: {gpu_ids: 3}\n${BENCH}`)).toEqual([
-      'recipe.yaml:5:29: vllm.prefill.gpu_ids lists GPU 0 twice',
-      'recipe.yaml:6:21: vllm.decode.gpu_ids must be a non-empty list of GPU indices',
-    ]);
+    expect(await invalid(`${HEAD}  prefill: {gpu_ids: [0, 1, 0]}\n  decode: {gpu_ids: 3}\n${BENCH}`)).toEqual(
+      [
+        'recipe.yaml:5:29: vllm.prefill.gpu_ids lists GPU 0 twice',
+        'recipe.yaml:6:21: vllm.decode.gpu_ids must be a non-empty list of GPU indices',
+      ],
+    );
     expect(await invalid(`${HEAD}  prefill: {gpu_ids: [0, 1]}\n  decode: {}\n${BENCH}`)).toEqual([
       'recipe.yaml:5:22: vllm.prefill.gpu_ids is set but vllm.decode.gpu_ids is not; set both or neither',
     ]);
-    expect(await invalid(`${HEAD}  prefill:\n    gpu_ids: [0, 1, 2]\n  decode:\n    gpu_ids: [3, 2]\n${BENCH}`)).toEqual([
-      'recipe.yaml:8:14: vllm.prefill.gpu_ids and vllm.decode.gpu_ids overlap on GPU(s) 2',
-    ]);
+    expect(
+      await invalid(`${HEAD}  prefill:\n    gpu_ids: [0, 1, 2]\n  decode:\n    gpu_ids: [3, 2]\n${BENCH}`),
+    ).toEqual(['recipe.yaml:8:14: vllm.prefill.gpu_ids and vllm.decode.gpu_ids overlap on GPU(s) 2']);
   });
 
   it('an odd GPU count without gpu_ids, from num_gpus or CUDA_VISIBLE_DEVICES', async () => {
@@ -101,13 +114,17 @@ describe('perf-eval validate: invalid topologies, semantic evals and sweeps (fil
     expect(await invalid(text)).toEqual([
       'recipe.yaml:4:3: cannot split 1 GPU(s) (num_gpus: 1) evenly between prefill and decode; set vllm.prefill.gpu_ids and vllm.decode.gpu_ids',
     ]);
-    expect(await invalid(`${HEAD}  prefill: {}\n  decode: {}\n${BENCH}`, { CUDA_VISIBLE_DEVICES: '4,5,6' })).toEqual([
+    expect(
+      await invalid(`${HEAD}  prefill: {}\n  decode: {}\n${BENCH}`, { CUDA_VISIBLE_DEVICES: '4,5,6' }),
+    ).toEqual([
       'recipe.yaml:5:3: cannot split 3 GPU(s) (CUDA_VISIBLE_DEVICES=4,5,6) evenly between prefill and decode; set vllm.prefill.gpu_ids and vllm.decode.gpu_ids',
     ]);
   });
 
   it('docker runtime with roles names the profile; role, kv_transfer and proxy fields are checked', async () => {
-    expect(await invalid(`gpu: H200\nnum_gpus: 8\nvllm:\n  model: org/m\n  prefill: {}\n  decode: {}\n${BENCH}`)).toEqual([
+    expect(
+      await invalid(`gpu: H200\nnum_gpus: 8\nvllm:\n  model: org/m\n  prefill: {}\n  decode: {}\n${BENCH}`),
+    ).toEqual([
       "recipe.yaml:5:3: disaggregated prefill/decode is not supported with the docker server runtime (GPU profile 'H200'); use a profile with server_runtime native or sim",
     ]);
     const text = `${HEAD}  prefill: {port: 70000, num_nodes: 0, gpu: [1]}
@@ -142,7 +159,9 @@ ${BENCH}`;
       "recipe.yaml:12:16: semantic_eval.output_path has unknown placeholder '{output_path}' (known: {result_dir})",
       'recipe.yaml:13:20: semantic_eval.timeout_minutes must be a positive integer',
     ]);
-    expect(await invalid(`${HEAD}${BENCH}semantic_eval:\n  command: python3 x.py --dir {resultdir}\n  extra: 1\n`)).toEqual([
+    expect(
+      await invalid(`${HEAD}${BENCH}semantic_eval:\n  command: python3 x.py --dir {resultdir}\n  extra: 1\n`),
+    ).toEqual([
       "recipe.yaml:9:12: semantic_eval.command has unknown placeholder '{resultdir}' (known: {model}, {host}, {port}, {url}, {output_path}, {result_dir}) (did you mean '{result_dir}'?)",
       "recipe.yaml:10:3: unknown field 'semantic_eval.extra'",
     ]);
@@ -165,12 +184,19 @@ ${BENCH}`;
       "recipe.yaml:13:27: sweep.serve_args['--c'] lists 1 twice",
     ]);
     const big = `${HEAD}${BENCH}sweep:\n  serve_args:\n    --a: [1, 2, 3, 4, 5, 6, 7, 8, 9]\n    --b: [1, 2, 3, 4, 5, 6, 7, 8]\n`;
-    expect(await invalid(big)).toEqual(['recipe.yaml:8:1: sweep expands to 72 variants (9 × 8); at most 64 are allowed']);
-    expect(await invalid(`${HEAD}${BENCH}sweep: {}\n`)).toEqual(['recipe.yaml:8:1: sweep.serve_args must map serve flags to lists of values, e.g. {--max-num-seqs: [128, 256]}']);
+    expect(await invalid(big)).toEqual([
+      'recipe.yaml:8:1: sweep expands to 72 variants (9 × 8); at most 64 are allowed',
+    ]);
+    expect(await invalid(`${HEAD}${BENCH}sweep: {}\n`)).toEqual([
+      'recipe.yaml:8:1: sweep.serve_args must map serve flags to lists of values, e.g. {--max-num-seqs: [128, 256]}',
+    ]);
   });
 
   it('a valid recipe with every extension validates cleanly', async () => {
-    const out = await cli(`${HEAD}  prefill: {gpu_ids: [0, 1]}\n  decode: {gpu_ids: [2, 3]}\n  proxy: {port: 9000}\n${BENCH}semantic_eval: {}\nsweep:\n  serve_args:\n    --max-num-seqs: [8, 16]\n`, ['validate']);
+    const out = await cli(
+      `${HEAD}  prefill: {gpu_ids: [0, 1]}\n  decode: {gpu_ids: [2, 3]}\n  proxy: {port: 9000}\n${BENCH}semantic_eval: {}\nsweep:\n  serve_args:\n    --max-num-seqs: [8, 16]\n`,
+      ['validate'],
+    );
     expect([out.code, out.stderr]).toEqual([0, '']);
   });
 });
@@ -222,7 +248,15 @@ describe('perf-eval plan: roles, proxy, semantic eval and variants', () => {
       ],
     });
     const [prefill, decode] = plan['roles'];
-    expect(prefill).toMatchObject({ role: 'prefill', port: 8101, gpuIds: [0, 1, 2, 3], gpuSource: 'num_gpus', numNodes: 2, distributedExecutorBackend: 'ray', healthUrl: 'http://localhost:8101/health' });
+    expect(prefill).toMatchObject({
+      role: 'prefill',
+      port: 8101,
+      gpuIds: [0, 1, 2, 3],
+      gpuSource: 'num_gpus',
+      numNodes: 2,
+      distributedExecutorBackend: 'ray',
+      healthUrl: 'http://localhost:8101/health',
+    });
     expect(prefill.argv).toEqual([
       'vllm',
       'serve',
@@ -240,9 +274,22 @@ describe('perf-eval plan: roles, proxy, semantic eval and variants', () => {
       '--distributed-executor-backend',
       'ray',
     ]);
-    expect(decode).toMatchObject({ role: 'decode', port: 8102, gpuIds: [4, 5, 6, 7], numNodes: 1, distributedExecutorBackend: null });
-    expect(decode.argv.slice(-2)).toEqual(['--kv-transfer-config', '{"kv_connector":"NixlConnector","kv_role":"kv_consumer","kv_connector_extra_config":{"num_threads":4}}']);
-    expect(decode.env).toMatchObject({ HF_TOKEN: '***', CUDA_VISIBLE_DEVICES: '4,5,6,7', VLLM_NIXL_SIDE_CHANNEL_PORT: '5604' });
+    expect(decode).toMatchObject({
+      role: 'decode',
+      port: 8102,
+      gpuIds: [4, 5, 6, 7],
+      numNodes: 1,
+      distributedExecutorBackend: null,
+    });
+    expect(decode.argv.slice(-2)).toEqual([
+      '--kv-transfer-config',
+      '{"kv_connector":"NixlConnector","kv_role":"kv_consumer","kv_connector_extra_config":{"num_threads":4}}',
+    ]);
+    expect(decode.env).toMatchObject({
+      HF_TOKEN: '***',
+      CUDA_VISIBLE_DEVICES: '4,5,6,7',
+      VLLM_NIXL_SIDE_CHANNEL_PORT: '5604',
+    });
     // Every tool talks to the proxy.
     expect(plan['bench'][0].argv).toEqual(expect.arrayContaining(['--port', '8100']));
     expect(plan['semanticEval']).toMatchObject({
@@ -265,16 +312,38 @@ describe('perf-eval plan: roles, proxy, semantic eval and variants', () => {
       ],
     });
     expect(plan['variant']).toBeNull();
-    expect(plan['variants'].map((v: { name: string; resultsDir: string }) => [v.name, v.resultsDir])).toEqual([
-      ['pd--max-num-seqs-128--gpu-memory-utilization-0.9', 'results/pd--max-num-seqs-128--gpu-memory-utilization-0.9'],
-      ['pd--max-num-seqs-256--gpu-memory-utilization-0.9', 'results/pd--max-num-seqs-256--gpu-memory-utilization-0.9'],
+    expect(plan['variants'].map((v: { name: string; resultsDir: string }) => [v.name, v.resultsDir])).toEqual(
+      [
+        [
+          'pd--max-num-seqs-128--gpu-memory-utilization-0.9',
+          'results/pd--max-num-seqs-128--gpu-memory-utilization-0.9',
+        ],
+        [
+          'pd--max-num-seqs-256--gpu-memory-utilization-0.9',
+          'results/pd--max-num-seqs-256--gpu-memory-utilization-0.9',
+        ],
+      ],
+    );
+    expect(plan['variants'][1].serveArgs).toEqual([
+      '--max-model-len',
+      '4096',
+      '--api-key',
+      '***',
+      '--max-num-seqs',
+      '256',
+      '--gpu-memory-utilization',
+      '0.9',
     ]);
-    expect(plan['variants'][1].serveArgs).toEqual(['--max-model-len', '4096', '--api-key', '***', '--max-num-seqs', '256', '--gpu-memory-utilization', '0.9']);
     expect(plan['variants'][1].roleServeArgs.decode).toContain('256');
   });
 
-  it('--variant prints that variant\'s full plan; --results-dir roots the variant dirs', async () => {
-    const plan = await planJson(DISAGG, ['--variant', 'pd--max-num-seqs-256--gpu-memory-utilization-0.9', '--results-dir', 'out']);
+  it("--variant prints that variant's full plan; --results-dir roots the variant dirs", async () => {
+    const plan = await planJson(DISAGG, [
+      '--variant',
+      'pd--max-num-seqs-256--gpu-memory-utilization-0.9',
+      '--results-dir',
+      'out',
+    ]);
     expect(plan['workload'].name).toBe('pd--max-num-seqs-256--gpu-memory-utilization-0.9');
     expect(plan['resultsDir']).toBe('out/pd--max-num-seqs-256--gpu-memory-utilization-0.9');
     expect(plan['variant']).toEqual({
@@ -283,8 +352,15 @@ describe('perf-eval plan: roles, proxy, semantic eval and variants', () => {
       settings: { '--max-num-seqs': '256', '--gpu-memory-utilization': '0.9' },
     });
     expect(plan['variants']).toEqual([]);
-    expect(plan['roles'][1].argv.slice(-4)).toEqual(['--max-num-seqs', '256', '--gpu-memory-utilization', '0.9']);
-    expect(plan['semanticEval'].argv.at(-1)).toBe('out/pd--max-num-seqs-256--gpu-memory-utilization-0.9/semantic_eval.json');
+    expect(plan['roles'][1].argv.slice(-4)).toEqual([
+      '--max-num-seqs',
+      '256',
+      '--gpu-memory-utilization',
+      '0.9',
+    ]);
+    expect(plan['semanticEval'].argv.at(-1)).toBe(
+      'out/pd--max-num-seqs-256--gpu-memory-utilization-0.9/semantic_eval.json',
+    );
   });
 
   it('an unknown --variant exits 2 listing the names; --variant without a sweep exits 2', async () => {
@@ -301,18 +377,37 @@ describe('perf-eval plan: roles, proxy, semantic eval and variants', () => {
   it('explicit role/proxy ports; a derived port colliding with an explicit one exits 2', async () => {
     const text = `${HEAD}  prefill: {port: 9001}\n  decode: {port: 9002}\n  proxy: {port: 9000}\n${BENCH}`;
     const plan = await planJson(text);
-    expect([plan['server'].port, plan['proxy'].port, plan['roles'][0].port, plan['roles'][1].port]).toEqual([9000, 9000, 9001, 9002]);
+    expect([plan['server'].port, plan['proxy'].port, plan['roles'][0].port, plan['roles'][1].port]).toEqual([
+      9000, 9000, 9001, 9002,
+    ]);
     const clash = await cli(`${HEAD}  prefill: {port: 8002}\n  decode: {}\n${BENCH}`, ['plan', '--json']);
     expect(clash.code).toBe(2);
-    expect(clash.stderr).toContain('prefill and decode would both listen on port 8002; set distinct vllm.prefill.port / vllm.decode.port');
+    expect(clash.stderr).toContain(
+      'prefill and decode would both listen on port 8002; set distinct vllm.prefill.port / vllm.decode.port',
+    );
   });
 
   it('aggregated multi-node: Ray backend in the server argv; the plan keeps its aggregated shape', async () => {
     const plan = await planJson(`${HEAD}  serve_args: -tp 8\n  num_nodes: 2\n${BENCH}`);
     expect(plan['topology']).toBe('aggregated');
     expect(plan['server']).toMatchObject({ port: 8000, numNodes: 2, distributedExecutorBackend: 'ray' });
-    expect(plan['server'].argv).toEqual(['vllm', 'serve', 'org/m', '--port', '8000', '-tp', '8', '--distributed-executor-backend', 'ray']);
-    expect([plan['roles'], plan['proxy'], plan['semanticEval'], plan['variants']]).toEqual([[], null, null, []]);
+    expect(plan['server'].argv).toEqual([
+      'vllm',
+      'serve',
+      'org/m',
+      '--port',
+      '8000',
+      '-tp',
+      '8',
+      '--distributed-executor-backend',
+      'ray',
+    ]);
+    expect([plan['roles'], plan['proxy'], plan['semanticEval'], plan['variants']]).toEqual([
+      [],
+      null,
+      null,
+      [],
+    ]);
   });
 
   it('the human plan lists proxy, roles, variants and the semantic eval', async () => {
@@ -321,7 +416,9 @@ describe('perf-eval plan: roles, proxy, semantic eval and variants', () => {
     expect(out.stdout).toContain('proxy (port 8000, health http://localhost:8000/healthcheck');
     expect(out.stdout).toContain('prefill (native, port 8001, GPUs 0,1,2,3 from num_gpus, 2 node(s))');
     expect(out.stdout).toContain('variants (2; plan one with --variant NAME)');
-    expect(out.stdout).toContain('  $ python3 tests/evals/gsm8k/gsm8k_eval.py --host http://localhost --port 8000 --num-questions 20 --save-results results/pd/semantic_eval.json');
+    expect(out.stdout).toContain(
+      '  $ python3 tests/evals/gsm8k/gsm8k_eval.py --host http://localhost --port 8000 --num-questions 20 --save-results results/pd/semantic_eval.json',
+    );
     expect(out.stdout).not.toContain('sk-secret-1234');
   });
 });

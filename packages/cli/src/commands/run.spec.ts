@@ -28,7 +28,11 @@ describe('perf-eval run (sim runtime, faked tools)', () => {
     const box = sandbox();
     const port = await freePort();
     box.knobs['FAKE_LMEVAL_LOG'] = box.path('lm_eval.jsonl');
-    const out = await runCli(box, ['run', box.recipe(simRecipe('happy'))], cliEnv(box, port, { FAKE_VLLM_LOG: box.path('bench.jsonl') }));
+    const out = await runCli(
+      box,
+      ['run', box.recipe(simRecipe('happy'))],
+      cliEnv(box, port, { FAKE_VLLM_LOG: box.path('bench.jsonl') }),
+    );
     expect(out.stderr).toBe('');
     expect(out.code).toBe(0);
     const dir = box.resultsDir('happy');
@@ -36,13 +40,29 @@ describe('perf-eval run (sim runtime, faked tools)', () => {
     expect(out.stdout).toContain(`report: ${dir}/report.html`);
 
     const files = tree(dir);
-    for (const expected of ['bench-short-conc-2.json', 'server.log', 'summary.json', 'summary.md', 'report.html', '.ingest/plan.json']) expect(files).toContain(expected);
+    for (const expected of [
+      'bench-short-conc-2.json',
+      'server.log',
+      'summary.json',
+      'summary.md',
+      'report.html',
+      '.ingest/plan.json',
+    ])
+      expect(files).toContain(expected);
     // The report has the bench's latency chart, the accuracy of every task and the timeline.
     const html = readFileSync(join(dir, 'report.html'), 'utf8');
-    expect([...html.matchAll(/data-chart="([a-z]+)"/g)].map((m) => m[1])).toEqual(['latency', 'pareto', 'accuracy', 'timeline']);
-    for (const label of ['gsm8k · exact_match,strict-match', 'BFCL simple_python', 'BFCL multiple']) expect(html).toContain(`<td>${label}</td>`);
-    for (const taskDir of ['gsm8k', 'ifeval']) expect(files.some((f) => new RegExp(`^${taskDir}/org__tiny/results_.*\\.json$`).test(f))).toBe(true);
-    for (const category of ['simple_python', 'multiple']) expect(files.some((f) => new RegExp(`^bfcl-${category}/results_.*\\.json$`).test(f))).toBe(true);
+    expect([...html.matchAll(/data-chart="([a-z]+)"/g)].map((m) => m[1])).toEqual([
+      'latency',
+      'pareto',
+      'accuracy',
+      'timeline',
+    ]);
+    for (const label of ['gsm8k · exact_match,strict-match', 'BFCL simple_python', 'BFCL multiple'])
+      expect(html).toContain(`<td>${label}</td>`);
+    for (const taskDir of ['gsm8k', 'ifeval'])
+      expect(files.some((f) => new RegExp(`^${taskDir}/org__tiny/results_.*\\.json$`).test(f))).toBe(true);
+    for (const category of ['simple_python', 'multiple'])
+      expect(files.some((f) => new RegExp(`^bfcl-${category}/results_.*\\.json$`).test(f))).toBe(true);
     // Atomic writes leave no `.<name>.tmp-*` behind.
     expect(files.filter((f) => f.includes('.tmp-'))).toEqual([]);
 
@@ -51,7 +71,13 @@ describe('perf-eval run (sim runtime, faked tools)', () => {
     expect(summary.runtime).toBe('sim');
     expect(summary.server.status).toBe('stopped');
     expect(summary.server.readyAfterS).toBeGreaterThan(0);
-    expect(summary.tasks.map((t) => t.id)).toEqual(['bench:short-conc-2', 'lm_eval:gsm8k', 'lm_eval:ifeval', 'bfcl:simple_python', 'bfcl:multiple']);
+    expect(summary.tasks.map((t) => t.id)).toEqual([
+      'bench:short-conc-2',
+      'lm_eval:gsm8k',
+      'lm_eval:ifeval',
+      'bfcl:simple_python',
+      'bfcl:multiple',
+    ]);
     for (const t of summary.tasks) {
       expect(t.status, t.id).toBe('ok');
       expect(t.durationS, t.id).toBeGreaterThan(0);
@@ -69,10 +95,15 @@ describe('perf-eval run (sim runtime, faked tools)', () => {
     expect(summary.ingest).toMatchObject({ enabled: false, posted: 0, failed: 0 });
 
     const md = readFileSync(join(dir, 'summary.md'), 'utf8');
-    for (const t of summary.tasks) expect(md).toMatch(new RegExp(`\\| ${t.id} \\| ✅ ok \\| \\d+\\.\\ds \\| \\S`));
-    const plan = JSON.parse(readFileSync(join(dir, '.ingest/plan.json'), 'utf8')) as { items: Array<{ kind: string; task?: string; runName?: string; dir?: string }> };
+    for (const t of summary.tasks)
+      expect(md).toMatch(new RegExp(`\\| ${t.id} \\| ✅ ok \\| \\d+\\.\\ds \\| \\S`));
+    const plan = JSON.parse(readFileSync(join(dir, '.ingest/plan.json'), 'utf8')) as {
+      items: Array<{ kind: string; task?: string; runName?: string; dir?: string }>;
+    };
     // Accuracy items are added as tasks finish (concurrently), so compare as a set.
-    expect(plan.items.map((i) => (i.kind === 'perf' ? `perf:${i.runName}` : `eval:${i.task}:${i.dir}`)).sort()).toEqual([
+    expect(
+      plan.items.map((i) => (i.kind === 'perf' ? `perf:${i.runName}` : `eval:${i.task}:${i.dir}`)).sort(),
+    ).toEqual([
       'eval:bfcl_multiple:bfcl-multiple',
       'eval:bfcl_simple_python:bfcl-simple_python',
       'eval:gsm8k:gsm8k',
@@ -93,11 +124,23 @@ describe('perf-eval run (sim runtime, faked tools)', () => {
     const box = sandbox();
     box.knobs['FAKE_LMEVAL_SLEEP_MS'] = '300';
     box.knobs['FAKE_BFCL_SLEEP_MS'] = '300';
-    const out = await runCli(box, ['run', box.recipe(simRecipe('serial')), '--jobs', '1'], cliEnv(box, await freePort()));
+    const out = await runCli(
+      box,
+      ['run', box.recipe(simRecipe('serial')), '--jobs', '1'],
+      cliEnv(box, await freePort()),
+    );
     expect(out.code).toBe(0);
-    const tasks = accuracy(readSummary(box.resultsDir('serial'))).sort((a, b) => ms(a.startedAt) - ms(b.startedAt));
-    expect(tasks.map((t) => t.id)).toEqual(['lm_eval:gsm8k', 'lm_eval:ifeval', 'bfcl:simple_python', 'bfcl:multiple']);
-    for (let i = 1; i < tasks.length; i++) expect(ms(tasks[i]?.startedAt)).toBeGreaterThanOrEqual(ms(tasks[i - 1]?.finishedAt));
+    const tasks = accuracy(readSummary(box.resultsDir('serial'))).sort(
+      (a, b) => ms(a.startedAt) - ms(b.startedAt),
+    );
+    expect(tasks.map((t) => t.id)).toEqual([
+      'lm_eval:gsm8k',
+      'lm_eval:ifeval',
+      'bfcl:simple_python',
+      'bfcl:multiple',
+    ]);
+    for (let i = 1; i < tasks.length; i++)
+      expect(ms(tasks[i]?.startedAt)).toBeGreaterThanOrEqual(ms(tasks[i - 1]?.finishedAt));
   });
 
   it('--jobs 4 runs the accuracy tasks concurrently against the one server', async () => {
@@ -106,15 +149,23 @@ describe('perf-eval run (sim runtime, faked tools)', () => {
     box.knobs['FAKE_BARRIER_DIR'] = box.path('barrier');
     box.knobs['FAKE_BARRIER_COUNT'] = '4';
     mkdirSync(box.path('barrier'));
-    const out = await runCli(box, ['run', box.recipe(simRecipe('parallel')), '--jobs', '4'], cliEnv(box, await freePort()));
+    const out = await runCli(
+      box,
+      ['run', box.recipe(simRecipe('parallel')), '--jobs', '4'],
+      cliEnv(box, await freePort()),
+    );
     expect(out.code).toBe(0);
     const summary = readSummary(box.resultsDir('parallel'));
     const tasks = accuracy(summary);
     expect(tasks.every((t) => t.status === 'ok')).toBe(true);
     // All four were in flight together: the last start precedes the first finish.
-    expect(Math.max(...tasks.map((t) => ms(t.startedAt)))).toBeLessThan(Math.min(...tasks.map((t) => ms(t.finishedAt))));
+    expect(Math.max(...tasks.map((t) => ms(t.startedAt)))).toBeLessThan(
+      Math.min(...tasks.map((t) => ms(t.finishedAt))),
+    );
     // ...and still after the bench.
-    expect(Math.min(...tasks.map((t) => ms(t.startedAt)))).toBeGreaterThanOrEqual(ms(task(summary, 'bench:short-conc-2').finishedAt));
+    expect(Math.min(...tasks.map((t) => ms(t.startedAt)))).toBeGreaterThanOrEqual(
+      ms(task(summary, 'bench:short-conc-2').finishedAt),
+    );
   });
 
   it.each([
@@ -124,7 +175,11 @@ describe('perf-eval run (sim runtime, faked tools)', () => {
     const box = sandbox();
     box.knobs['FAKE_LMEVAL_LOG'] = box.path('lm_eval.jsonl');
     box.knobs['FAKE_BFCL_MODE'] = 'fail';
-    const out = await runCli(box, ['run', box.recipe(simRecipe('benchonly', { extra }))], cliEnv(box, await freePort(), env));
+    const out = await runCli(
+      box,
+      ['run', box.recipe(simRecipe('benchonly', { extra }))],
+      cliEnv(box, await freePort(), env),
+    );
     expect(out.code).toBe(0);
     expect(out.stdout).toContain('BENCH_ONLY set; skipping lm_eval and bfcl tasks');
     const dir = box.resultsDir('benchonly');
@@ -137,17 +192,28 @@ describe('perf-eval run (sim runtime, faked tools)', () => {
 
   it('--only lm_eval runs just the lm_eval tasks and needs neither vllm (bench) nor BFCL installed', async () => {
     const box = sandbox({ omit: ['vllm', 'bfcl'] });
-    const out = await runCli(box, ['run', box.recipe(simRecipe('only')), '--only', 'lm_eval'], cliEnv(box, await freePort()));
+    const out = await runCli(
+      box,
+      ['run', box.recipe(simRecipe('only')), '--only', 'lm_eval'],
+      cliEnv(box, await freePort()),
+    );
     expect(out.stderr).toBe('');
     expect(out.code).toBe(0);
     const summary = readSummary(box.resultsDir('only'));
-    expect(summary.tasks.map((t) => `${t.id}=${t.status}`)).toEqual(['lm_eval:gsm8k=ok', 'lm_eval:ifeval=ok']);
+    expect(summary.tasks.map((t) => `${t.id}=${t.status}`)).toEqual([
+      'lm_eval:gsm8k=ok',
+      'lm_eval:ifeval=ok',
+    ]);
     expect(existsSync(join(box.resultsDir('only'), 'bench-short-conc-2.json'))).toBe(false);
   });
 
   it('--only rejects an unknown phase with exit 2 before anything starts', async () => {
     const box = sandbox();
-    const out = await runCli(box, ['run', box.recipe(simRecipe('badonly')), '--only', 'bench,accuracy'], cliEnv(box, await freePort()));
+    const out = await runCli(
+      box,
+      ['run', box.recipe(simRecipe('badonly')), '--only', 'bench,accuracy'],
+      cliEnv(box, await freePort()),
+    );
     expect(out.code).toBe(2);
     expect(out.stderr).toContain("--only takes bench, semantic_eval, lm_eval, bfcl; got 'accuracy'");
     expect(existsSync(box.resultsRoot)).toBe(false);
@@ -184,7 +250,11 @@ describe('perf-eval run (sim runtime, faked tools)', () => {
 
   it('an incomplete bench run is recorded as failed and the accuracy phase still runs', async () => {
     const box = sandbox();
-    const out = await runCli(box, ['run', box.recipe(simRecipe('benchfail'))], cliEnv(box, await freePort(), { FAKE_VLLM_BENCH_MODE: 'partial' }));
+    const out = await runCli(
+      box,
+      ['run', box.recipe(simRecipe('benchfail'))],
+      cliEnv(box, await freePort(), { FAKE_VLLM_BENCH_MODE: 'partial' }),
+    );
     expect(out.code).toBe(1);
     const summary = readSummary(box.resultsDir('benchfail'));
     const b = task(summary, 'bench:short-conc-2');
@@ -197,10 +267,22 @@ describe('perf-eval run (sim runtime, faked tools)', () => {
   it('a failed BFCL category is recorded with its error and exit 1', async () => {
     const box = sandbox();
     box.knobs['FAKE_BFCL_MODE'] = 'fail';
-    const out = await runCli(box, ['run', box.recipe(simRecipe('bfclfail', { bfcl: 'bfcl:\n  test_categories:\n    - simple_python\n' }))], cliEnv(box, await freePort()));
+    const out = await runCli(
+      box,
+      [
+        'run',
+        box.recipe(simRecipe('bfclfail', { bfcl: 'bfcl:\n  test_categories:\n    - simple_python\n' })),
+      ],
+      cliEnv(box, await freePort()),
+    );
     expect(out.code).toBe(1);
     const summary = readSummary(box.resultsDir('bfclfail'));
-    expect(summary.tasks.map((t) => `${t.id}=${t.status}`)).toEqual(['bench:short-conc-2=ok', 'lm_eval:gsm8k=ok', 'lm_eval:ifeval=ok', 'bfcl:simple_python=failed']);
+    expect(summary.tasks.map((t) => `${t.id}=${t.status}`)).toEqual([
+      'bench:short-conc-2=ok',
+      'lm_eval:gsm8k=ok',
+      'lm_eval:ifeval=ok',
+      'bfcl:simple_python=failed',
+    ]);
     expect(task(summary, 'bfcl:simple_python').error?.code).toMatch(/^E_BFCL_/);
   });
 });

@@ -24,9 +24,10 @@ describe('perf-eval schema', () => {
     const { code, stdout, stderr } = await runSchema([]);
     expect(code).toBe(0);
     expect(stderr).toBe('');
-    expect(stdout, 'workloads/workload.schema.json is stale: run `npm run schema:write` (after building the cli) and commit it').toBe(
-      readFileSync(COMMITTED, 'utf8'),
-    );
+    expect(
+      stdout,
+      'workloads/workload.schema.json is stale: run `npm run schema:write` (after building the cli) and commit it',
+    ).toBe(readFileSync(COMMITTED, 'utf8'));
   });
 
   it('is a strict object schema with the recipe blocks', async () => {
@@ -37,7 +38,9 @@ describe('perf-eval schema', () => {
       required: string[];
     };
     expect(schema.type).toBe('object');
-    expect(Object.keys(schema.properties)).toEqual(expect.arrayContaining(['gpu', 'vllm', 'lm_eval', 'vllm_bench', 'bfcl']));
+    expect(Object.keys(schema.properties)).toEqual(
+      expect.arrayContaining(['gpu', 'vllm', 'lm_eval', 'vllm_bench', 'bfcl']),
+    );
     expect(schema.additionalProperties).toBe(false);
     expect(schema.required).toEqual(expect.arrayContaining(['gpu', 'vllm']));
   });

@@ -12,7 +12,13 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import type { Io } from '../lib/io.js';
 import { run } from '../lib/main.js';
-import { LM_EVAL_VERSION, PIP_VERSION, SIMULATOR_MODULE, SIMULATOR_VERSION, TOKENIZERS_VERSION } from '@perf-eval/toolchain';
+import {
+  LM_EVAL_VERSION,
+  PIP_VERSION,
+  SIMULATOR_MODULE,
+  SIMULATOR_VERSION,
+  TOKENIZERS_VERSION,
+} from '@perf-eval/toolchain';
 import type { Stamp } from '@perf-eval/toolchain';
 import { InterruptedError } from '@perf-eval/util';
 

@@ -107,8 +107,15 @@ export async function run(argv: string[], io: Io): Promise<number> {
   const dir = values['tools-dir'] ? resolve(io.cwd, values['tools-dir']) : toolsDir(io.env);
   const dirProblem = directoryProblem(dir);
   if (dirProblem) {
-    const source = values['tools-dir'] ? `--tools-dir ${values['tools-dir']}` : io.env['PERF_EVAL_TOOLS_DIR'] ? `PERF_EVAL_TOOLS_DIR=${io.env['PERF_EVAL_TOOLS_DIR']}` : `the tools directory ${dir}`;
-    throw new UsageError(`perf-eval setup: cannot use ${source} as the tools directory: ${dirProblem}; choose another directory`, 'setup');
+    const source = values['tools-dir']
+      ? `--tools-dir ${values['tools-dir']}`
+      : io.env['PERF_EVAL_TOOLS_DIR']
+        ? `PERF_EVAL_TOOLS_DIR=${io.env['PERF_EVAL_TOOLS_DIR']}`
+        : `the tools directory ${dir}`;
+    throw new UsageError(
+      `perf-eval setup: cannot use ${source} as the tools directory: ${dirProblem}; choose another directory`,
+      'setup',
+    );
   }
   const started = Date.now();
   const out = (line: string): void => writeLine(io.stdout, line);

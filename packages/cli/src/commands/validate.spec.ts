@@ -9,7 +9,8 @@ const REAL_PROFILES = resolve(REPO, 'profiles/gpu_profiles.yaml');
 const GPUS = 'H200, B200, MI300X, MI355X, SIM';
 const ALLOWED =
   "['args', 'backend', 'dataset', 'input_len', 'max_concurrency', 'name', 'num_prompts', 'output_len', 'repetitions', 'speed_bench_category', 'speed_bench_dataset_subset']";
-const TOOL_WARNING = 'bfcl without --tool-call-parser in serve_args; some models may need it for function-calling';
+const TOOL_WARNING =
+  'bfcl without --tool-call-parser in serve_args; some models may need it for function-calling';
 
 interface Outcome {
   code: number;
@@ -40,12 +41,18 @@ async function runIn(cwd: string, argv: string[]): Promise<Outcome> {
   const code = await run(argv, io);
   const lines = stderr.split('\n').filter((line) => line !== '');
   const summaryIndex = lines.findIndex((line) => / recipe\(s\): /.test(line));
-  const summary = summaryIndex >= 0 ? (lines[summaryIndex] as string) : (stdout.split('\n').find((l) => / recipe\(s\): /.test(l)) ?? '');
+  const summary =
+    summaryIndex >= 0
+      ? (lines[summaryIndex] as string)
+      : (stdout.split('\n').find((l) => / recipe\(s\): /.test(l)) ?? '');
   return { code, stdout, stderr, diagnostics: lines.filter((_, i) => i !== summaryIndex), summary };
 }
 
 /** Write `text` as recipe.yaml in a fresh temp dir and run `perf-eval validate recipe.yaml --profiles <copy>`. */
-async function validate(text: string, file = 'recipe.yaml'): Promise<Outcome & { dir: string; profiles: string }> {
+async function validate(
+  text: string,
+  file = 'recipe.yaml',
+): Promise<Outcome & { dir: string; profiles: string }> {
   const dir = testdir();
   writeFileSync(join(dir, file), text);
   const profiles = join(dir, 'profiles.yaml');
@@ -101,7 +108,9 @@ describe('perf-eval validate: top level', () => {
   it('unknown gpu lists the profiles in file order and suggests the right case', async () => {
     const out = await validate(H.replace('gpu: H200', 'gpu: h200') + BFCL);
     expect(out.code).toBe(2);
-    expect(out.diagnostics).toEqual([`${R}:1:6: unknown gpu 'h200' in ${out.profiles} (have ${GPUS}) (did you mean 'H200'?)`]);
+    expect(out.diagnostics).toEqual([
+      `${R}:1:6: unknown gpu 'h200' in ${out.profiles} (have ${GPUS}) (did you mean 'H200'?)`,
+    ]);
     expect(out.diagnostics[0]).toContain('(have H200, B200, MI300X, MI355X');
   });
 
@@ -110,11 +119,15 @@ describe('perf-eval validate: top level', () => {
   });
 
   it('empty blocks count as absent', async () => {
-    await expectInvalid(`${H}bfcl: {}\nvllm_bench:\n  configs: []\n`, [`${R}:1:1: workload must define at least one of lm_eval, vllm_bench, or bfcl`]);
+    await expectInvalid(`${H}bfcl: {}\nvllm_bench:\n  configs: []\n`, [
+      `${R}:1:1: workload must define at least one of lm_eval, vllm_bench, or bfcl`,
+    ]);
   });
 
   it('unknown top-level key with did-you-mean (D6)', async () => {
-    await expectInvalid(`gpu: H200\nnigthly: true\n${H.slice('gpu: H200\n'.length)}${BFCL}`, [`${R}:2:1: unknown field 'nigthly' (did you mean 'nightly'?)`]);
+    await expectInvalid(`gpu: H200\nnigthly: true\n${H.slice('gpu: H200\n'.length)}${BFCL}`, [
+      `${R}:2:1: unknown field 'nigthly' (did you mean 'nightly'?)`,
+    ]);
   });
 
   it('unknown vllm key with did-you-mean (D6); BFCL then also warns about the missing parser', async () => {
@@ -145,28 +158,42 @@ describe('perf-eval validate: top level', () => {
   });
 
   it('nightly: "true" (a string) is rejected (D15)', async () => {
-    await expectInvalid(`gpu: H200\nnightly: "true"\n${H.slice(10)}${BFCL}`, [`${R}:2:10: nightly must be true or false, got 'true'`]);
+    await expectInvalid(`gpu: H200\nnightly: "true"\n${H.slice(10)}${BFCL}`, [
+      `${R}:2:10: nightly must be true or false, got 'true'`,
+    ]);
   });
 
   it('nightly: yes is accepted with a YAML 1.1 warning', async () => {
-    await expectValid(`gpu: H200\nnightly: yes\n${H.slice(10)}${BFCL}`, [`${R}:2:10: warning: nightly: 'yes' is read as true (YAML 1.1); write true instead`]);
+    await expectValid(`gpu: H200\nnightly: yes\n${H.slice(10)}${BFCL}`, [
+      `${R}:2:10: warning: nightly: 'yes' is read as true (YAML 1.1); write true instead`,
+    ]);
   });
 
   it('bench_only must be a boolean (D15)', async () => {
-    await expectInvalid(`gpu: H200\nbench_only: 1\n${H.slice(10)}${BFCL}`, [`${R}:2:13: bench_only must be true or false, got 1`]);
-    await expectInvalid(`gpu: H200\nbench_only: "yes"\n${H.slice(10)}${BFCL}`, [`${R}:2:13: bench_only must be true or false, got 'yes'`]);
+    await expectInvalid(`gpu: H200\nbench_only: 1\n${H.slice(10)}${BFCL}`, [
+      `${R}:2:13: bench_only must be true or false, got 1`,
+    ]);
+    await expectInvalid(`gpu: H200\nbench_only: "yes"\n${H.slice(10)}${BFCL}`, [
+      `${R}:2:13: bench_only must be true or false, got 'yes'`,
+    ]);
   });
 
   it('num_gpus: 0 (D13)', async () => {
-    await expectInvalid(`gpu: H200\nnum_gpus: 0\n${H.slice(10)}${BFCL}`, [`${R}:2:11: num_gpus must be a positive integer`]);
+    await expectInvalid(`gpu: H200\nnum_gpus: 0\n${H.slice(10)}${BFCL}`, [
+      `${R}:2:11: num_gpus must be a positive integer`,
+    ]);
   });
 
   it('timeout_in_minutes: -5 (D13)', async () => {
-    await expectInvalid(`gpu: H200\ntimeout_in_minutes: -5\n${H.slice(10)}${BFCL}`, [`${R}:2:21: timeout_in_minutes must be a positive integer`]);
+    await expectInvalid(`gpu: H200\ntimeout_in_minutes: -5\n${H.slice(10)}${BFCL}`, [
+      `${R}:2:21: timeout_in_minutes must be a positive integer`,
+    ]);
   });
 
   it("name with '/' is rejected (D11)", async () => {
-    await expectInvalid(`name: a/b\n${H}${BFCL}`, [`${R}:1:7: name must be a non-empty string without '/', '\\' or whitespace (it names results/<name>/)`]);
+    await expectInvalid(`name: a/b\n${H}${BFCL}`, [
+      `${R}:1:7: name must be a non-empty string without '/', '\\' or whitespace (it names results/<name>/)`,
+    ]);
   });
 
   it.each(['..', '.'])("name '%s' is rejected: results would leave --results-dir", async (name) => {
@@ -207,29 +234,41 @@ describe('perf-eval validate: top level', () => {
   });
 
   it('vllm.startup_timeout_s: 0 (§19 message)', async () => {
-    await expectInvalid(`${H}  startup_timeout_s: 0\n${BFCL}`, [`${R}:5:22: vllm.startup_timeout_s must be a positive integer`]);
+    await expectInvalid(`${H}  startup_timeout_s: 0\n${BFCL}`, [
+      `${R}:5:22: vllm.startup_timeout_s must be a positive integer`,
+    ]);
   });
 
   it('vllm.env values must be scalars', async () => {
-    await expectInvalid(`${H}  env:\n    A: [1]\n${BFCL}`, [`${R}:6:8: vllm.env.A must be a string, number, boolean or null`]);
+    await expectInvalid(`${H}  env:\n    A: [1]\n${BFCL}`, [
+      `${R}:6:8: vllm.env.A must be a string, number, boolean or null`,
+    ]);
   });
 });
 
 describe('perf-eval validate: lm_eval', () => {
   it('unsupported task fields: sorted, with the backticked `model_args:` ending', async () => {
-    await expectInvalid(`${H}lm_eval:\n  tasks:\n    - name: gsm8k\n      num_fewshot: 5\n      limitt: 3\n      batch_size: 8\n`, [
-      `${R}:10:7: task 'gsm8k' has unsupported top-level fields ['batch_size', 'limitt']; move them under \`model_args:\``,
-    ]);
+    await expectInvalid(
+      `${H}lm_eval:\n  tasks:\n    - name: gsm8k\n      num_fewshot: 5\n      limitt: 3\n      batch_size: 8\n`,
+      [
+        `${R}:10:7: task 'gsm8k' has unsupported top-level fields ['batch_size', 'limitt']; move them under \`model_args:\``,
+      ],
+    );
   });
 
   it('task without name (D12)', async () => {
-    await expectInvalid(`${H}lm_eval:\n  tasks:\n    - num_fewshot: 5\n`, [`${R}:7:7: lm_eval.tasks[0] is missing required field 'name'`]);
+    await expectInvalid(`${H}lm_eval:\n  tasks:\n    - num_fewshot: 5\n`, [
+      `${R}:7:7: lm_eval.tasks[0] is missing required field 'name'`,
+    ]);
   });
 
   it('duplicate task names (D33)', async () => {
-    await expectInvalid(`${H}lm_eval:\n  tasks:\n    - name: gsm8k\n    - name: gsm8k\n      num_fewshot: 3\n`, [
-      `${R}:8:13: duplicate lm_eval task 'gsm8k' (also tasks[0]); each task runs once, its results go to results/<name>/gsm8k/`,
-    ]);
+    await expectInvalid(
+      `${H}lm_eval:\n  tasks:\n    - name: gsm8k\n    - name: gsm8k\n      num_fewshot: 3\n`,
+      [
+        `${R}:8:13: duplicate lm_eval task 'gsm8k' (also tasks[0]); each task runs once, its results go to results/<name>/gsm8k/`,
+      ],
+    );
   });
 
   it('num_fewshot: null is accepted (treated as 0, D23)', async () => {
@@ -237,15 +276,22 @@ describe('perf-eval validate: lm_eval', () => {
   });
 
   it('num_fewshot -1 and "five" are rejected (D13)', async () => {
-    await expectInvalid(`${H}lm_eval:\n  tasks:\n    - name: gsm8k\n      num_fewshot: -1\n    - name: mmlu\n      num_fewshot: five\n`, [
-      `${R}:8:20: task 'gsm8k' num_fewshot must be an integer >= 0`,
-      `${R}:10:20: task 'mmlu' num_fewshot must be an integer >= 0`,
-    ]);
+    await expectInvalid(
+      `${H}lm_eval:\n  tasks:\n    - name: gsm8k\n      num_fewshot: -1\n    - name: mmlu\n      num_fewshot: five\n`,
+      [
+        `${R}:8:20: task 'gsm8k' num_fewshot must be an integer >= 0`,
+        `${R}:10:20: task 'mmlu' num_fewshot must be an integer >= 0`,
+      ],
+    );
   });
 
   it('lm_eval without tasks only warns when another block exists (D31)', async () => {
-    await expectValid(`${H}lm_eval:\n  model_args: {timeout: 6000}\n${BFCL}`, [`${R}:5:1: warning: lm_eval block has no tasks; it will be ignored`]);
-    await expectValid(`${H}lm_eval:\n  tasks: []\n${BFCL}`, [`${R}:5:1: warning: lm_eval block has no tasks; it will be ignored`]);
+    await expectValid(`${H}lm_eval:\n  model_args: {timeout: 6000}\n${BFCL}`, [
+      `${R}:5:1: warning: lm_eval block has no tasks; it will be ignored`,
+    ]);
+    await expectValid(`${H}lm_eval:\n  tasks: []\n${BFCL}`, [
+      `${R}:5:1: warning: lm_eval block has no tasks; it will be ignored`,
+    ]);
   });
 
   it('lm_eval without tasks and no other block is an error', async () => {
@@ -260,7 +306,9 @@ describe('perf-eval validate: vllm_bench (§9.2)', () => {
   const ok = '      num_prompts: 1\n      max_concurrency: 1\n';
 
   it('#1 unknown config fields list the allowed fields exactly', async () => {
-    await expectInvalid(`${BENCH}${ok}      foo: 1\n      bar: 2\n`, [`${R}:13:7: vllm_bench config 'a' has unsupported fields ['bar', 'foo']; allowed: ${ALLOWED}`]);
+    await expectInvalid(`${BENCH}${ok}      foo: 1\n      bar: 2\n`, [
+      `${R}:13:7: vllm_bench config 'a' has unsupported fields ['bar', 'foo']; allowed: ${ALLOWED}`,
+    ]);
   });
 
   it('#2 missing required fields, in upstream order, with name None', async () => {
@@ -272,11 +320,15 @@ describe('perf-eval validate: vllm_bench (§9.2)', () => {
   });
 
   it('#2 a null required field counts as missing', async () => {
-    await expectInvalid(`${BENCH}      num_prompts: 1\n      max_concurrency: null\n`, [`${R}:7:7: vllm_bench config 'a' missing required field 'max_concurrency'`]);
+    await expectInvalid(`${BENCH}      num_prompts: 1\n      max_concurrency: null\n`, [
+      `${R}:7:7: vllm_bench config 'a' missing required field 'max_concurrency'`,
+    ]);
   });
 
   it.each(['2', '0', '-1', 'true', '3.0', 'null', '"3"'])('#3 repetitions: %s', async (value) => {
-    await expectInvalid(`${BENCH}${ok}      repetitions: ${value}\n`, [`${R}:12:20: vllm_bench config 'a' repetitions must be a positive odd integer`]);
+    await expectInvalid(`${BENCH}${ok}      repetitions: ${value}\n`, [
+      `${R}:12:20: vllm_bench config 'a' repetitions must be a positive odd integer`,
+    ]);
   });
 
   it('#3 repetitions 1 and 5 are fine', async () => {
@@ -284,7 +336,9 @@ describe('perf-eval validate: vllm_bench (§9.2)', () => {
   });
 
   it('#4 args not a map', async () => {
-    await expectInvalid(`${BENCH}${ok}      args: [1, 2]\n`, [`${R}:12:13: vllm_bench config 'a' args must be a map`]);
+    await expectInvalid(`${BENCH}${ok}      args: [1, 2]\n`, [
+      `${R}:12:13: vllm_bench config 'a' args must be a map`,
+    ]);
   });
 
   it('#5 args keys that normalise to nothing', async () => {
@@ -303,11 +357,14 @@ describe('perf-eval validate: vllm_bench (§9.2)', () => {
   });
 
   it('#6 reserved options, including the D5 underscore bypass', async () => {
-    await expectInvalid(`${BENCH}${ok}      args:\n        port: 1\n        --num_prompts: 2\n        __max_concurrency: 3\n`, [
-      `${R}:13:9: vllm_bench config 'a' args cannot override wrapper-owned option --port`,
-      `${R}:14:9: vllm_bench config 'a' args cannot override wrapper-owned option --num-prompts`,
-      `${R}:15:9: vllm_bench config 'a' args cannot override wrapper-owned option --max-concurrency`,
-    ]);
+    await expectInvalid(
+      `${BENCH}${ok}      args:\n        port: 1\n        --num_prompts: 2\n        __max_concurrency: 3\n`,
+      [
+        `${R}:13:9: vllm_bench config 'a' args cannot override wrapper-owned option --port`,
+        `${R}:14:9: vllm_bench config 'a' args cannot override wrapper-owned option --num-prompts`,
+        `${R}:15:9: vllm_bench config 'a' args cannot override wrapper-owned option --max-concurrency`,
+      ],
+    );
   });
 
   it('#7 duplicate option after normalisation', async () => {
@@ -317,7 +374,9 @@ describe('perf-eval validate: vllm_bench (§9.2)', () => {
   });
 
   it('#8 empty max_concurrency list', async () => {
-    await expectInvalid(`${BENCH}      num_prompts: 1\n      max_concurrency: []\n`, [`${R}:11:24: vllm_bench config 'a' has an empty max_concurrency list`]);
+    await expectInvalid(`${BENCH}      num_prompts: 1\n      max_concurrency: []\n`, [
+      `${R}:11:24: vllm_bench config 'a' has an empty max_concurrency list`,
+    ]);
   });
 
   it('#9 num_prompts list without a max_concurrency list', async () => {
@@ -340,9 +399,10 @@ describe('perf-eval validate: vllm_bench (§9.2)', () => {
   });
 
   it('#12 duplicate run names across configs', async () => {
-    await expectInvalid(`${BENCH}      num_prompts: 1\n      max_concurrency: [1, 2]\n    - name: a\n      input_len: 1\n      output_len: 1\n      num_prompts: 1\n      max_concurrency: 2\n`, [
-      `${R}:12:13: duplicate vllm_bench config name 'a-conc-2'`,
-    ]);
+    await expectInvalid(
+      `${BENCH}      num_prompts: 1\n      max_concurrency: [1, 2]\n    - name: a\n      input_len: 1\n      output_len: 1\n      num_prompts: 1\n      max_concurrency: 2\n`,
+      [`${R}:12:13: duplicate vllm_bench config name 'a-conc-2'`],
+    );
   });
 
   it('max_concurrency [1, "x"] (D27)', async () => {
@@ -352,7 +412,9 @@ describe('perf-eval validate: vllm_bench (§9.2)', () => {
   });
 
   it('input_len "8k" (D13)', async () => {
-    await expectInvalid(BENCH.replace('input_len: 1024', 'input_len: "8k"') + ok, [`${R}:8:18: vllm_bench config 'a' input_len must be a positive integer`]);
+    await expectInvalid(BENCH.replace('input_len: 1024', 'input_len: "8k"') + ok, [
+      `${R}:8:18: vllm_bench config 'a' input_len must be a positive integer`,
+    ]);
   });
 
   it('dataset sharegpt (D14)', async () => {
@@ -368,10 +430,13 @@ describe('perf-eval validate: vllm_bench (§9.2)', () => {
   });
 
   it('errors of several configs come in list order', async () => {
-    await expectInvalid(`${BENCH}      num_prompts: 0\n      max_concurrency: 1\n    - name: b\n      input_len: 1\n      output_len: 1\n      num_prompts: 1\n      max_concurrency: 1\n      repetitions: 2\n`, [
-      `${R}:10:20: vllm_bench config 'a' num_prompts must be a positive integer (or a list of them matching max_concurrency)`,
-      `${R}:17:20: vllm_bench config 'b' repetitions must be a positive odd integer`,
-    ]);
+    await expectInvalid(
+      `${BENCH}      num_prompts: 0\n      max_concurrency: 1\n    - name: b\n      input_len: 1\n      output_len: 1\n      num_prompts: 1\n      max_concurrency: 1\n      repetitions: 2\n`,
+      [
+        `${R}:10:20: vllm_bench config 'a' num_prompts must be a positive integer (or a list of them matching max_concurrency)`,
+        `${R}:17:20: vllm_bench config 'b' repetitions must be a positive odd integer`,
+      ],
+    );
   });
 });
 
@@ -379,16 +444,24 @@ describe('perf-eval validate: bfcl (§10.1)', () => {
   const B = `${H}bfcl:\n  test_categories: [simple_python]\n`; // bfcl at 5:1, categories line 6
 
   it('unknown field with did-you-mean', async () => {
-    await expectInvalid(`${B}  num_thread: 3\n`, [`${R}:7:3: bfcl block has unsupported fields ['num_thread'] (did you mean 'num_threads'?)`]);
+    await expectInvalid(`${B}  num_thread: 3\n`, [
+      `${R}:7:3: bfcl block has unsupported fields ['num_thread'] (did you mean 'num_threads'?)`,
+    ]);
   });
 
   it('several unknown fields are sorted', async () => {
-    await expectInvalid(`${B}  zeta: 1\n  alpha: 2\n`, [`${R}:8:3: bfcl block has unsupported fields ['alpha', 'zeta']`]);
+    await expectInvalid(`${B}  zeta: 1\n  alpha: 2\n`, [
+      `${R}:8:3: bfcl block has unsupported fields ['alpha', 'zeta']`,
+    ]);
   });
 
   it('no categories', async () => {
-    await expectInvalid(`${H}bfcl:\n  num_threads: 3\n`, [`${R}:5:1: bfcl block requires at least one test_categories entry`]);
-    await expectInvalid(`${H}bfcl:\n  test_categories: []\n`, [`${R}:6:3: bfcl block requires at least one test_categories entry`]);
+    await expectInvalid(`${H}bfcl:\n  num_threads: 3\n`, [
+      `${R}:5:1: bfcl block requires at least one test_categories entry`,
+    ]);
+    await expectInvalid(`${H}bfcl:\n  test_categories: []\n`, [
+      `${R}:6:3: bfcl block requires at least one test_categories entry`,
+    ]);
   });
 
   it('unknown category with did-you-mean; web_search is not accepted (D13)', async () => {
@@ -399,19 +472,27 @@ describe('perf-eval validate: bfcl (§10.1)', () => {
   });
 
   it('max_test_cases: 0', async () => {
-    await expectInvalid(`${B}  max_test_cases: 0\n`, [`${R}:7:19: bfcl.max_test_cases must be a positive integer`]);
+    await expectInvalid(`${B}  max_test_cases: 0\n`, [
+      `${R}:7:19: bfcl.max_test_cases must be a positive integer`,
+    ]);
   });
 
   it('max_test_cases: true (D8)', async () => {
-    await expectInvalid(`${B}  max_test_cases: true\n`, [`${R}:7:19: bfcl.max_test_cases must be a positive integer or category map`]);
+    await expectInvalid(`${B}  max_test_cases: true\n`, [
+      `${R}:7:19: bfcl.max_test_cases must be a positive integer or category map`,
+    ]);
   });
 
   it('max_test_cases: a string', async () => {
-    await expectInvalid(`${B}  max_test_cases: "5"\n`, [`${R}:7:19: bfcl.max_test_cases must be a positive integer or category map`]);
+    await expectInvalid(`${B}  max_test_cases: "5"\n`, [
+      `${R}:7:19: bfcl.max_test_cases must be a positive integer or category map`,
+    ]);
   });
 
   it('max_test_cases map with an unknown category', async () => {
-    await expectInvalid(`${B}  max_test_cases: {multi_turnn: 3}\n`, [`${R}:7:20: unknown bfcl max_test_cases category 'multi_turnn' (did you mean 'multi_turn'?)`]);
+    await expectInvalid(`${B}  max_test_cases: {multi_turnn: 3}\n`, [
+      `${R}:7:20: unknown bfcl max_test_cases category 'multi_turnn' (did you mean 'multi_turn'?)`,
+    ]);
   });
 
   it('max_test_cases map with bad values (D8)', async () => {
@@ -422,15 +503,21 @@ describe('perf-eval validate: bfcl (§10.1)', () => {
   });
 
   it('maximum_step_limit: true (D8)', async () => {
-    await expectInvalid(`${B}  maximum_step_limit: true\n`, [`${R}:7:23: bfcl.maximum_step_limit must be a positive integer`]);
+    await expectInvalid(`${B}  maximum_step_limit: true\n`, [
+      `${R}:7:23: bfcl.maximum_step_limit must be a positive integer`,
+    ]);
   });
 
   it('temperature: -1 (D13)', async () => {
-    await expectInvalid(`${B}  temperature: -1\n`, [`${R}:7:16: bfcl.temperature must be a finite number >= 0`]);
+    await expectInvalid(`${B}  temperature: -1\n`, [
+      `${R}:7:16: bfcl.temperature must be a finite number >= 0`,
+    ]);
   });
 
   it('temperature: .inf (D13)', async () => {
-    await expectInvalid(`${B}  temperature: .inf\n`, [`${R}:7:16: bfcl.temperature must be a finite number >= 0`]);
+    await expectInvalid(`${B}  temperature: .inf\n`, [
+      `${R}:7:16: bfcl.temperature must be a finite number >= 0`,
+    ]);
   });
 
   it('num_threads: 0 (D13)', async () => {
@@ -438,7 +525,9 @@ describe('perf-eval validate: bfcl (§10.1)', () => {
   });
 
   it('no --tool-call-parser in serve_args only warns (§10.3)', async () => {
-    await expectValid(`gpu: H200\nvllm:\n  model: org/m\n  serve_args: --max-model-len 4096\n${BFCL}`, [`${R}:5:1: warning: ${TOOL_WARNING}`]);
+    await expectValid(`gpu: H200\nvllm:\n  model: org/m\n  serve_args: --max-model-len 4096\n${BFCL}`, [
+      `${R}:5:1: warning: ${TOOL_WARNING}`,
+    ]);
   });
 });
 
@@ -451,7 +540,9 @@ describe('perf-eval validate: YAML and ordering', () => {
   });
 
   it('duplicate YAML keys are rejected (PyYAML would keep the last)', async () => {
-    await expectInvalid(`${H}${BFCL}gpu: B200\n`, [`${R}:7:1: invalid YAML: duplicate key 'gpu': first on line 1, again on line 7; keep one of them`]);
+    await expectInvalid(`${H}${BFCL}gpu: B200\n`, [
+      `${R}:7:1: invalid YAML: duplicate key 'gpu': first on line 1, again on line 7; keep one of them`,
+    ]);
   });
 
   it('a document that is not a mapping', async () => {
@@ -487,7 +578,9 @@ bfcl:
   });
 
   it('an unknown gpu is reported before bench errors', async () => {
-    const out = await validate(`${BENCH.replace('gpu: H200', 'gpu: A999')}      num_prompts: 1\n      max_concurrency: [1, 1]\n`);
+    const out = await validate(
+      `${BENCH.replace('gpu: H200', 'gpu: A999')}      num_prompts: 1\n      max_concurrency: [1, 1]\n`,
+    );
     expect(out.code).toBe(2);
     expect(out.diagnostics[0]).toMatch(new RegExp(`^${R}:1:6: unknown gpu 'A999' in `));
     expect(out.diagnostics.slice(1)).toEqual([`${R}:7:13: duplicate vllm_bench config name 'a-conc-1'`]);
@@ -513,7 +606,9 @@ describe('perf-eval validate: files, profiles and flags', () => {
     writeFileSync(join(dir, 'workloads', 'ignored.yml'), 'not: [valid');
     const out = await runIn(dir, ['validate']);
     expect(out.code).toBe(2);
-    expect(out.diagnostics).toEqual(['workloads/bad.yaml:1:1: workload must define at least one of lm_eval, vllm_bench, or bfcl']);
+    expect(out.diagnostics).toEqual([
+      'workloads/bad.yaml:1:1: workload must define at least one of lm_eval, vllm_bench, or bfcl',
+    ]);
     expect(out.stdout).toBe('ok workloads/glm_5_1_h200.yaml\n');
     expect(out.summary).toBe('2 recipe(s): 1 valid, 1 invalid, 0 warning(s)');
   });
@@ -540,13 +635,18 @@ describe('perf-eval validate: files, profiles and flags', () => {
     writeFileSync(join(dir, 'p.yaml'), 'H200:\n  queue: q\nX1:\n  queue: q\n  server_runtime: native\n');
     const out = await runIn(dir, ['validate', 'r.yaml', '--profiles', 'p.yaml']);
     expect(out.code).toBe(2);
-    expect(out.diagnostics).toEqual([`${join(dir, 'p.yaml')}:3:1: profile 'X1' sets server_runtime: native but no k8s_plugin; set one explicitly (have nvidia, amd)`]);
+    expect(out.diagnostics).toEqual([
+      `${join(dir, 'p.yaml')}:3:1: profile 'X1' sets server_runtime: native but no k8s_plugin; set one explicitly (have nvidia, amd)`,
+    ]);
   });
 
   it('an unknown k8s_plugin and a named hf_cache_volume (D28) in the profiles', async () => {
     const dir = testdir();
     writeFileSync(join(dir, 'r.yaml'), H + BFCL);
-    writeFileSync(join(dir, 'p.yaml'), 'H200:\n  queue: q\n  k8s_plugin: intel\n  hf_cache_volume: {name: x, emptyDir: {}}\n');
+    writeFileSync(
+      join(dir, 'p.yaml'),
+      'H200:\n  queue: q\n  k8s_plugin: intel\n  hf_cache_volume: {name: x, emptyDir: {}}\n',
+    );
     const out = await runIn(dir, ['validate', 'r.yaml', '--profiles', 'p.yaml']);
     expect(out.code).toBe(2);
     expect(out.diagnostics).toEqual([
@@ -561,7 +661,9 @@ describe('perf-eval validate: files, profiles and flags', () => {
     writeFileSync(join(dir, 'p.yaml'), 'H200:\n  queue: q\n  hf_hom: /x\n');
     const out = await runIn(dir, ['validate', 'r.yaml', '--profiles', 'p.yaml']);
     expect(out.code).toBe(2);
-    expect(out.diagnostics).toEqual([`${join(dir, 'p.yaml')}:3:3: unknown field 'H200.hf_hom' (did you mean 'hf_home'?)`]);
+    expect(out.diagnostics).toEqual([
+      `${join(dir, 'p.yaml')}:3:3: unknown field 'H200.hf_hom' (did you mean 'hf_home'?)`,
+    ]);
   });
 
   it('a missing profiles file', async () => {
@@ -569,7 +671,9 @@ describe('perf-eval validate: files, profiles and flags', () => {
     writeFileSync(join(dir, 'r.yaml'), H + BFCL);
     const out = await runIn(dir, ['validate', 'r.yaml', '--profiles', 'nope.yaml']);
     expect(out.code).toBe(2);
-    expect(out.diagnostics).toEqual([`cannot read GPU profiles file ${join(dir, 'nope.yaml')}: not found; pass --profiles PATH or set PERF_EVAL_PROFILES`]);
+    expect(out.diagnostics).toEqual([
+      `cannot read GPU profiles file ${join(dir, 'nope.yaml')}: not found; pass --profiles PATH or set PERF_EVAL_PROFILES`,
+    ]);
   });
 
   it('an unknown flag → exit 2 usage message', async () => {
@@ -577,7 +681,9 @@ describe('perf-eval validate: files, profiles and flags', () => {
     const out = await runIn(dir, ['validate', '--bogus']);
     expect(out.code).toBe(2);
     expect(out.stdout).toBe('');
-    expect(out.stderr).toBe("perf-eval validate: Unknown option '--bogus' (see 'perf-eval validate --help')\n");
+    expect(out.stderr).toBe(
+      "perf-eval validate: Unknown option '--bogus' (see 'perf-eval validate --help')\n",
+    );
   });
 
   it('--profiles without a value → exit 2', async () => {
@@ -591,7 +697,9 @@ describe('perf-eval validate: files, profiles and flags', () => {
     const dir = testdir();
     const out = await runIn(dir, ['validate', '--help']);
     expect(out.code).toBe(0);
-    expect(out.stdout).toMatch(/^Usage: perf-eval validate \[FILES or DIRS\.\.\.\] \[--profiles PATH\] \[--quiet\]/);
+    expect(out.stdout).toMatch(
+      /^Usage: perf-eval validate \[FILES or DIRS\.\.\.\] \[--profiles PATH\] \[--quiet\]/,
+    );
   });
 
   it('every recipe in workloads/ (the 13 vendored ones included) validates with the real profiles', async () => {

@@ -58,9 +58,14 @@ function expandDirectories(paths: readonly string[], cwd: string): { files: stri
     }
     let names: string[];
     try {
-      names = readdirSync(resolve(cwd, path)).filter((name) => name.endsWith('.yaml')).sort();
+      names = readdirSync(resolve(cwd, path))
+        .filter((name) => name.endsWith('.yaml'))
+        .sort();
     } catch (error) {
-      throw new UsageError(`perf-eval validate: cannot list directory ${path} (${(error as NodeJS.ErrnoException).code === 'EACCES' ? 'permission denied' : (error as Error).message})`, 'validate');
+      throw new UsageError(
+        `perf-eval validate: cannot list directory ${path} (${(error as NodeJS.ErrnoException).code === 'EACCES' ? 'permission denied' : (error as Error).message})`,
+        'validate',
+      );
     }
     if (names.length === 0) empty.push(path);
     files.push(...names.map((name) => join(path, name)));
@@ -69,24 +74,37 @@ function expandDirectories(paths: readonly string[], cwd: string): { files: stri
 }
 
 export async function run(argv: string[], io: Io): Promise<number> {
-  const { values, positionals } = parseCommandArgs<{ help?: boolean; profiles?: string; quiet?: boolean }>('validate', argv, {
-    profiles: { type: 'string' },
-    quiet: { type: 'boolean', short: 'q' },
-  });
+  const { values, positionals } = parseCommandArgs<{ help?: boolean; profiles?: string; quiet?: boolean }>(
+    'validate',
+    argv,
+    {
+      profiles: { type: 'string' },
+      quiet: { type: 'boolean', short: 'q' },
+    },
+  );
   if (values.help) {
     writeLine(io.stdout, HELP);
     return EXIT.ok;
   }
-  const { files, empty } = positionals.length > 0 ? expandDirectories(positionals, io.cwd) : { files: defaultRecipeFiles(io.cwd), empty: [] };
+  const { files, empty } =
+    positionals.length > 0
+      ? expandDirectories(positionals, io.cwd)
+      : { files: defaultRecipeFiles(io.cwd), empty: [] };
   for (const dir of empty) writeLine(io.stderr, `${dir}: no *.yaml recipes in this directory`);
   let invalid = 0;
   let warnings = 0;
   for (const file of files) {
     const absolute = resolve(io.cwd, file);
     try {
-      const profilesPath = values.profiles ? resolve(io.cwd, values.profiles) : defaultProfilesPath(absolute, io.env, io.cwd);
-      const result = loadWorkloadFile(file === absolute ? file : absolute, { profiles: loadProfilesFile(profilesPath), env: io.env });
-      for (const diagnostic of [...result.errors, ...result.warnings]) writeLine(io.stderr, formatDiagnostic({ ...diagnostic, file }));
+      const profilesPath = values.profiles
+        ? resolve(io.cwd, values.profiles)
+        : defaultProfilesPath(absolute, io.env, io.cwd);
+      const result = loadWorkloadFile(file === absolute ? file : absolute, {
+        profiles: loadProfilesFile(profilesPath),
+        env: io.env,
+      });
+      for (const diagnostic of [...result.errors, ...result.warnings])
+        writeLine(io.stderr, formatDiagnostic({ ...diagnostic, file }));
       warnings += result.warnings.length;
       if (result.errors.length > 0) invalid++;
       else if (!values.quiet) writeLine(io.stdout, `ok ${file}`);

@@ -4,7 +4,10 @@ import { closestMatches } from '@perf-eval/workload-schema';
 
 /** Bad flags or arguments (exit 2). */
 export class UsageError extends PerfEvalError {
-  constructor(message: string, readonly command?: string) {
+  constructor(
+    message: string,
+    readonly command?: string,
+  ) {
     super('E_USAGE', message, { category: 'usage' });
   }
 }
@@ -17,13 +20,28 @@ export interface Parsed<V> {
 }
 
 /** node:util parseArgs, strict, with errors turned into one-line usage errors. */
-export function parseCommandArgs<V>(command: string, argv: readonly string[], options: Options, allowPositionals = true): Parsed<V> {
+export function parseCommandArgs<V>(
+  command: string,
+  argv: readonly string[],
+  options: Options,
+  allowPositionals = true,
+): Parsed<V> {
   try {
-    const { values, positionals } = parseArgs({ args: [...argv], options: { ...options, help: { type: 'boolean', short: 'h' } }, allowPositionals, strict: true });
+    const { values, positionals } = parseArgs({
+      args: [...argv],
+      options: { ...options, help: { type: 'boolean', short: 'h' } },
+      allowPositionals,
+      strict: true,
+    });
     return { values: values as V, positionals };
   } catch (error) {
-    const message = (error as Error).message.split('\n')[0]?.replace(/\. To specify a positional argument.*$/, '') ?? 'invalid arguments';
-    throw new UsageError(`perf-eval ${command}: ${message}${flagSuggestion(error, options)} (see 'perf-eval ${command} --help')`, command);
+    const message =
+      (error as Error).message.split('\n')[0]?.replace(/\. To specify a positional argument.*$/, '') ??
+      'invalid arguments';
+    throw new UsageError(
+      `perf-eval ${command}: ${message}${flagSuggestion(error, options)} (see 'perf-eval ${command} --help')`,
+      command,
+    );
   }
 }
 
@@ -48,13 +66,21 @@ export function parseServerUrl(command: string, value: string): string {
     url = undefined;
   }
   if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:') || url.hostname === '') {
-    throw new UsageError(`perf-eval ${command}: --server-url must be an http(s) URL like http://127.0.0.1:8000, got '${value}'`, command);
+    throw new UsageError(
+      `perf-eval ${command}: --server-url must be an http(s) URL like http://127.0.0.1:8000, got '${value}'`,
+      command,
+    );
   }
   return value.replace(/\/+$/, '');
 }
 
-export function parsePositiveInt(command: string, flag: string, value: string | undefined): number | undefined {
+export function parsePositiveInt(
+  command: string,
+  flag: string,
+  value: string | undefined,
+): number | undefined {
   if (value === undefined) return undefined;
-  if (!/^\d+$/.test(value) || Number(value) < 1) throw new UsageError(`perf-eval ${command}: ${flag} must be a positive integer, got '${value}'`, command);
+  if (!/^\d+$/.test(value) || Number(value) < 1)
+    throw new UsageError(`perf-eval ${command}: ${flag} must be a positive integer, got '${value}'`, command);
   return Number(value);
 }

@@ -15,17 +15,47 @@ interface CommandEntry {
 
 /** Commands are imported lazily so `perf-eval validate` never loads HTTP or subprocess code. */
 export const COMMANDS: Record<string, CommandEntry> = {
-  validate: { summary: 'check recipes against the schema (no GPU, no tools needed)', load: () => import('../commands/validate.js') },
-  plan: { summary: 'show what a run would do: server, commands, env, results', load: () => import('../commands/plan.js') },
+  validate: {
+    summary: 'check recipes against the schema (no GPU, no tools needed)',
+    load: () => import('../commands/validate.js'),
+  },
+  plan: {
+    summary: 'show what a run would do: server, commands, env, results',
+    load: () => import('../commands/plan.js'),
+  },
   schema: { summary: 'print the recipe JSON Schema', load: () => import('../commands/schema.js') },
-  ingest: { summary: '(re)ingest a results directory into the dashboards, or replay the outbox', load: () => import('../commands/ingest.js') },
-  pipeline: { summary: 'print the Buildkite pipeline for the selected recipes', load: () => import('../commands/pipeline.js') },
-  cleanup: { summary: 'stop and remove stale perf-eval vLLM containers of other jobs', load: () => import('../commands/cleanup.js') },
-  setup: { summary: 'provision pinned Python tools and the vLLM simulator under a cache directory', load: () => import('../commands/setup.js') },
-  compare: { summary: 'compare a results directory with a baseline under a noise model', load: () => import('../commands/compare.js') },
-  history: { summary: 'import a run history (history.jsonl) from a Buildkite build or a results directory', load: () => import('../commands/history.js') },
-  run: { summary: 'run a recipe: server, bench, lm_eval, BFCL, summary, ingest, teardown', load: () => import('../commands/run.js') },
-  report: { summary: 'write a self-contained HTML report (charts + tables) for a results directory', load: () => import('../commands/report.js') },
+  ingest: {
+    summary: '(re)ingest a results directory into the dashboards, or replay the outbox',
+    load: () => import('../commands/ingest.js'),
+  },
+  pipeline: {
+    summary: 'print the Buildkite pipeline for the selected recipes',
+    load: () => import('../commands/pipeline.js'),
+  },
+  cleanup: {
+    summary: 'stop and remove stale perf-eval vLLM containers of other jobs',
+    load: () => import('../commands/cleanup.js'),
+  },
+  setup: {
+    summary: 'provision pinned Python tools and the vLLM simulator under a cache directory',
+    load: () => import('../commands/setup.js'),
+  },
+  compare: {
+    summary: 'compare a results directory with a baseline under a noise model',
+    load: () => import('../commands/compare.js'),
+  },
+  history: {
+    summary: 'import a run history (history.jsonl) from a Buildkite build or a results directory',
+    load: () => import('../commands/history.js'),
+  },
+  run: {
+    summary: 'run a recipe: server, bench, lm_eval, BFCL, summary, ingest, teardown',
+    load: () => import('../commands/run.js'),
+  },
+  report: {
+    summary: 'write a self-contained HTML report (charts + tables) for a results directory',
+    load: () => import('../commands/report.js'),
+  },
 };
 
 function usage(): string {
@@ -67,7 +97,9 @@ export async function run(argv: readonly string[], io: Io): Promise<number> {
     if (!entry) {
       const known = Object.keys(COMMANDS);
       const close = known.find((name) => name.startsWith(command.slice(0, 2)));
-      throw new UsageError(`perf-eval: unknown command '${command}'${close ? ` (did you mean '${close}'?)` : ''}; see 'perf-eval --help'`);
+      throw new UsageError(
+        `perf-eval: unknown command '${command}'${close ? ` (did you mean '${close}'?)` : ''}; see 'perf-eval --help'`,
+      );
     }
     const module = await entry.load();
     return await module.run(rest, io);

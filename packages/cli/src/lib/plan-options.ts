@@ -32,7 +32,10 @@ export function planFor(
   workload: ResolvedWorkload,
   io: Io,
   flags: PlanFlags,
-  tools: DiscoveredTools = discoverTools(io.env, { runtime: workload.server.runtime, externalServer: Boolean(flags.serverUrl) }),
+  tools: DiscoveredTools = discoverTools(io.env, {
+    runtime: workload.server.runtime,
+    externalServer: Boolean(flags.serverUrl),
+  }),
 ): RunPlan {
   checkServerUrl(flags.command, flags.serverUrl);
   return planRun(workload, {

@@ -71,7 +71,9 @@ export class Reporter {
     const start = this.running.get(id) ?? Date.now();
     this.running.delete(id);
     const seconds = ((Date.now() - start) / 1000).toFixed(1);
-    const mark = ok ? styleText('green', '✔', { stream: this.io.stdout as NodeJS.WriteStream }) : styleText('red', '✖', { stream: this.io.stdout as NodeJS.WriteStream });
+    const mark = ok
+      ? styleText('green', '✔', { stream: this.io.stdout as NodeJS.WriteStream })
+      : styleText('red', '✖', { stream: this.io.stdout as NodeJS.WriteStream });
     this.info(`${mark} ${id} (${ok ? 'done' : 'failed'} in ${seconds}s)${detail ? ` ${detail}` : ''}`);
     if (this.running.size === 0 && this.timer) {
       clearInterval(this.timer);

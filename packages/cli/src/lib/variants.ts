@@ -6,11 +6,24 @@ import { expandVariants, type ResolvedWorkload } from '@perf-eval/workload-schem
 import { UsageError } from './args.js';
 
 /** The variant named `name` of `workload`; a usage error (exit 2) listing the names otherwise. */
-export function selectVariant(workload: ResolvedWorkload, name: string, file: string, command: 'plan' | 'run'): ResolvedWorkload {
-  if (!workload.sweep) throw new UsageError(`perf-eval ${command}: --variant '${name}' given but ${file} has no sweep: block`, command);
+export function selectVariant(
+  workload: ResolvedWorkload,
+  name: string,
+  file: string,
+  command: 'plan' | 'run',
+): ResolvedWorkload {
+  if (!workload.sweep)
+    throw new UsageError(
+      `perf-eval ${command}: --variant '${name}' given but ${file} has no sweep: block`,
+      command,
+    );
   const variants = expandVariants(workload);
   const chosen = variants.find((variant) => variant.name === name);
-  if (!chosen) throw new UsageError(`perf-eval ${command}: unknown variant '${name}'; ${file} has ${variants.length}: ${variants.map((v) => v.name).join(', ')}`, command);
+  if (!chosen)
+    throw new UsageError(
+      `perf-eval ${command}: unknown variant '${name}'; ${file} has ${variants.length}: ${variants.map((v) => v.name).join(', ')}`,
+      command,
+    );
   return chosen;
 }
 

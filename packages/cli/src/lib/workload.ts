@@ -13,7 +13,9 @@ import { writeLine, type Io } from './io.js';
 /** Load one recipe for plan/run: profiles resolved as upstream, warnings printed to stderr. */
 export function loadRecipe(file: string, io: Io, profilesFlag: string | undefined): ResolvedWorkload {
   const absolute = resolve(io.cwd, file);
-  const profilesPath = profilesFlag ? resolve(io.cwd, profilesFlag) : defaultProfilesPath(absolute, io.env, io.cwd);
+  const profilesPath = profilesFlag
+    ? resolve(io.cwd, profilesFlag)
+    : defaultProfilesPath(absolute, io.env, io.cwd);
   const workload = loadWorkload(absolute, { profiles: loadProfilesFile(profilesPath), env: io.env });
   for (const warning of workload.warnings) writeLine(io.stderr, formatDiagnostic({ ...warning, file }));
   return { ...workload, path: file };
@@ -24,7 +26,8 @@ export function loadRecipe(file: string, io: Io, profilesFlag: string | undefine
  * options, a CLI user sets `--profiles`. Other errors pass through unchanged.
  */
 export function withProfilesFlagHint(error: unknown): unknown {
-  if (!(error instanceof ProfileInvalidError) || error.diagnostics.length > 0 || error.cause === undefined) return error;
+  if (!(error instanceof ProfileInvalidError) || error.diagnostics.length > 0 || error.cause === undefined)
+    return error;
   // The cause is util's FileReadError: its reason says what the path is (not found, is a FIFO, …).
   const reason = (error.cause as { reason?: unknown }).reason;
   const what = typeof reason === 'string' ? reason : ((error.cause as NodeJS.ErrnoException).code ?? 'error');

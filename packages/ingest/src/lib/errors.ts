@@ -73,11 +73,10 @@ export class IngestAbortedError extends PerfEvalError {
   readonly endpoint: string;
 
   constructor(endpoint: string, options: PerfEvalErrorOptions = {}) {
-    super(
-      'E_INGEST_ABORTED',
-      `POST ${endpoint} aborted; the payload stays in the outbox for a replay`,
-      { ...options, category: options.category ?? cancellationCategory(options.cause) },
-    );
+    super('E_INGEST_ABORTED', `POST ${endpoint} aborted; the payload stays in the outbox for a replay`, {
+      ...options,
+      category: options.category ?? cancellationCategory(options.cause),
+    });
     this.endpoint = endpoint;
   }
 }
@@ -143,7 +142,10 @@ export class IngestPlanInvalidError extends PerfEvalError {
   readonly field: string;
 
   constructor(file: string, field: string, detail: string, options: PerfEvalErrorOptions = {}) {
-    super('E_INGEST_PLAN_INVALID', `${file}: ${field ? `${field} ` : ''}${detail}`, { ...options, category: 'validation' });
+    super('E_INGEST_PLAN_INVALID', `${file}: ${field ? `${field} ` : ''}${detail}`, {
+      ...options,
+      category: 'validation',
+    });
     this.file = file;
     this.field = field;
   }

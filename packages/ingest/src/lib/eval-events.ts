@@ -4,7 +4,12 @@ import { createReadStream } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { IngestSourceError } from './errors.js';
-import { LMEVAL_RESULTS_FILE, LMEVAL_SAMPLES_FILE, compactPythonJsonBytes, rewritePythonJson } from '@perf-eval/util';
+import {
+  LMEVAL_RESULTS_FILE,
+  LMEVAL_SAMPLES_FILE,
+  compactPythonJsonBytes,
+  rewritePythonJson,
+} from '@perf-eval/util';
 import { checkJsonBytes } from './json-bytes.js';
 import { computeIngestId } from './metadata.js';
 import type { EvalMetadata } from './metadata.js';

@@ -3,12 +3,7 @@ import { basename, isAbsolute, join, relative, sep } from 'node:path';
 import { LMEVAL_RESULTS_FILE, LMEVAL_SAMPLES_FILE } from '@perf-eval/util';
 import { Delivery } from './delivery.js';
 import type { DeliveryOptions, IngestReport } from './delivery.js';
-import {
-  batchSamples,
-  buildResultsEvent,
-  comparePaths,
-  findEvalFiles,
-} from './eval-events.js';
+import { batchSamples, buildResultsEvent, comparePaths, findEvalFiles } from './eval-events.js';
 import { buildEvalMetadata, computeIngestId, contentHash, displayEndpoint } from './metadata.js';
 import type { IngestContext } from './metadata.js';
 import { listOutbox, readOutboxEntry } from './outbox.js';

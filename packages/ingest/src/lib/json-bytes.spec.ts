@@ -96,7 +96,7 @@ function mutate(rand: () => number, text: string): string {
   return out.replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '?');
 }
 
-describe('checkJsonBytes (with util\'s compactPythonJsonBytes)', () => {
+describe("checkJsonBytes (with util's compactPythonJsonBytes)", () => {
   it('agree with compactJsonText and JSON.parse on 20,000 random (often broken) JSON texts', () => {
     const rand = prng(20260820);
     let valid = 0;

@@ -1,5 +1,12 @@
 import { PyFloat } from '@perf-eval/util';
-import { buildLmEvalArgv, redactModelArgs, renderBaseUrl, renderExtraModelArgs, renderModelArgs, secretModelArgValues } from './argv.js';
+import {
+  buildLmEvalArgv,
+  redactModelArgs,
+  renderBaseUrl,
+  renderExtraModelArgs,
+  renderModelArgs,
+  secretModelArgValues,
+} from './argv.js';
 import type { LmEvalTaskSpec } from './argv.js';
 import { sanitizeModelName } from './sanitize.js';
 
@@ -34,10 +41,14 @@ describe('renderModelArgs', () => {
       max_length: 32768,
       max_gen_toks: 8192,
     };
-    expect(renderModelArgs('openai/gpt-oss-120b', renderBaseUrl('http://localhost:8000'), merged)).toBe(GPT_OSS_ARGS);
+    expect(renderModelArgs('openai/gpt-oss-120b', renderBaseUrl('http://localhost:8000'), merged)).toBe(
+      GPT_OSS_ARGS,
+    );
   });
   it('accepts a pre-rendered extra string', () => {
-    expect(renderModelArgs('m', 'http://h/v1/completions', 'a=1,b=x')).toBe('model=m,base_url=http://h/v1/completions,a=1,b=x');
+    expect(renderModelArgs('m', 'http://h/v1/completions', 'a=1,b=x')).toBe(
+      'model=m,base_url=http://h/v1/completions,a=1,b=x',
+    );
   });
   it('adds no trailing comma when extra is empty', () => {
     expect(renderModelArgs('m', 'u')).toBe('model=m,base_url=u');
@@ -45,7 +56,9 @@ describe('renderModelArgs', () => {
     expect(renderModelArgs('m', 'u', {})).toBe('model=m,base_url=u');
   });
   it('keeps Python float rendering and passes , and = through unescaped', () => {
-    expect(renderExtraModelArgs({ temperature: new PyFloat(1), eps: 1e-5, header: 'a=b,c' })).toBe('temperature=1.0,eps=1e-05,header=a=b,c');
+    expect(renderExtraModelArgs({ temperature: new PyFloat(1), eps: 1e-5, header: 'a=b,c' })).toBe(
+      'temperature=1.0,eps=1e-05,header=a=b,c',
+    );
   });
 });
 
@@ -69,11 +82,25 @@ describe('buildLmEvalArgv', () => {
   it('switches to local-chat-completions and appends --apply_chat_template for chat', () => {
     const argv = buildLmEvalArgv({ ...base, numFewshot: 0, chat: true });
     expect(argv.slice(1, 3)).toEqual(['--model', 'local-chat-completions']);
-    expect(argv.slice(7)).toEqual(['--num_fewshot', '0', '--log_samples', '--output_path', base.outputPath, '--apply_chat_template']);
+    expect(argv.slice(7)).toEqual([
+      '--num_fewshot',
+      '0',
+      '--log_samples',
+      '--output_path',
+      base.outputPath,
+      '--apply_chat_template',
+    ]);
   });
   it('appends include_path, limit, seed, gen_kwargs after the upstream flags, in that order', () => {
     const argv = buildLmEvalArgv(
-      { ...base, chat: true, includePath: '/tasks', limit: 0.5, seed: '0,1234,1234,1234', genKwargs: 'temperature=0,max_gen_toks=512' },
+      {
+        ...base,
+        chat: true,
+        includePath: '/tasks',
+        limit: 0.5,
+        seed: '0,1234,1234,1234',
+        genKwargs: 'temperature=0,max_gen_toks=512',
+      },
       { command: ['/venv/bin/lm_eval'] },
     );
     expect(argv[0]).toBe('/venv/bin/lm_eval');
@@ -93,18 +120,28 @@ describe('buildLmEvalArgv', () => {
     expect(buildLmEvalArgv({ ...base, limit: 10 }).slice(12)).toEqual(['--limit', '10']);
     expect(buildLmEvalArgv({ ...base, seed: 42 }).slice(12)).toEqual(['--seed', '42']);
     expect(buildLmEvalArgv({ ...base, includePath: 'x' }).slice(12)).toEqual(['--include_path', 'x']);
-    expect(buildLmEvalArgv({ ...base, genKwargs: 'temperature=0' }).slice(12)).toEqual(['--gen_kwargs', 'temperature=0']);
+    expect(buildLmEvalArgv({ ...base, genKwargs: 'temperature=0' }).slice(12)).toEqual([
+      '--gen_kwargs',
+      'temperature=0',
+    ]);
     expect(buildLmEvalArgv({ ...base, chat: false })).toHaveLength(12);
   });
   it('supports a multi-token command prefix and rejects an empty one', () => {
-    expect(buildLmEvalArgv(base, { command: ['python', '-m', 'lm_eval'] }).slice(0, 4)).toEqual(['python', '-m', 'lm_eval', '--model']);
+    expect(buildLmEvalArgv(base, { command: ['python', '-m', 'lm_eval'] }).slice(0, 4)).toEqual([
+      'python',
+      '-m',
+      'lm_eval',
+      '--model',
+    ]);
     expect(() => buildLmEvalArgv(base, { command: [] })).toThrow(TypeError);
   });
 });
 
 describe('redactModelArgs', () => {
   it('hides secret-named values only', () => {
-    expect(redactModelArgs('model=m,auth_token=hf_abcdef,api_key=sk-1,timeout=5')).toBe('model=m,auth_token=***,api_key=***,timeout=5');
+    expect(redactModelArgs('model=m,auth_token=hf_abcdef,api_key=sk-1,timeout=5')).toBe(
+      'model=m,auth_token=***,api_key=***,timeout=5',
+    );
     expect(redactModelArgs(GPT_OSS_ARGS)).toBe(GPT_OSS_ARGS);
   });
   it('collects secret values for scrubbing output', () => {

@@ -46,7 +46,11 @@ export function renderExtraModelArgs(extra: Readonly<Record<string, PyValue>>): 
  * `,<extra>` only when the extra string is non-empty. `extra` is either the already-rendered string
  * or the merged model_args map.
  */
-export function renderModelArgs(model: string, baseUrl: string, extra: string | Readonly<Record<string, PyValue>> = ''): string {
+export function renderModelArgs(
+  model: string,
+  baseUrl: string,
+  extra: string | Readonly<Record<string, PyValue>> = '',
+): string {
   const rendered = typeof extra === 'string' ? extra : renderExtraModelArgs(extra);
   const head = `model=${model},base_url=${baseUrl}`;
   return rendered === '' ? head : `${head},${rendered}`;
@@ -103,7 +107,8 @@ export function secretModelArgValues(modelArgs: string): string[] {
   const values: string[] = [];
   for (const pair of modelArgs.split(',')) {
     const eq = pair.indexOf('=');
-    if (eq > 0 && isSecretName(pair.slice(0, eq).trim()) && pair.length - eq - 1 >= 4) values.push(pair.slice(eq + 1));
+    if (eq > 0 && isSecretName(pair.slice(0, eq).trim()) && pair.length - eq - 1 >= 4)
+      values.push(pair.slice(eq + 1));
   }
   return values;
 }

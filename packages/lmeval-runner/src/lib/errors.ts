@@ -16,7 +16,10 @@ export class LmEvalCancelledError extends ToolError {
   readonly task: string;
 
   constructor(task: string, context: ToolRunContext, options: PerfEvalErrorOptions = {}) {
-    super('E_LMEVAL_CANCELLED', `lm_eval ${task} was cancelled`, context, { ...options, category: options.category ?? cancellationCategory(options.cause) });
+    super('E_LMEVAL_CANCELLED', `lm_eval ${task} was cancelled`, context, {
+      ...options,
+      category: options.category ?? cancellationCategory(options.cause),
+    });
     this.task = task;
   }
 }
@@ -43,7 +46,12 @@ export class LmEvalNoResultsError extends ToolError {
       strayResults.length > 0
         ? ` (it wrote ${strayResults.join(', ')} instead: does modelName match model= in model_args?)`
         : '';
-    super('E_LMEVAL_NO_RESULTS', `lm_eval ${task} exited 0 but wrote no results_*.json under ${directory}${hint}`, context, options);
+    super(
+      'E_LMEVAL_NO_RESULTS',
+      `lm_eval ${task} exited 0 but wrote no results_*.json under ${directory}${hint}`,
+      context,
+      options,
+    );
     this.task = task;
     this.directory = directory;
     this.strayResults = strayResults;
@@ -69,7 +77,10 @@ export class LmEvalTasksUnavailableError extends PerfEvalError {
   readonly detail: string;
 
   constructor(detail: string, options: PerfEvalErrorOptions = {}) {
-    super('E_LMEVAL_TASKS_UNAVAILABLE', `cannot validate task names: lm_eval not importable (${detail})`, { ...options, category: 'preflight' });
+    super('E_LMEVAL_TASKS_UNAVAILABLE', `cannot validate task names: lm_eval not importable (${detail})`, {
+      ...options,
+      category: 'preflight',
+    });
     this.detail = detail;
   }
 }
@@ -81,10 +92,18 @@ export class LmEvalUnknownTaskError extends PerfEvalError {
   /** The recipe path, when the caller supplied one (it prefixes the message). */
   readonly path: string | undefined;
 
-  constructor(task: string, suggestions: readonly string[], path?: string, options: PerfEvalErrorOptions = {}) {
+  constructor(
+    task: string,
+    suggestions: readonly string[],
+    path?: string,
+    options: PerfEvalErrorOptions = {},
+  ) {
     const prefix = path === undefined ? '' : `${path}: `;
     const hint = suggestions.length > 0 ? ` (did you mean '${suggestions[0]}'?)` : '';
-    super('E_LMEVAL_UNKNOWN_TASK', `${prefix}unknown lm_eval task '${task}'${hint}`, { ...options, category: 'validation' });
+    super('E_LMEVAL_UNKNOWN_TASK', `${prefix}unknown lm_eval task '${task}'${hint}`, {
+      ...options,
+      category: 'validation',
+    });
     this.task = task;
     this.suggestions = suggestions;
     this.path = path;

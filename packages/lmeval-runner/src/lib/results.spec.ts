@@ -4,7 +4,10 @@ import { LmEvalParseError } from './errors.js';
 import { metricsOf, parseLmEvalResults } from './results.js';
 
 const FIXTURES = resolve(import.meta.dirname, '../../../../../shared/reference/fixtures/lm_eval');
-const GSM8K = resolve(FIXTURES, 'akamaslabs_gsm8k_platinum_cot_llama_results_2026-10-08T12-45-17.743940.json');
+const GSM8K = resolve(
+  FIXTURES,
+  'akamaslabs_gsm8k_platinum_cot_llama_results_2026-10-08T12-45-17.743940.json',
+);
 const IFEVAL = resolve(FIXTURES, 'akamaslabs_ifeval_results_2026-10-08T12-48-42.913247.json');
 
 function catchError(fn: () => unknown): unknown {
@@ -34,7 +37,11 @@ describe('parseLmEvalResults on the lm-eval 0.4.13 fixtures', () => {
     expect(results.higher_is_better).toEqual({ gsm8k_platinum_cot_llama: { exact_match: true } });
     expect(results['n-samples']).toEqual({ gsm8k_platinum_cot_llama: { original: 1209, effective: 1209 } });
     expect(results.config?.model).toBe('local-chat-completions');
-    expect(results.config?.model_args).toMatchObject({ model: 'gemma4-26b-l40s', tokenizer_backend: null, tokenized_requests: false });
+    expect(results.config?.model_args).toMatchObject({
+      model: 'gemma4-26b-l40s',
+      tokenizer_backend: null,
+      tokenized_requests: false,
+    });
     expect(results.config?.gen_kwargs).toEqual({ do_sample: false, temperature: 0, max_gen_toks: 2048 });
     expect(results.lm_eval_version).toBe('0.4.13');
     expect(results.model_name_sanitized).toBe('gemma4-26b-l40s');
@@ -47,8 +54,18 @@ describe('parseLmEvalResults on the lm-eval 0.4.13 fixtures', () => {
   it('returns the metrics of gsm8k_platinum_cot_llama per filter', () => {
     const results = parseLmEvalResults(readFileSync(GSM8K, 'utf8'), GSM8K);
     expect(metricsOf(results, 'gsm8k_platinum_cot_llama')).toEqual([
-      { metric: 'exact_match', filter: 'strict-match', value: 0.9520264681555004, stderr: 0.006148821569571143 },
-      { metric: 'exact_match', filter: 'flexible-extract', value: 0.9520264681555004, stderr: 0.006148821569571143 },
+      {
+        metric: 'exact_match',
+        filter: 'strict-match',
+        value: 0.9520264681555004,
+        stderr: 0.006148821569571143,
+      },
+      {
+        metric: 'exact_match',
+        filter: 'flexible-extract',
+        value: 0.9520264681555004,
+        stderr: 0.006148821569571143,
+      },
     ]);
   });
 
@@ -57,9 +74,19 @@ describe('parseLmEvalResults on the lm-eval 0.4.13 fixtures', () => {
     expect(results.results['ifeval']?.['inst_level_strict_acc_stderr,none']).toBe('N/A');
     expect(results.versions).toEqual({ ifeval: 4.0 });
     expect(metricsOf(results, 'ifeval')).toEqual([
-      { metric: 'prompt_level_strict_acc', filter: 'none', value: 0.8872458410351202, stderr: 0.013611042535042835 },
+      {
+        metric: 'prompt_level_strict_acc',
+        filter: 'none',
+        value: 0.8872458410351202,
+        stderr: 0.013611042535042835,
+      },
       { metric: 'inst_level_strict_acc', filter: 'none', value: 0.9232613908872902, stderr: null },
-      { metric: 'prompt_level_loose_acc', filter: 'none', value: 0.9020332717190388, stderr: 0.012792449192922035 },
+      {
+        metric: 'prompt_level_loose_acc',
+        filter: 'none',
+        value: 0.9020332717190388,
+        stderr: 0.012792449192922035,
+      },
       { metric: 'inst_level_loose_acc', filter: 'none', value: 0.935251798561151, stderr: null },
     ]);
   });
@@ -92,11 +119,18 @@ describe('parseLmEvalResults tolerance', () => {
     const metrics = metricsOf(results, 't');
     expect(metrics[0]?.value).toBeNaN();
     expect(metrics[0]?.stderr).toBeNull();
-    expect(metrics[1]).toEqual({ metric: 'f1', filter: 'none', value: Number.NEGATIVE_INFINITY, stderr: null });
+    expect(metrics[1]).toEqual({
+      metric: 'f1',
+      filter: 'none',
+      value: Number.NEGATIVE_INFINITY,
+      stderr: null,
+    });
   });
 
   it('skips non-numeric metric values and treats a missing stderr as null', () => {
-    const results = parseLmEvalResults('{"results": {"t": {"alias": "t", "acc,none": 1, "bleu,none": [1, 2]}}}');
+    const results = parseLmEvalResults(
+      '{"results": {"t": {"alias": "t", "acc,none": 1, "bleu,none": [1, 2]}}}',
+    );
     expect(metricsOf(results, 't')).toEqual([{ metric: 'acc', filter: 'none', value: 1, stderr: null }]);
   });
 });
@@ -126,10 +160,16 @@ describe('parse errors (E_LMEVAL_PARSE)', () => {
   });
 
   it('rejects a missing results object, arrays and wrongly typed sections', () => {
-    expect(() => parseLmEvalResults('{"config": {}}')).toThrow("cannot parse lm_eval results <text>: missing or invalid 'results' object");
-    expect(() => parseLmEvalResults('[1]', 'f.json')).toThrow('cannot parse lm_eval results f.json: expected a JSON object, got an array');
+    expect(() => parseLmEvalResults('{"config": {}}')).toThrow(
+      "cannot parse lm_eval results <text>: missing or invalid 'results' object",
+    );
+    expect(() => parseLmEvalResults('[1]', 'f.json')).toThrow(
+      'cannot parse lm_eval results f.json: expected a JSON object, got an array',
+    );
     expect(() => parseLmEvalResults('{"results": {"t": 3}}')).toThrow("results['t'] is not an object");
-    expect(() => parseLmEvalResults('{"results": {}, "versions": []}')).toThrow("'versions' is not an object");
+    expect(() => parseLmEvalResults('{"results": {}, "versions": []}')).toThrow(
+      "'versions' is not an object",
+    );
     expect(() => parseLmEvalResults('{"results": {}, "config": "x"}')).toThrow("'config' is not an object");
   });
 
@@ -137,6 +177,8 @@ describe('parse errors (E_LMEVAL_PARSE)', () => {
     const results = parseLmEvalResults(readFileSync(GSM8K, 'utf8'), GSM8K);
     const error = catchError(() => metricsOf(results, 'gsm8k')) as LmEvalParseError;
     expect(error.code).toBe('E_LMEVAL_PARSE');
-    expect(error.message).toBe(`cannot parse lm_eval results ${GSM8K}: no results for task 'gsm8k' (file has: gsm8k_platinum_cot_llama)`);
+    expect(error.message).toBe(
+      `cannot parse lm_eval results ${GSM8K}: no results for task 'gsm8k' (file has: gsm8k_platinum_cot_llama)`,
+    );
   });
 });

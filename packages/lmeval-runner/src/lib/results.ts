@@ -75,7 +75,14 @@ export interface LmEvalMetric {
   stderr: number | null;
 }
 
-const PER_TASK_MAPS = ['group_subtasks', 'configs', 'versions', 'n-shot', 'higher_is_better', 'n-samples'] as const;
+const PER_TASK_MAPS = [
+  'group_subtasks',
+  'configs',
+  'versions',
+  'n-shot',
+  'higher_is_better',
+  'n-samples',
+] as const;
 
 /** Which file a parsed object came from, for error messages of `metricsOf`. */
 const sourceFiles = new WeakMap<object, string>();
@@ -112,9 +119,14 @@ function parseJsonTolerant(text: string, file: string | undefined): unknown {
       first = plain;
     }
     const reason = first instanceof Error ? first.message : String(first);
-    throw new LmEvalParseError(file, `invalid JSON (${reason})`, snippetAt(text, errorPosition(text, reason)), {
-      cause: first,
-    });
+    throw new LmEvalParseError(
+      file,
+      `invalid JSON (${reason})`,
+      snippetAt(text, errorPosition(text, reason)),
+      {
+        cause: first,
+      },
+    );
   }
 }
 
@@ -122,20 +134,34 @@ function parseJsonTolerant(text: string, file: string | undefined): unknown {
 export function parseLmEvalResults(text: string, file?: string): LmEvalResults {
   const data = parseJsonTolerant(text.replace(/^\uFEFF/, ''), file);
   if (!isRecord(data)) {
-    throw new LmEvalParseError(file, `expected a JSON object, got ${Array.isArray(data) ? 'an array' : typeof data}`, snippetAt(text, 0));
+    throw new LmEvalParseError(
+      file,
+      `expected a JSON object, got ${Array.isArray(data) ? 'an array' : typeof data}`,
+      snippetAt(text, 0),
+    );
   }
   if (!isRecord(data['results'])) {
     throw new LmEvalParseError(file, "missing or invalid 'results' object", snippetAt(text, 0));
   }
   for (const [task, entry] of Object.entries(data['results'])) {
-    if (!isRecord(entry)) throw new LmEvalParseError(file, `results['${task}'] is not an object`, snippetAt(text, text.indexOf(`"${task}"`)));
+    if (!isRecord(entry))
+      throw new LmEvalParseError(
+        file,
+        `results['${task}'] is not an object`,
+        snippetAt(text, text.indexOf(`"${task}"`)),
+      );
   }
   if (data['groups'] !== undefined && !isRecord(data['groups'])) {
     throw new LmEvalParseError(file, "'groups' is not an object", snippetAt(text, text.indexOf('"groups"')));
   }
   for (const key of PER_TASK_MAPS) {
     if (data[key] === undefined) data[key] = {};
-    else if (!isRecord(data[key])) throw new LmEvalParseError(file, `'${key}' is not an object`, snippetAt(text, text.indexOf(`"${key}"`)));
+    else if (!isRecord(data[key]))
+      throw new LmEvalParseError(
+        file,
+        `'${key}' is not an object`,
+        snippetAt(text, text.indexOf(`"${key}"`)),
+      );
   }
   if (data['config'] !== undefined && !isRecord(data['config'])) {
     throw new LmEvalParseError(file, "'config' is not an object", snippetAt(text, text.indexOf('"config"')));
@@ -158,7 +184,11 @@ export function metricsOf(results: LmEvalResults, task: string): LmEvalMetric[] 
   const entry = results.results[task] ?? results.groups?.[task];
   if (entry === undefined) {
     const known = [...Object.keys(results.results), ...Object.keys(results.groups ?? {})];
-    throw new LmEvalParseError(sourceFiles.get(results), `no results for task '${task}' (file has: ${known.join(', ') || 'none'})`, '');
+    throw new LmEvalParseError(
+      sourceFiles.get(results),
+      `no results for task '${task}' (file has: ${known.join(', ') || 'none'})`,
+      '',
+    );
   }
   const metrics: LmEvalMetric[] = [];
   for (const [key, value] of Object.entries(entry)) {

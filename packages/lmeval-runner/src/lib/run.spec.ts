@@ -15,7 +15,10 @@ function specIn(dir: string, overrides: Partial<LmEvalTaskSpec> = {}): LmEvalTas
   return {
     task: 'gsm8k',
     numFewshot: 5,
-    modelArgs: renderModelArgs('Qwen/Qwen3-8B', renderBaseUrl('http://localhost:8000'), { tokenized_requests: false, tokenizer_backend: null }),
+    modelArgs: renderModelArgs('Qwen/Qwen3-8B', renderBaseUrl('http://localhost:8000'), {
+      tokenized_requests: false,
+      tokenizer_backend: null,
+    }),
     outputPath: join(dir, 'results', 'qwen3_8b', 'gsm8k'),
     modelName: 'Qwen/Qwen3-8B',
     ...overrides,
@@ -37,7 +40,13 @@ function harness(dir: string): Harness {
     lines,
     options: (extraEnv = {}, more = {}) => ({
       command: [FAKE_LMEVAL],
-      env: { PATH: process.env['PATH'] ?? '', HF_HUB_OFFLINE: '1', HF_DATASETS_OFFLINE: '1', FAKE_LMEVAL_LOG: log, ...extraEnv },
+      env: {
+        PATH: process.env['PATH'] ?? '',
+        HF_HUB_OFFLINE: '1',
+        HF_DATASETS_OFFLINE: '1',
+        FAKE_LMEVAL_LOG: log,
+        ...extraEnv,
+      },
       print: (line) => lines.push(line),
       killGraceMs: 1000,
       ...more,
@@ -56,15 +65,20 @@ describe('runLmEval with the fake lm_eval', () => {
     const h = harness(dir);
     const spec = specIn(dir);
     const outputLines: string[] = [];
-    const outcome = await runLmEval(spec, { ...h.options(), onOutput: (line, stream) => outputLines.push(`${stream}:${line}`) });
+    const outcome = await runLmEval(spec, {
+      ...h.options(),
+      onOutput: (line, stream) => outputLines.push(`${stream}:${line}`),
+    });
 
     expect(h.lines).toEqual(['--- :microscope: lm_eval gsm8k (5-shot)']);
     const [call] = h.calls();
     expect(call?.argv).toEqual(buildLmEvalArgv(spec).slice(1));
     // Explicit env only (D18): nothing from this process leaks in except what was passed.
-    expect(Object.keys(call?.env ?? {}).filter((k) => k !== 'PWD' && k !== 'SHLVL' && k !== '_').sort()).toEqual(
-      ['FAKE_LMEVAL_LOG', 'HF_DATASETS_OFFLINE', 'HF_HUB_OFFLINE', 'PATH'].sort(),
-    );
+    expect(
+      Object.keys(call?.env ?? {})
+        .filter((k) => k !== 'PWD' && k !== 'SHLVL' && k !== '_')
+        .sort(),
+    ).toEqual(['FAKE_LMEVAL_LOG', 'HF_DATASETS_OFFLINE', 'HF_HUB_OFFLINE', 'PATH'].sort());
 
     const modelDir = join(spec.outputPath, 'Qwen__Qwen3-8B');
     expect(outcome.task).toBe('gsm8k');
@@ -77,14 +91,21 @@ describe('runLmEval with the fake lm_eval', () => {
     expect(outcome.results.model_name).toBe('Qwen/Qwen3-8B');
     expect(outcome.results['n-shot']).toEqual({ gsm8k: 5 });
     expect(outcome.results.config?.model).toBe('local-completions');
-    expect(metricsOf(outcome.results, 'gsm8k').map((m) => `${m.metric},${m.filter}`)).toEqual(['exact_match,strict-match', 'exact_match,flexible-extract']);
+    expect(metricsOf(outcome.results, 'gsm8k').map((m) => `${m.metric},${m.filter}`)).toEqual([
+      'exact_match,strict-match',
+      'exact_match,flexible-extract',
+    ]);
     expect(outputLines).toContain('stdout:INFO Selected tasks: gsm8k');
   });
 
   it('accepts process.env as is (the EnvVars type of every adapter); unset values stay unset', async () => {
     const dir = await tempDir();
     const h = harness(dir);
-    const env: NodeJS.ProcessEnv = { ...process.env, FAKE_LMEVAL_LOG: h.log, PERF_EVAL_TEST_UNSET: undefined };
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      FAKE_LMEVAL_LOG: h.log,
+      PERF_EVAL_TEST_UNSET: undefined,
+    };
     const outcome = await runLmEval(specIn(dir), { command: [FAKE_LMEVAL], env, print: () => undefined });
     expect(outcome.samplesFiles).toHaveLength(1);
     const [call] = h.calls();
@@ -95,7 +116,14 @@ describe('runLmEval with the fake lm_eval', () => {
   it('resolves a relative outputPath against cwd and runs chat with optional flags', async () => {
     const dir = await tempDir();
     const h = harness(dir);
-    const spec = specIn(dir, { outputPath: 'results/x/gsm8k', chat: true, numFewshot: 0, limit: 3, seed: 42, genKwargs: 'temperature=0' });
+    const spec = specIn(dir, {
+      outputPath: 'results/x/gsm8k',
+      chat: true,
+      numFewshot: 0,
+      limit: 3,
+      seed: 42,
+      genKwargs: 'temperature=0',
+    });
     const outcome = await runLmEval(spec, { ...h.options(), cwd: dir });
     expect(outcome.resultsFile.startsWith(join(dir, 'results/x/gsm8k/Qwen__Qwen3-8B/results_'))).toBe(true);
     expect(outcome.results.config?.model).toBe('local-chat-completions');
@@ -115,9 +143,13 @@ describe('runLmEval with the fake lm_eval', () => {
     expect(second.results['n-shot']).toEqual({ gsm8k: 8 });
 
     // A third run that saves nothing must fail although two results files are present.
-    const error = (await rejection(runLmEval(spec, h.options({ FAKE_LMEVAL_MODE: 'no_results' })))) as LmEvalNoResultsError;
+    const error = (await rejection(
+      runLmEval(spec, h.options({ FAKE_LMEVAL_MODE: 'no_results' })),
+    )) as LmEvalNoResultsError;
     expect(error).toBeInstanceOf(LmEvalNoResultsError);
-    expect((await readdir(join(spec.outputPath, 'Qwen__Qwen3-8B'))).filter((f) => f.startsWith('results_'))).toHaveLength(2);
+    expect(
+      (await readdir(join(spec.outputPath, 'Qwen__Qwen3-8B'))).filter((f) => f.startsWith('results_')),
+    ).toHaveLength(2);
   });
 
   it('does not pick up a stale results file whose name sorts newer', async () => {
@@ -136,12 +168,20 @@ describe('runLmEval with the fake lm_eval', () => {
     const dir = await tempDir();
     const h = harness(dir);
     const spec = specIn(dir, { modelArgs: `${specIn(dir).modelArgs},auth_token=hf_tailsecret` });
-    const error = (await rejection(runLmEval(spec, h.options({ FAKE_LMEVAL_MODE: 'no_results' })))) as LmEvalNoResultsError;
+    const error = (await rejection(
+      runLmEval(spec, h.options({ FAKE_LMEVAL_MODE: 'no_results' })),
+    )) as LmEvalNoResultsError;
     expect(error.code).toBe('E_LMEVAL_NO_RESULTS');
     // lm-eval echoes model_args in its summary line; secret-named values are scrubbed from the tail.
-    expect(error.outputTail.some((line) => line.startsWith('local-completions (') && line.includes('auth_token=***'))).toBe(true);
+    expect(
+      error.outputTail.some(
+        (line) => line.startsWith('local-completions (') && line.includes('auth_token=***'),
+      ),
+    ).toBe(true);
     expect(JSON.stringify(error.outputTail)).not.toContain('hf_tailsecret');
-    expect(error.message).toBe(`lm_eval gsm8k exited 0 but wrote no results_*.json under ${join(spec.outputPath, 'Qwen__Qwen3-8B')}`);
+    expect(error.message).toBe(
+      `lm_eval gsm8k exited 0 but wrote no results_*.json under ${join(spec.outputPath, 'Qwen__Qwen3-8B')}`,
+    );
     expect(error.exitCode).toBe(0);
     expect(error.outputTail).toContain('WARNING Could not save results aggregated');
   });
@@ -162,7 +202,17 @@ describe('runLmEval with the fake lm_eval', () => {
     const h = harness(dir);
     const spec = specIn(dir, { modelArgs: `${specIn(dir).modelArgs},auth_token=hf_modelargsecret` });
     const error = (await rejection(
-      runLmEval(spec, h.options({ FAKE_LMEVAL_MODE: 'exit1', OPENAI_API_KEY: 'sk-supersecret-123', FAKE_LMEVAL_ECHO_ENV: 'OPENAI_API_KEY' }, { tailLines: 20 })),
+      runLmEval(
+        spec,
+        h.options(
+          {
+            FAKE_LMEVAL_MODE: 'exit1',
+            OPENAI_API_KEY: 'sk-supersecret-123',
+            FAKE_LMEVAL_ECHO_ENV: 'OPENAI_API_KEY',
+          },
+          { tailLines: 20 },
+        ),
+      ),
     )) as LmEvalFailedError;
     expect(error).toBeInstanceOf(LmEvalFailedError);
     expect(error.code).toBe('E_LMEVAL_FAILED');
@@ -174,12 +224,26 @@ describe('runLmEval with the fake lm_eval', () => {
     expect(error.fullMessage).toContain('  | RuntimeError: API request failed after 3 retries');
     expect(error.command[0]).toBe(FAKE_LMEVAL);
     expect(error.command).toContain('--model_args');
-    const serialized = JSON.stringify({ command: error.command, tail: error.outputTail, message: error.fullMessage });
+    const serialized = JSON.stringify({
+      command: error.command,
+      tail: error.outputTail,
+      message: error.fullMessage,
+    });
     expect(serialized).not.toContain('hf_modelargsecret');
     expect(error.command.join(' ')).toContain('auth_token=***');
     // The echoed key appears early in the output; scrub it wherever it is (check with a full tail too).
     const full = (await rejection(
-      runLmEval(spec, h.options({ FAKE_LMEVAL_MODE: 'exit1', OPENAI_API_KEY: 'sk-supersecret-123', FAKE_LMEVAL_ECHO_ENV: 'OPENAI_API_KEY' }, { tailLines: 500 })),
+      runLmEval(
+        spec,
+        h.options(
+          {
+            FAKE_LMEVAL_MODE: 'exit1',
+            OPENAI_API_KEY: 'sk-supersecret-123',
+            FAKE_LMEVAL_ECHO_ENV: 'OPENAI_API_KEY',
+          },
+          { tailLines: 500 },
+        ),
+      ),
     )) as LmEvalFailedError;
     expect(full.outputTail).toContain('DEBUG value=***');
     expect(JSON.stringify(full.outputTail)).not.toContain('sk-supersecret-123');
@@ -188,7 +252,9 @@ describe('runLmEval with the fake lm_eval', () => {
   it('rejects flags the real lm_eval does not know (argparse exit 2)', async () => {
     const dir = await tempDir();
     const h = harness(dir);
-    const error = (await rejection(runLmEval(specIn(dir), { ...h.options(), command: [FAKE_LMEVAL, '--tokenizer', 'x'] }))) as LmEvalFailedError;
+    const error = (await rejection(
+      runLmEval(specIn(dir), { ...h.options(), command: [FAKE_LMEVAL, '--tokenizer', 'x'] }),
+    )) as LmEvalFailedError;
     expect(error.message).toBe('lm_eval gsm8k failed with exit code 2');
     expect(error.outputTail.at(-1)).toBe('lm-eval: error: unrecognized arguments: --tokenizer x');
   });
@@ -196,7 +262,9 @@ describe('runLmEval with the fake lm_eval', () => {
   it('a missing executable → E_LMEVAL_FAILED naming the spawn error', async () => {
     const dir = await tempDir();
     const h = harness(dir);
-    const error = (await rejection(runLmEval(specIn(dir), { ...h.options(), command: [join(dir, 'no-such-lm_eval')] }))) as LmEvalFailedError;
+    const error = (await rejection(
+      runLmEval(specIn(dir), { ...h.options(), command: [join(dir, 'no-such-lm_eval')] }),
+    )) as LmEvalFailedError;
     expect(error.code).toBe('E_LMEVAL_FAILED');
     expect(error.message).toMatch(/^lm_eval gsm8k failed: .*ENOENT/);
   });
@@ -224,7 +292,9 @@ describe('runLmEval with the fake lm_eval', () => {
   it('timeout kills the process → E_LMEVAL_FAILED timed out', async () => {
     const dir = await tempDir();
     const h = harness(dir);
-    const error = (await rejection(runLmEval(specIn(dir), { ...h.options({ FAKE_LMEVAL_MODE: 'hang' }), timeoutMs: 1500 }))) as LmEvalFailedError;
+    const error = (await rejection(
+      runLmEval(specIn(dir), { ...h.options({ FAKE_LMEVAL_MODE: 'hang' }), timeoutMs: 1500 }),
+    )) as LmEvalFailedError;
     expect(error.code).toBe('E_LMEVAL_FAILED');
     expect(error.timedOut).toBe(true);
     expect(error.message).toBe('lm_eval gsm8k timed out after 1.5s');

@@ -50,7 +50,11 @@ async function listFiles(dir: string): Promise<Set<string>> {
   try {
     const entries = await readdir(dir, { recursive: true, withFileTypes: true });
     // `parentPath` is Node ≥ 20.12; `path` is its deprecated alias on older 20.x.
-    return new Set(entries.filter((e) => e.isFile()).map((e) => join((e as { parentPath?: string }).parentPath ?? e.path, e.name)));
+    return new Set(
+      entries
+        .filter((e) => e.isFile())
+        .map((e) => join((e as { parentPath?: string }).parentPath ?? e.path, e.name)),
+    );
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return new Set();
     throw error;
@@ -69,7 +73,10 @@ async function newest(files: readonly string[]): Promise<string> {
  * results and samples files it created. Throws `LmEvalFailedError`, `LmEvalCancelledError`,
  * `LmEvalNoResultsError` or `LmEvalParseError`.
  */
-export async function runLmEval(spec: LmEvalTaskSpec, options: RunLmEvalOptions = {}): Promise<LmEvalOutcome> {
+export async function runLmEval(
+  spec: LmEvalTaskSpec,
+  options: RunLmEvalOptions = {},
+): Promise<LmEvalOutcome> {
   const print = options.print ?? ((line: string) => void process.stdout.write(`${line}\n`));
   const argv = buildLmEvalArgv(spec, options.command === undefined ? {} : { command: options.command });
   const env = options.env;
@@ -118,7 +125,9 @@ export async function runLmEval(spec: LmEvalTaskSpec, options: RunLmEvalOptions 
 
   const after = await listFiles(outputPath);
   const createdFiles = [...after].filter((file) => !before.has(file)).sort();
-  const resultsCandidates = createdFiles.filter((file) => dirname(file) === modelDir && LMEVAL_RESULTS_FILE.test(basename(file)));
+  const resultsCandidates = createdFiles.filter(
+    (file) => dirname(file) === modelDir && LMEVAL_RESULTS_FILE.test(basename(file)),
+  );
   if (resultsCandidates.length === 0) {
     const stray = createdFiles.filter((file) => LMEVAL_RESULTS_FILE.test(basename(file)));
     throw new LmEvalNoResultsError(spec.task, modelDir, stray, context);

@@ -2,7 +2,13 @@ import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { LmEvalTasksUnavailableError, LmEvalUnknownTaskError } from './errors.js';
-import { assertTaskNames, checkTaskNames, listLmEvalTasks, parseLsTasksOutput, suggestTaskNames } from './tasks.js';
+import {
+  assertTaskNames,
+  checkTaskNames,
+  listLmEvalTasks,
+  parseLsTasksOutput,
+  suggestTaskNames,
+} from './tasks.js';
 import type { ListLmEvalTasksOptions } from './tasks.js';
 import { rejection, tempDir } from '../../test/helpers.js';
 
@@ -13,7 +19,10 @@ const FAKE_LMEVAL = join(BIN, 'lm_eval');
 function setup(dir: string) {
   const pythonLog = join(dir, 'python.jsonl');
   const lmEvalLog = join(dir, 'lm_eval.jsonl');
-  const options = (env: Record<string, string> = {}, more: Partial<ListLmEvalTasksOptions> = {}): ListLmEvalTasksOptions => ({
+  const options = (
+    env: Record<string, string> = {},
+    more: Partial<ListLmEvalTasksOptions> = {},
+  ): ListLmEvalTasksOptions => ({
     python: FAKE_PYTHON,
     lmEval: [FAKE_LMEVAL],
     cacheDir: join(dir, 'cache'),
@@ -45,7 +54,10 @@ describe('listLmEvalTasks', () => {
     expect(s.calls(s.lmEvalLog)).toHaveLength(0);
     const files = await readdir(join(dir, 'cache'));
     expect(files).toEqual([expect.stringMatching(/^lm_eval-tasks-0\.4\.13-none\.json$/)]);
-    const cached = JSON.parse(readFileSync(join(dir, 'cache', files[0] as string), 'utf8')) as { lm_eval_version: string; tasks: string[] };
+    const cached = JSON.parse(readFileSync(join(dir, 'cache', files[0] as string), 'utf8')) as {
+      lm_eval_version: string;
+      tasks: string[];
+    };
     expect(cached.lm_eval_version).toBe('0.4.13');
     expect(cached.tasks).toContain('ifeval');
   });
@@ -57,7 +69,10 @@ describe('listLmEvalTasks', () => {
     await listLmEvalTasks(s.options({ FAKE_LMEVAL_VERSION: '0.4.14' }));
     await listLmEvalTasks(s.options({ FAKE_LMEVAL_VERSION: '0.4.14' }));
     expect(s.taskManagerCalls()).toHaveLength(2);
-    expect((await readdir(join(dir, 'cache'))).sort()).toEqual(['lm_eval-tasks-0.4.13-none.json', 'lm_eval-tasks-0.4.14-none.json']);
+    expect((await readdir(join(dir, 'cache'))).sort()).toEqual([
+      'lm_eval-tasks-0.4.13-none.json',
+      'lm_eval-tasks-0.4.14-none.json',
+    ]);
   });
 
   it('includes tasks of includePath and re-lists when the include directory changes', async () => {
@@ -94,7 +109,10 @@ describe('listLmEvalTasks', () => {
     const dir = await tempDir();
     const s = setup(dir);
     await mkdir(join(dir, 'cache'));
-    await writeFile(join(dir, 'cache', 'lm_eval-tasks-0.4.13-none.json'), '{"lm_eval_version": "0.4.13", "tas');
+    await writeFile(
+      join(dir, 'cache', 'lm_eval-tasks-0.4.13-none.json'),
+      '{"lm_eval_version": "0.4.13", "tas',
+    );
     expect((await listLmEvalTasks(s.options())).has('gsm8k')).toBe(true);
     expect(s.taskManagerCalls()).toHaveLength(1);
     expect((await listLmEvalTasks(s.options())).has('gsm8k')).toBe(true);
@@ -105,7 +123,14 @@ describe('listLmEvalTasks', () => {
     const dir = await tempDir();
     const s = setup(dir);
     const tasks = await listLmEvalTasks(s.options({ FAKE_PYTHON_MODE: 'taskmanager_error' }));
-    expect([...tasks].sort()).toEqual(['gsm8k', 'gsm8k_cot', 'gsm8k_platinum_cot_llama', 'hellaswag', 'ifeval', 'mmlu']);
+    expect([...tasks].sort()).toEqual([
+      'gsm8k',
+      'gsm8k_cot',
+      'gsm8k_platinum_cot_llama',
+      'hellaswag',
+      'ifeval',
+      'mmlu',
+    ]);
     expect(s.calls(s.lmEvalLog)).toEqual([['ls', 'tasks']]);
     // The version was known, so the fallback listing is cached too.
     await listLmEvalTasks(s.options({ FAKE_PYTHON_MODE: 'taskmanager_error' }));
@@ -123,7 +148,9 @@ describe('listLmEvalTasks', () => {
     const dir = await tempDir();
     const s = setup(dir);
     const error = (await rejection(
-      listLmEvalTasks(s.options({ FAKE_PYTHON_MODE: 'no_lmeval' }, { lmEval: [join(dir, 'missing-lm_eval')] })),
+      listLmEvalTasks(
+        s.options({ FAKE_PYTHON_MODE: 'no_lmeval' }, { lmEval: [join(dir, 'missing-lm_eval')] }),
+      ),
     )) as LmEvalTasksUnavailableError;
     expect(error).toBeInstanceOf(LmEvalTasksUnavailableError);
     expect(error.code).toBe('E_LMEVAL_TASKS_UNAVAILABLE');
@@ -139,7 +166,9 @@ describe('listLmEvalTasks', () => {
     const error = (await rejection(
       listLmEvalTasks(s.options({}, { python: join(dir, 'no-python'), lmEval: [join(dir, 'no-lm_eval')] })),
     )) as LmEvalTasksUnavailableError;
-    expect(error.message).toBe(`cannot validate task names: lm_eval not importable (spawn ${join(dir, 'no-python')} ENOENT)`);
+    expect(error.message).toBe(
+      `cannot validate task names: lm_eval not importable (spawn ${join(dir, 'no-python')} ENOENT)`,
+    );
   });
 
   it('rejects with the abort reason when cancelled', async () => {
@@ -178,10 +207,23 @@ describe('parseLsTasksOutput', () => {
 });
 
 describe('task name checks', () => {
-  const known = new Set(['gsm8k', 'gsm8k_cot', 'gsm8k_platinum_cot_llama', 'ifeval', 'mmlu', 'mmlu_pro', 'hellaswag']);
+  const known = new Set([
+    'gsm8k',
+    'gsm8k_cot',
+    'gsm8k_platinum_cot_llama',
+    'ifeval',
+    'mmlu',
+    'mmlu_pro',
+    'hellaswag',
+  ]);
 
   it('returns unknown names once each with did-you-mean suggestions', () => {
-    expect(checkTaskNames(['gsm8k', 'ifevl', 'gsm8k_platinum_cot_lama', 'ifevl', 'GSM8K', 'totally_unrelated'], known)).toEqual([
+    expect(
+      checkTaskNames(
+        ['gsm8k', 'ifevl', 'gsm8k_platinum_cot_lama', 'ifevl', 'GSM8K', 'totally_unrelated'],
+        known,
+      ),
+    ).toEqual([
       { name: 'ifevl', suggestions: ['ifeval'] },
       { name: 'gsm8k_platinum_cot_lama', suggestions: ['gsm8k_platinum_cot_llama'] },
       { name: 'GSM8K', suggestions: ['gsm8k'] },
@@ -205,7 +247,11 @@ describe('task name checks', () => {
     }
     expect(error).toBeInstanceOf(LmEvalUnknownTaskError);
     expect((error as LmEvalUnknownTaskError).code).toBe('E_LMEVAL_UNKNOWN_TASK');
-    expect((error as LmEvalUnknownTaskError).message).toBe("workloads/a.yaml: unknown lm_eval task 'ifevl' (did you mean 'ifeval'?)");
-    expect(() => assertTaskNames(['nothing_like_it'], known)).toThrow(/^unknown lm_eval task 'nothing_like_it'$/);
+    expect((error as LmEvalUnknownTaskError).message).toBe(
+      "workloads/a.yaml: unknown lm_eval task 'ifevl' (did you mean 'ifeval'?)",
+    );
+    expect(() => assertTaskNames(['nothing_like_it'], known)).toThrow(
+      /^unknown lm_eval task 'nothing_like_it'$/,
+    );
   });
 });

@@ -42,7 +42,11 @@ interface Captured {
   detail: string;
 }
 
-async function capture(file: string, args: readonly string[], options: ListLmEvalTasksOptions): Promise<Captured> {
+async function capture(
+  file: string,
+  args: readonly string[],
+  options: ListLmEvalTasksOptions,
+): Promise<Captured> {
   const env = options.env;
   const result = await execa(file, args, {
     ...(env === undefined ? {} : { env: { ...env }, extendEnv: false }),
@@ -61,9 +65,14 @@ async function capture(file: string, args: readonly string[], options: ListLmEva
     .filter((line) => line !== '');
   let detail: string;
   if (result.timedOut) detail = `${file} timed out after ${(options.timeoutMs ?? 300_000) / 1000}s`;
-  else if (result.exitCode === undefined) detail = (result.originalMessage ?? result.shortMessage ?? 'could not start').split('\n')[0] as string;
+  else if (result.exitCode === undefined)
+    detail = (result.originalMessage ?? result.shortMessage ?? 'could not start').split('\n')[0] as string;
   else detail = stderrLines.at(-1) ?? `${file} exited with code ${result.exitCode}`;
-  return { ok: false, stdout: String(result.stdout ?? ''), detail: scrubText(detail, secretValuesOf(env ?? process.env)) };
+  return {
+    ok: false,
+    stdout: String(result.stdout ?? ''),
+    detail: scrubText(detail, secretValuesOf(env ?? process.env)),
+  };
 }
 
 /**
@@ -128,7 +137,9 @@ async function readCache(file: string, version: string): Promise<string[] | unde
   try {
     const data = JSON.parse(await readFile(file, 'utf8')) as { lm_eval_version?: unknown; tasks?: unknown };
     if (data.lm_eval_version !== version || !Array.isArray(data.tasks)) return undefined;
-    return data.tasks.every((name) => typeof name === 'string') && data.tasks.length > 0 ? (data.tasks as string[]) : undefined;
+    return data.tasks.every((name) => typeof name === 'string') && data.tasks.length > 0
+      ? (data.tasks as string[])
+      : undefined;
   } catch {
     return undefined;
   }
@@ -147,7 +158,10 @@ export async function listLmEvalTasks(options: ListLmEvalTasksOptions = {}): Pro
 
   let cacheFile: string | undefined;
   if (versionText && options.cacheDir !== undefined) {
-    cacheFile = join(options.cacheDir, cacheFileName(versionText, await includeFingerprint(options.includePath)));
+    cacheFile = join(
+      options.cacheDir,
+      cacheFileName(versionText, await includeFingerprint(options.includePath)),
+    );
     const cached = await readCache(cacheFile, versionText);
     if (cached) return new Set(cached);
   }
@@ -161,14 +175,24 @@ export async function listLmEvalTasks(options: ListLmEvalTasksOptions = {}): Pro
   }
   if (tasks === undefined) {
     const [file, ...prefix] = options.lmEval ?? ['lm_eval'];
-    const args = [...prefix, 'ls', 'tasks', ...(options.includePath === undefined ? [] : ['--include_path', options.includePath])];
+    const args = [
+      ...prefix,
+      'ls',
+      'tasks',
+      ...(options.includePath === undefined ? [] : ['--include_path', options.includePath]),
+    ];
     const listed = await capture(file as string, args, options);
     const names = listed.ok ? parseLsTasksOutput(listed.stdout) : [];
-    if (names.length === 0) throw new LmEvalTasksUnavailableError(failure || listed.detail || '`lm_eval ls tasks` listed no tasks');
+    if (names.length === 0)
+      throw new LmEvalTasksUnavailableError(failure || listed.detail || '`lm_eval ls tasks` listed no tasks');
     tasks = names;
   }
   if (cacheFile !== undefined && versionText) {
-    await writeJsonAtomic(cacheFile, { lm_eval_version: versionText, include_path: options.includePath ?? null, tasks });
+    await writeJsonAtomic(cacheFile, {
+      lm_eval_version: versionText,
+      include_path: options.includePath ?? null,
+      tasks,
+    });
   }
   return new Set(tasks);
 }
@@ -186,7 +210,14 @@ function boundedDistance(a: string, b: string, limit: number, rows: [Int32Array,
       const substitution = (previous[j - 1] as number) + (ca === b.charCodeAt(j - 1) ? 0 : 1);
       const deletion = (previous[j] as number) + 1;
       const insertion = (current[j - 1] as number) + 1;
-      const value = substitution < deletion ? (substitution < insertion ? substitution : insertion) : deletion < insertion ? deletion : insertion;
+      const value =
+        substitution < deletion
+          ? substitution < insertion
+            ? substitution
+            : insertion
+          : deletion < insertion
+            ? deletion
+            : insertion;
       current[j] = value;
       if (value < rowMin) rowMin = value;
     }
@@ -207,7 +238,9 @@ export function suggestTaskNames(name: string, known: Iterable<string>, max = 3)
     const distance = boundedDistance(needle, candidate.toLowerCase(), limit, rows);
     if (distance <= limit) scored.push({ candidate, distance });
   }
-  scored.sort((x, y) => x.distance - y.distance || (x.candidate < y.candidate ? -1 : x.candidate > y.candidate ? 1 : 0));
+  scored.sort(
+    (x, y) => x.distance - y.distance || (x.candidate < y.candidate ? -1 : x.candidate > y.candidate ? 1 : 0),
+  );
   return scored.slice(0, max).map((s) => s.candidate);
 }
 

@@ -100,7 +100,10 @@ function interpolateDeep(value: unknown, env: Readonly<Record<string, string | u
  * What a job sees after `buildkite-agent pipeline upload [--no-interpolation]` of `text` (YAML or
  * JSON) from an uploading job whose environment is `env`.
  */
-export function simulateUpload(text: string, options: { noInterpolation: boolean; env?: Readonly<Record<string, string | undefined>> }): unknown {
+export function simulateUpload(
+  text: string,
+  options: { noInterpolation: boolean; env?: Readonly<Record<string, string | undefined>> },
+): unknown {
   const data: unknown = parseYaml(text);
   return options.noInterpolation ? data : interpolateDeep(data, options.env ?? {});
 }

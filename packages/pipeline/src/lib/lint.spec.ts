@@ -65,7 +65,10 @@ describe('lintPipeline', () => {
 
   it('3. at most 500 jobs per upload, counting parallelism', () => {
     const { steps } = fixture();
-    const many: Step[] = Array.from({ length: 501 }, (_, i) => ({ ...structuredClone(steps[0]), key: `wl-${i}` }));
+    const many: Step[] = Array.from({ length: 501 }, (_, i) => ({
+      ...structuredClone(steps[0]),
+      key: `wl-${i}`,
+    }));
     const tooMany =
       "pipeline: 501 jobs (counting parallelism) exceed Buildkite's 500 jobs per upload; generate with 'perf-eval pipeline --output FILE' to split them into several uploads";
     expect(lint(many)).toEqual([['max-jobs', tooMany]]);

@@ -16,7 +16,11 @@ export const DEFAULT_RAY_POLL_S = 5;
 
 /** Build meta-data keys of one multi-node step (build-wide, so they carry the step key and the head's job id). */
 export function rayMetaDataKeys(stepKey: string): { head: string; joined: string; done: string } {
-  return { head: `perf-eval:ray-head:${stepKey}`, joined: `perf-eval:ray-joined:${stepKey}`, done: `perf-eval:ray-done:${stepKey}` };
+  return {
+    head: `perf-eval:ray-head:${stepKey}`,
+    joined: `perf-eval:ray-joined:${stepKey}`,
+    done: `perf-eval:ray-done:${stepKey}`,
+  };
 }
 
 /**
@@ -24,7 +28,8 @@ export function rayMetaDataKeys(stepKey: string): { head: string; joined: string
  * disaggregated (a role's `gpu_ids` name GPUs on each of its nodes, so the roles share nodes).
  */
 export function nodeCount(workload: ResolvedWorkload): number {
-  if (workload.disaggregated) return Math.max(workload.disaggregated.prefill.numNodes, workload.disaggregated.decode.numNodes);
+  if (workload.disaggregated)
+    return Math.max(workload.disaggregated.prefill.numNodes, workload.disaggregated.decode.numNodes);
   return workload.server.numNodes;
 }
 

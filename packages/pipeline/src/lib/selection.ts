@@ -18,7 +18,8 @@ export function listWorkloadFiles(root: string, dir = WORKLOADS_DIR): string[] {
     .filter((name) => name.endsWith('.yaml'))
     .map((name) => join(dir, name))
     .sort();
-  if (files.length === 0) throw new PipelineSelectionError('E_PIPELINE_SELECTION_NO_FILES', `no recipe files found in ${dir}/`);
+  if (files.length === 0)
+    throw new PipelineSelectionError('E_PIPELINE_SELECTION_NO_FILES', `no recipe files found in ${dir}/`);
   return files;
 }
 
@@ -48,7 +49,12 @@ export interface Selection {
  * `workloads/<entry>.yaml`. Duplicates (by resolved path) are dropped with a warning (D9); an entry
  * that matches nothing is an error listing the closest stems.
  */
-export function selectFromEntries(entries: readonly string[], files: readonly string[], root: string, dir = WORKLOADS_DIR): Selection {
+export function selectFromEntries(
+  entries: readonly string[],
+  files: readonly string[],
+  root: string,
+  dir = WORKLOADS_DIR,
+): Selection {
   const byPath = new Map(files.map((file) => [normalize(file), file]));
   const byStem = new Map<string, string>();
   for (const file of files) if (!byStem.has(stemOf(file))) byStem.set(stemOf(file), file);

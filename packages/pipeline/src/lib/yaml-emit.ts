@@ -20,7 +20,10 @@ export function yamlScalar(value: unknown): string {
   if (typeof value !== 'string') throw new Error(`cannot emit ${typeof value} as a YAML scalar`);
   if (PLAIN.test(value) && !RESERVED.test(value)) return value;
   if (PRINTABLE_ASCII.test(value) && !value.includes("'") && value !== '') return `'${value}'`;
-  return JSON.stringify(value).replace(NEEDS_ESCAPE, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return JSON.stringify(value).replace(
+    NEEDS_ESCAPE,
+    (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
 }
 
 function isMap(value: unknown): value is Record<string, unknown> {

@@ -770,7 +770,8 @@ class Execution {
     if (server) {
       await this.timeline.time('teardown', 'teardown', () => this.step('teardown', () => server.stop()));
       // An external (--server-url) server was not ours to stop: it stays 'ready'.
-      if (this.summary.server.status === 'ready' && this.plan.launch.kind !== 'external') this.summary.server.status = 'stopped';
+      if (this.summary.server.status === 'ready' && this.plan.launch.kind !== 'external')
+        this.summary.server.status = 'stopped';
       for (const entry of Object.values(this.summary.server.roles ?? {}))
         if (entry.status === 'ready') entry.status = 'stopped';
     }

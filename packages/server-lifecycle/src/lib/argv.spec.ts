@@ -1,4 +1,12 @@
-import { apiKeyOf, buildDockerRunArgv, buildkiteLabels, buildNativeArgv, serverEnv, specSecrets, stopGraceFromEnv } from './argv.js';
+import {
+  apiKeyOf,
+  buildDockerRunArgv,
+  buildkiteLabels,
+  buildNativeArgv,
+  serverEnv,
+  specSecrets,
+  stopGraceFromEnv,
+} from './argv.js';
 import type { ServerSpec } from './types.js';
 
 const base: ServerSpec = {
@@ -24,19 +32,49 @@ const base: ServerSpec = {
 describe('buildDockerRunArgv', () => {
   it('renders the full docker run command in order', () => {
     expect(buildDockerRunArgv(base)).toEqual([
-      'docker', 'run', '-d', '--name', 'perf-eval-ds-123', '--init', '--stop-timeout', '7',
-      '--label', 'com.buildkite.job-id=job-1',
-      '--label', 'com.buildkite.step_key=ds-h200',
-      '--label', 'com.buildkite.build_number=42',
-      '--label', 'com.buildkite.pipeline_slug=perf-eval',
-      '--label', 'perf-eval.workload=ds',
-      '--gpus', 'all', '--ipc=host', '--ulimit', 'nofile=65536:65536',
-      '-e', 'VLLM_ENGINE_READY_TIMEOUT_S=1800',
-      '-p', '23456:23456',
-      '-e', 'VLLM_USE_DEEP_GEMM=1', '-e', 'HF_TOKEN', '-e', 'HF_HOME=/mnt/hf',
-      '-v', '/mnt/hf:/mnt/hf',
-      'vllm/vllm-openai:nightly-abc', 'deepseek-ai/DeepSeek-V3', '--port', '23456',
-      '--tensor-parallel-size', '8', '--max-model-len', '8192',
+      'docker',
+      'run',
+      '-d',
+      '--name',
+      'perf-eval-ds-123',
+      '--init',
+      '--stop-timeout',
+      '7',
+      '--label',
+      'com.buildkite.job-id=job-1',
+      '--label',
+      'com.buildkite.step_key=ds-h200',
+      '--label',
+      'com.buildkite.build_number=42',
+      '--label',
+      'com.buildkite.pipeline_slug=perf-eval',
+      '--label',
+      'perf-eval.workload=ds',
+      '--gpus',
+      'all',
+      '--ipc=host',
+      '--ulimit',
+      'nofile=65536:65536',
+      '-e',
+      'VLLM_ENGINE_READY_TIMEOUT_S=1800',
+      '-p',
+      '23456:23456',
+      '-e',
+      'VLLM_USE_DEEP_GEMM=1',
+      '-e',
+      'HF_TOKEN',
+      '-e',
+      'HF_HOME=/mnt/hf',
+      '-v',
+      '/mnt/hf:/mnt/hf',
+      'vllm/vllm-openai:nightly-abc',
+      'deepseek-ai/DeepSeek-V3',
+      '--port',
+      '23456',
+      '--tensor-parallel-size',
+      '8',
+      '--max-model-len',
+      '8192',
     ]);
   });
 
@@ -56,10 +94,15 @@ describe('buildDockerRunArgv', () => {
       stopGraceS: undefined,
     });
     expect(argv[0]).toBe('/opt/bin/docker');
-    expect(argv.filter((arg) => arg.startsWith('VLLM_ENGINE_READY_TIMEOUT_S'))).toEqual(['VLLM_ENGINE_READY_TIMEOUT_S=99']);
+    expect(argv.filter((arg) => arg.startsWith('VLLM_ENGINE_READY_TIMEOUT_S'))).toEqual([
+      'VLLM_ENGINE_READY_TIMEOUT_S=99',
+    ]);
     expect(argv).toContain('perf-eval.workload=perf-eval-ds-123');
     expect(argv.slice(argv.indexOf('-v'), argv.indexOf('-v') + 2)).toEqual(['-v', '/data/hf:/data/hf']);
-    expect(argv.slice(argv.indexOf('--stop-timeout'), argv.indexOf('--stop-timeout') + 2)).toEqual(['--stop-timeout', '5']);
+    expect(argv.slice(argv.indexOf('--stop-timeout'), argv.indexOf('--stop-timeout') + 2)).toEqual([
+      '--stop-timeout',
+      '5',
+    ]);
   });
 
   it('requires an image', () => {
@@ -70,13 +113,25 @@ describe('buildDockerRunArgv', () => {
 describe('buildNativeArgv', () => {
   it('native: vllm serve <model> --port <port> <args>', () => {
     expect(buildNativeArgv({ ...base, runtime: 'native' })).toEqual([
-      'vllm', 'serve', 'deepseek-ai/DeepSeek-V3', '--port', '23456', '--tensor-parallel-size', '8', '--max-model-len', '8192',
+      'vllm',
+      'serve',
+      'deepseek-ai/DeepSeek-V3',
+      '--port',
+      '23456',
+      '--tensor-parallel-size',
+      '8',
+      '--max-model-len',
+      '8192',
     ]);
   });
 
   it('sim: llm-d-inference-sim --model <model> --port <port> <args>, binary injectable', () => {
     expect(buildNativeArgv({ ...base, runtime: 'sim', binary: '/x/sim', serveArgs: [] })).toEqual([
-      '/x/sim', '--model', 'deepseek-ai/DeepSeek-V3', '--port', '23456',
+      '/x/sim',
+      '--model',
+      'deepseek-ai/DeepSeek-V3',
+      '--port',
+      '23456',
     ]);
   });
 });
@@ -84,9 +139,13 @@ describe('buildNativeArgv', () => {
 describe('env and labels', () => {
   it('serverEnv puts the engine-ready timeout first unless the recipe sets it', () => {
     expect(Object.entries(serverEnv({ env: { A: '1', B: '2' }, startupTimeoutS: 3600 }))).toEqual([
-      ['VLLM_ENGINE_READY_TIMEOUT_S', '3600'], ['A', '1'], ['B', '2'],
+      ['VLLM_ENGINE_READY_TIMEOUT_S', '3600'],
+      ['A', '1'],
+      ['B', '2'],
     ]);
-    expect(serverEnv({ env: { VLLM_ENGINE_READY_TIMEOUT_S: '5' }, startupTimeoutS: 3600 })).toEqual({ VLLM_ENGINE_READY_TIMEOUT_S: '5' });
+    expect(serverEnv({ env: { VLLM_ENGINE_READY_TIMEOUT_S: '5' }, startupTimeoutS: 3600 })).toEqual({
+      VLLM_ENGINE_READY_TIMEOUT_S: '5',
+    });
   });
 
   it('buildkiteLabels leaves out unset variables', () => {

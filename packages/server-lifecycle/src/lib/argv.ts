@@ -14,7 +14,8 @@ export function stopGraceOf(spec: Pick<ServerSpec, 'stopGraceS'>): number {
  */
 export function serverEnv(spec: Pick<ServerSpec, 'env' | 'startupTimeoutS'>): Record<string, string> {
   const env: Record<string, string> = {};
-  if (!Object.hasOwn(spec.env, ENGINE_READY_TIMEOUT_ENV)) env[ENGINE_READY_TIMEOUT_ENV] = String(spec.startupTimeoutS);
+  if (!Object.hasOwn(spec.env, ENGINE_READY_TIMEOUT_ENV))
+    env[ENGINE_READY_TIMEOUT_ENV] = String(spec.startupTimeoutS);
   return Object.assign(env, spec.env);
 }
 
@@ -28,7 +29,10 @@ export function stopGraceFromEnv(env: Readonly<Record<string, string | undefined
 }
 
 /** Container labels identifying the Buildkite job (buildkite.md §6.3). Unset variables are left out. */
-export function buildkiteLabels(workload: string, env: Readonly<Record<string, string | undefined>>): Record<string, string> {
+export function buildkiteLabels(
+  workload: string,
+  env: Readonly<Record<string, string | undefined>>,
+): Record<string, string> {
   const labels: Record<string, string> = {};
   const pairs: [string, string][] = [
     ['com.buildkite.job-id', 'BUILDKITE_JOB_ID'],
@@ -51,15 +55,26 @@ export function buildkiteLabels(workload: string, env: Readonly<Record<string, s
  */
 export function buildDockerRunArgv(spec: ServerSpec): string[] {
   if (!spec.image) throw new TypeError('buildDockerRunArgv: spec.image is required for the docker runtime');
-  const argv = [spec.docker ?? 'docker', 'run', '-d', '--name', spec.containerName, '--init', '--stop-timeout', String(stopGraceOf(spec))];
+  const argv = [
+    spec.docker ?? 'docker',
+    'run',
+    '-d',
+    '--name',
+    spec.containerName,
+    '--init',
+    '--stop-timeout',
+    String(stopGraceOf(spec)),
+  ];
   const labels = { ...spec.labels };
   labels['perf-eval.workload'] ??= spec.containerName;
   for (const [key, value] of Object.entries(labels)) argv.push('--label', `${key}=${value}`);
   argv.push('--gpus', 'all', '--ipc=host', '--ulimit', 'nofile=65536:65536');
-  if (!Object.hasOwn(spec.env, ENGINE_READY_TIMEOUT_ENV)) argv.push('-e', `${ENGINE_READY_TIMEOUT_ENV}=${spec.startupTimeoutS}`);
+  if (!Object.hasOwn(spec.env, ENGINE_READY_TIMEOUT_ENV))
+    argv.push('-e', `${ENGINE_READY_TIMEOUT_ENV}=${spec.startupTimeoutS}`);
   argv.push('-p', `${spec.port}:${spec.port}`);
   // Secret-named entries are passed as `-e NAME`; docker copies the value from its own env (never in argv).
-  for (const [key, value] of Object.entries(spec.env)) argv.push('-e', isSecretName(key) ? key : `${key}=${value}`);
+  for (const [key, value] of Object.entries(spec.env))
+    argv.push('-e', isSecretName(key) ? key : `${key}=${value}`);
   const hfHome = spec.hfHome ?? spec.env['HF_HOME'];
   if (hfHome) argv.push('-v', `${hfHome}:${hfHome}`);
   argv.push(spec.image, spec.model, '--port', String(spec.port), ...spec.serveArgs);
@@ -72,7 +87,14 @@ export function buildDockerRunArgv(spec: ServerSpec): string[] {
  */
 export function buildNativeArgv(spec: ServerSpec): string[] {
   if (spec.runtime === 'sim') {
-    return [spec.binary ?? 'llm-d-inference-sim', '--model', spec.model, '--port', String(spec.port), ...spec.serveArgs];
+    return [
+      spec.binary ?? 'llm-d-inference-sim',
+      '--model',
+      spec.model,
+      '--port',
+      String(spec.port),
+      ...spec.serveArgs,
+    ];
   }
   return [spec.binary ?? 'vllm', 'serve', spec.model, '--port', String(spec.port), ...spec.serveArgs];
 }

@@ -36,8 +36,15 @@ interface Rule {
 
 /** The first strong match seen in the log wins; weak matches (generic engine error, …) are fallbacks. */
 const RULES: readonly Rule[] = [
-  { kind: 'bad_argument', pattern: /: error: (unrecognized arguments:|argument \S+:|the following arguments are required)/ },
-  { kind: 'image_pull', pattern: /pull access denied|manifest unknown|manifest for \S+ not found|repository does not exist or may require 'docker login'/ },
+  {
+    kind: 'bad_argument',
+    pattern: /: error: (unrecognized arguments:|argument \S+:|the following arguments are required)/,
+  },
+  {
+    kind: 'image_pull',
+    pattern:
+      /pull access denied|manifest unknown|manifest for \S+ not found|repository does not exist or may require 'docker login'/,
+  },
   // Printed before every pull, successful or not: only meaningful when `docker run` itself failed.
   { kind: 'image_pull', pattern: /Unable to find image '[^']*' locally/, weak: true },
   { kind: 'port_in_use', pattern: /Address already in use|EADDRINUSE|port is already allocated/ },
@@ -46,13 +53,21 @@ const RULES: readonly Rule[] = [
     pattern:
       /RepositoryNotFoundError|GatedRepoError|is not a valid model identifier|Cannot access gated repo|Repository Not Found|(401|403|404) Client Error|Invalid user token|LocalEntryNotFoundError/,
   },
-  { kind: 'max_model_len', pattern: /User-specified max_model_len \(\d+\) is greater than|max_model_len .*(is greater than|exceeds) the (derived|maximum)/ },
+  {
+    kind: 'max_model_len',
+    pattern:
+      /User-specified max_model_len \(\d+\) is greater than|max_model_len .*(is greater than|exceeds) the (derived|maximum)/,
+  },
   {
     kind: 'out_of_memory',
     pattern:
       /No available memory for the cache blocks|larger than the available KV cache memory|OutOfMemoryError|CUDA out of memory|HIP out of memory|CUDA error: out of memory|Insufficient memory|insufficient KV cache/,
   },
-  { kind: 'engine_init', pattern: /Engine core initialization failed|EngineCore failed to start/, weak: true },
+  {
+    kind: 'engine_init',
+    pattern: /Engine core initialization failed|EngineCore failed to start/,
+    weak: true,
+  },
 ];
 
 const ANY = new RegExp(RULES.map((rule) => rule.pattern.source).join('|'));
@@ -60,14 +75,26 @@ const ANY = new RegExp(RULES.map((rule) => rule.pattern.source).join('|'));
 const ROUTINE = /^(?:\([\w-]+ pid=\d+\) )?(?:INFO|DEBUG) \d/;
 
 const LABELS: Record<FailureKind, { label: string; hint: string }> = {
-  bad_argument: { label: 'bad argument', hint: 'check vllm.serve_args against `vllm serve --help` for this vLLM version' },
+  bad_argument: {
+    label: 'bad argument',
+    hint: 'check vllm.serve_args against `vllm serve --help` for this vLLM version',
+  },
   out_of_memory: {
     label: 'out of memory / no KV-cache memory',
     hint: 'raise --gpu-memory-utilization, lower --max-model-len or --max-num-seqs, or use more GPUs',
   },
-  max_model_len: { label: 'max_model_len rejected', hint: "lower --max-model-len to the model's maximum context" },
-  model_not_found: { label: 'model or auth not found', hint: 'check vllm.model and that HF_TOKEN can access the repository' },
-  image_pull: { label: 'image pull failure', hint: 'check the image reference (VLLM_IMAGE / vllm.image) and registry access' },
+  max_model_len: {
+    label: 'max_model_len rejected',
+    hint: "lower --max-model-len to the model's maximum context",
+  },
+  model_not_found: {
+    label: 'model or auth not found',
+    hint: 'check vllm.model and that HF_TOKEN can access the repository',
+  },
+  image_pull: {
+    label: 'image pull failure',
+    hint: 'check the image reference (VLLM_IMAGE / vllm.image) and registry access',
+  },
   port_in_use: { label: 'port in use', hint: 'free the port or set VLLM_PORT to another port' },
   engine_init: { label: 'engine initialisation failed', hint: 'see the server log tail for the root cause' },
   unknown: { label: 'unknown failure', hint: 'see the server log tail' },
@@ -88,7 +115,13 @@ function evidenceOf(line: string): string {
 
 export function makeDiagnosis(kind: FailureKind, evidence: string | undefined): Diagnosis {
   const { label, hint } = LABELS[kind];
-  return { kind, label, evidence, hint, summary: evidence ? `${label}: ${evidence} (${hint})` : `${label} (${hint})` };
+  return {
+    kind,
+    label,
+    evidence,
+    hint,
+    summary: evidence ? `${label}: ${evidence} (${hint})` : `${label} (${hint})`,
+  };
 }
 
 /** Streams lines through the rules; keeps only the first evidence line per class. */
@@ -111,7 +144,8 @@ export class FailureScanner {
   /** The diagnosis so far. `exit.oomKilled` (docker state) counts as out of memory. */
   diagnose(exit?: { oomKilled?: boolean | undefined }): Diagnosis {
     if (this.strong) return makeDiagnosis(this.strong.kind, this.strong.evidence);
-    if (exit?.oomKilled) return makeDiagnosis('out_of_memory', 'container was OOM-killed (docker State.OOMKilled)');
+    if (exit?.oomKilled)
+      return makeDiagnosis('out_of_memory', 'container was OOM-killed (docker State.OOMKilled)');
     if (this.weak) return makeDiagnosis(this.weak.kind, this.weak.evidence);
     return makeDiagnosis('unknown', undefined);
   }

@@ -24,10 +24,20 @@ export class ServerExitedError extends ToolError {
   readonly logFile: string;
   readonly role: string | undefined;
 
-  constructor(phase: 'startup' | 'running', context: ServerFailureContext, options: PerfEvalErrorOptions = {}) {
+  constructor(
+    phase: 'startup' | 'running',
+    context: ServerFailureContext,
+    options: PerfEvalErrorOptions = {},
+  ) {
     const noun = serverNoun(context.role);
-    const what = phase === 'startup' ? `${noun} exited before becoming healthy` : `${noun} exited while in use`;
-    super('E_SERVER_EXITED', `${what} (${describeExit(context)}): ${context.diagnosis.summary}`, context, options);
+    const what =
+      phase === 'startup' ? `${noun} exited before becoming healthy` : `${noun} exited while in use`;
+    super(
+      'E_SERVER_EXITED',
+      `${what} (${describeExit(context)}): ${context.diagnosis.summary}`,
+      context,
+      options,
+    );
     this.runtime = context.runtime;
     this.phase = phase;
     this.diagnosis = context.diagnosis;
@@ -45,7 +55,12 @@ export class ServerLaunchError extends ToolError {
 
   constructor(context: ServerFailureContext, options: PerfEvalErrorOptions = {}) {
     const program = context.command[0] ?? 'server';
-    super('E_SERVER_LAUNCH', `could not start the ${serverNoun(context.role)}: ${program} ${describeExit(context)}: ${context.diagnosis.summary}`, context, options);
+    super(
+      'E_SERVER_LAUNCH',
+      `could not start the ${serverNoun(context.role)}: ${program} ${describeExit(context)}: ${context.diagnosis.summary}`,
+      context,
+      options,
+    );
     this.runtime = context.runtime;
     this.diagnosis = context.diagnosis;
     this.logFile = context.logFile;
@@ -60,7 +75,13 @@ export class ServerTimeoutError extends ToolError {
   readonly logFile: string;
   readonly role: string | undefined;
 
-  constructor(url: string, timeoutS: number, logFile: string, context: ToolRunContext & { role?: string | undefined }, options: PerfEvalErrorOptions = {}) {
+  constructor(
+    url: string,
+    timeoutS: number,
+    logFile: string,
+    context: ToolRunContext & { role?: string | undefined },
+    options: PerfEvalErrorOptions = {},
+  ) {
     const noun = context.role ? `${context.role} server` : 'server';
     super(
       'E_SERVER_TIMEOUT',
@@ -82,7 +103,12 @@ export class ServerModelMissingError extends PerfEvalError {
   readonly listed: readonly string[];
   readonly role: string | undefined;
 
-  constructor(url: string, expected: string, listed: readonly string[], options: PerfEvalErrorOptions & { role?: string | undefined } = {}) {
+  constructor(
+    url: string,
+    expected: string,
+    listed: readonly string[],
+    options: PerfEvalErrorOptions & { role?: string | undefined } = {},
+  ) {
     super(
       'E_SERVER_MODEL_MISSING',
       `${options.role ? `${options.role} server` : 'server'} at ${url} is healthy but /v1/models does not list '${expected}' (listed: ${listed.length ? listed.join(', ') : 'none'}); check --served-model-name`,
@@ -104,7 +130,9 @@ export class ServerCancelledError extends PerfEvalError {
   constructor(options: PerfEvalErrorOptions & { external?: boolean } = {}) {
     super(
       'E_SERVER_CANCELLED',
-      options.external ? 'waiting for the external server cancelled; it was left running (perf-eval does not stop a server it did not start)' : 'server start cancelled; the server was stopped',
+      options.external
+        ? 'waiting for the external server cancelled; it was left running (perf-eval does not stop a server it did not start)'
+        : 'server start cancelled; the server was stopped',
       { ...options, category: options.category ?? cancellationCategory(options.cause) },
     );
     this.external = options.external ?? false;
@@ -114,7 +142,12 @@ export class ServerCancelledError extends PerfEvalError {
 /** A docker housekeeping command (`ps`, `rm`) failed. */
 export class DockerCommandError extends ToolError {
   constructor(context: ToolRunContext, options: PerfEvalErrorOptions = {}) {
-    super('E_SERVER_DOCKER', `${context.command.slice(0, 2).join(' ')} ${describeExit(context)}`, context, options);
+    super(
+      'E_SERVER_DOCKER',
+      `${context.command.slice(0, 2).join(' ')} ${describeExit(context)}`,
+      context,
+      options,
+    );
   }
 }
 
@@ -123,7 +156,10 @@ export class PortInvalidError extends PerfEvalError {
   readonly value: string;
 
   constructor(value: string, options: PerfEvalErrorOptions = {}) {
-    super('E_PORT_INVALID', `VLLM_PORT must be an integer between 1 and 65535, got '${value}'`, { ...options, category: 'validation' });
+    super('E_PORT_INVALID', `VLLM_PORT must be an integer between 1 and 65535, got '${value}'`, {
+      ...options,
+      category: 'validation',
+    });
     this.value = value;
   }
 }
@@ -135,7 +171,11 @@ export class PortInUseError extends PerfEvalError {
 
   constructor(port: number, options: PerfEvalErrorOptions & { role?: string | undefined } = {}) {
     const owner = options.role ? ` (${options.role})` : '';
-    super('E_PORT_IN_USE', `port ${port}${owner} is already in use on this host; stop whatever holds it or set VLLM_PORT to a free port`, { ...options, category: 'preflight' });
+    super(
+      'E_PORT_IN_USE',
+      `port ${port}${owner} is already in use on this host; stop whatever holds it or set VLLM_PORT to a free port`,
+      { ...options, category: 'preflight' },
+    );
     this.port = port;
     this.role = options.role;
   }
@@ -160,9 +200,18 @@ export class ProxyExitedError extends ToolError {
   readonly url: string;
   readonly logFile: string;
 
-  constructor(phase: 'startup' | 'running', context: ProxyFailureContext, options: PerfEvalErrorOptions = {}) {
+  constructor(
+    phase: 'startup' | 'running',
+    context: ProxyFailureContext,
+    options: PerfEvalErrorOptions = {},
+  ) {
     const what = phase === 'startup' ? 'proxy exited before becoming healthy' : 'proxy exited while in use';
-    super('E_SERVER_PROXY_EXITED', `${what} (${describeExit(context)})${evidenceOf(context.outputTail)} (see ${context.logFile})`, context, options);
+    super(
+      'E_SERVER_PROXY_EXITED',
+      `${what} (${describeExit(context)})${evidenceOf(context.outputTail)} (see ${context.logFile})`,
+      context,
+      options,
+    );
     this.phase = phase;
     this.url = context.url;
     this.logFile = context.logFile;
@@ -175,7 +224,12 @@ export class ProxyTimeoutError extends ToolError {
   readonly timeoutS: number;
   readonly logFile: string;
 
-  constructor(healthUrl: string, timeoutS: number, context: ProxyFailureContext, options: PerfEvalErrorOptions = {}) {
+  constructor(
+    healthUrl: string,
+    timeoutS: number,
+    context: ProxyFailureContext,
+    options: PerfEvalErrorOptions = {},
+  ) {
     super(
       'E_SERVER_PROXY_TIMEOUT',
       `proxy never came up: ${healthUrl} did not return 200 within ${timeoutS}s (raise proxy readyTimeoutS or check ${context.logFile})`,

@@ -20,15 +20,30 @@ let libIndex = '';
 /** Transpile `<src>/index.ts` and `<src>/lib/*.ts` (specs excluded) into `out`, rewriting `@perf-eval/util`. */
 async function transpileSources(src: string, out: string, utilIndex: string): Promise<void> {
   await mkdir(join(out, 'lib'), { recursive: true });
-  const files = ['index.ts', ...(await readdir(join(src, 'lib'))).filter((f) => f.endsWith('.ts') && !f.endsWith('.spec.ts')).map((f) => `lib/${f}`)];
+  const files = [
+    'index.ts',
+    ...(await readdir(join(src, 'lib')))
+      .filter((f) => f.endsWith('.ts') && !f.endsWith('.spec.ts'))
+      .map((f) => `lib/${f}`),
+  ];
   for (const file of files) {
     const { outputText } = ts.transpileModule(await readFile(join(src, file), 'utf8'), {
-      compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022, verbatimModuleSyntax: false },
+      compilerOptions: {
+        module: ts.ModuleKind.ESNext,
+        target: ts.ScriptTarget.ES2022,
+        verbatimModuleSyntax: false,
+      },
       fileName: file,
     });
     const target = join(out, file.replace(/\.ts$/, '.js'));
     const specifier = relative(dirname(target), utilIndex);
-    await writeFile(target, outputText.replaceAll("'@perf-eval/util'", `'${specifier.startsWith('.') ? specifier : `./${specifier}`}'`));
+    await writeFile(
+      target,
+      outputText.replaceAll(
+        "'@perf-eval/util'",
+        `'${specifier.startsWith('.') ? specifier : `./${specifier}`}'`,
+      ),
+    );
   }
 }
 
@@ -56,15 +71,28 @@ async function runHarness(spec: ServerSpec, env: Record<string, string> = {}) {
   harness.stdout.on('data', (chunk: Buffer) => {
     stdout += chunk.toString();
   });
-  const ready = await waitFor(() => /^READY (.*)$/m.exec(stdout)?.[1], 15_000, `READY from harness (${relative(PACKAGE, libIndex)})`);
-  return { harness, ready: JSON.parse(ready) as { pid: number | null; container: string | null }, output: () => stdout };
+  const ready = await waitFor(
+    () => /^READY (.*)$/m.exec(stdout)?.[1],
+    15_000,
+    `READY from harness (${relative(PACKAGE, libIndex)})`,
+  );
+  return {
+    harness,
+    ready: JSON.parse(ready) as { pid: number | null; container: string | null },
+    output: () => stdout,
+  };
 }
 
 describe('SIGTERM to an orchestrator using the package', () => {
   it('native: stops the server process group (even one ignoring SIGTERM) and exits 143', async () => {
-    const spec = await nativeSpec({ env: { FAKE_VLLM_IGNORE_SIGTERM: '1', FAKE_VLLM_WORKER: '1' }, stopGraceS: 1 });
+    const spec = await nativeSpec({
+      env: { FAKE_VLLM_IGNORE_SIGTERM: '1', FAKE_VLLM_WORKER: '1' },
+      stopGraceS: 1,
+    });
     const { harness, ready, output } = await runHarness(spec);
-    const workerPid = Number(await waitFor(() => /\(EngineCore pid=(\d+)\)/.exec(output())?.[1], 5000, 'worker pid'));
+    const workerPid = Number(
+      await waitFor(() => /\(EngineCore pid=(\d+)\)/.exec(output())?.[1], 5000, 'worker pid'),
+    );
     expect(pidAlive(ready.pid as number)).toBe(true);
     harness.kill('SIGTERM');
     const result = await harness;
@@ -80,8 +108,16 @@ describe('SIGTERM to an orchestrator using the package', () => {
     const dir = await testDir();
     const state = join(dir, 'state');
     await mkdir(state);
-    const spec = await nativeSpec({ runtime: 'docker', image: 'vllm/vllm-openai:test', docker: FAKE_DOCKER, binary: undefined });
-    const { harness, ready } = await runHarness(spec, { FAKE_DOCKER_STATE: state, FAKE_DOCKER_LOG: join(dir, 'argv.jsonl') });
+    const spec = await nativeSpec({
+      runtime: 'docker',
+      image: 'vllm/vllm-openai:test',
+      docker: FAKE_DOCKER,
+      binary: undefined,
+    });
+    const { harness, ready } = await runHarness(spec, {
+      FAKE_DOCKER_STATE: state,
+      FAKE_DOCKER_LOG: join(dir, 'argv.jsonl'),
+    });
     expect(ready.container).toBe(spec.containerName);
     const pidFile = (await readdir(state)).find((file) => file.endsWith('.pid')) as string;
     const serverPid = Number(await readFile(join(state, pidFile), 'utf8'));
@@ -94,7 +130,10 @@ describe('SIGTERM to an orchestrator using the package', () => {
     expect(result.exitCode).toBe(143);
     expect(pidAlive(serverPid)).toBe(false);
     expect(await readdir(state)).toEqual([]);
-    const calls = (await readFile(join(dir, 'argv.jsonl'), 'utf8')).trim().split('\n').map((line) => JSON.parse(line) as string[]);
+    const calls = (await readFile(join(dir, 'argv.jsonl'), 'utf8'))
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as string[]);
     expect(calls.filter((argv) => argv[0] === 'stop' || argv[0] === 'rm')).toEqual([
       ['stop', '-t', '1', spec.containerName],
       ['rm', '-f', spec.containerName],

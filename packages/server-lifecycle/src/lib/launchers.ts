@@ -39,7 +39,10 @@ type RawExit = Omit<ServerExit, 'stopped'>;
 
 export function raceTimeout<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
   const timer = new AbortController();
-  return Promise.race([promise, sleep(ms, undefined, { signal: timer.signal }).catch(() => undefined)]).finally(() => timer.abort());
+  return Promise.race([
+    promise,
+    sleep(ms, undefined, { signal: timer.signal }).catch(() => undefined),
+  ]).finally(() => timer.abort());
 }
 
 export function killGroup(pid: number, signal: NodeJS.Signals): boolean {
@@ -59,12 +62,22 @@ export function killGroup(pid: number, signal: NodeJS.Signals): boolean {
 export function spawnDetached(argv: readonly string[], env: NodeJS.ProcessEnv) {
   const [program, ...args] = argv;
   if (!program) throw new TypeError('spawnDetached: argv must not be empty');
-  return execa(program, args, { env, extendEnv: false, detached: true, cleanup: false, buffer: false, stdin: 'ignore', reject: false });
+  return execa(program, args, {
+    env,
+    extendEnv: false,
+    detached: true,
+    cleanup: false,
+    buffer: false,
+    stdin: 'ignore',
+    reject: false,
+  });
 }
 
 /** execa's description of a failed spawn, as log lines. */
 export function spawnFailureLines(result: { shortMessage?: string; message?: string }): string[] {
-  return String(result.shortMessage ?? result.message ?? 'spawn failed').split('\n').filter(Boolean);
+  return String(result.shortMessage ?? result.message ?? 'spawn failed')
+    .split('\n')
+    .filter(Boolean);
 }
 
 /** Native `vllm serve` or the simulator: a detached child (own process group) with the server env. */
@@ -78,15 +91,18 @@ export async function launchProcess(spec: ServerSpec, ctx: LaunchContext): Promi
     const lines = spawnFailureLines(result);
     await ctx.log.write(lines);
     const classified = classifyServerLog(lines);
-    throw new ServerLaunchError({
-      command,
-      runtime: spec.runtime,
-      diagnosis: classified.kind === 'unknown' ? makeDiagnosis('unknown', lines.at(-1)) : classified,
-      logFile: spec.logFile,
-      outputTail: lines,
-      exitCode: result.exitCode,
-      durationMs: result.durationMs,
-    }, { cause: result });
+    throw new ServerLaunchError(
+      {
+        command,
+        runtime: spec.runtime,
+        diagnosis: classified.kind === 'unknown' ? makeDiagnosis('unknown', lines.at(-1)) : classified,
+        logFile: spec.logFile,
+        outputTail: lines,
+        exitCode: result.exitCode,
+        durationMs: result.durationMs,
+      },
+      { cause: result },
+    );
   }
   void ctx.log.follow(child.stdout);
   void ctx.log.follow(child.stderr);
@@ -135,7 +151,12 @@ export async function launchDocker(spec: ServerSpec, ctx: LaunchContext): Promis
   const command = redactArgv(argv, specSecrets(spec));
   const grace = stopGraceOf(spec);
   const removeContainer = () =>
-    execa(docker, ['rm', '-f', name], { reject: false, stdin: 'ignore', timeout: 15_000, forceKillAfterDelay: 1000 });
+    execa(docker, ['rm', '-f', name], {
+      reject: false,
+      stdin: 'ignore',
+      timeout: 15_000,
+      forceKillAfterDelay: 1000,
+    });
 
   const run = await execa(docker, argv.slice(1), {
     env: { ...process.env, ...dockerEnv(spec) },
@@ -155,17 +176,23 @@ export async function launchDocker(spec: ServerSpec, ctx: LaunchContext): Promis
     await removeContainer();
     await ctx.log.write(runErr.length ? runErr : [run.shortMessage ?? 'docker run failed']);
     const classified = classifyServerLog(runErr);
-    throw new ServerLaunchError({
-      command,
-      runtime: 'docker',
-      diagnosis: classified.kind === 'unknown' ? makeDiagnosis('unknown', runErr.at(-1) ?? run.shortMessage) : classified,
-      logFile: spec.logFile,
-      outputTail: ctx.log.tail(),
-      exitCode: run.exitCode,
-      signal: run.signal,
-      timedOut: run.timedOut,
-      durationMs: run.durationMs,
-    }, { cause: run });
+    throw new ServerLaunchError(
+      {
+        command,
+        runtime: 'docker',
+        diagnosis:
+          classified.kind === 'unknown'
+            ? makeDiagnosis('unknown', runErr.at(-1) ?? run.shortMessage)
+            : classified,
+        logFile: spec.logFile,
+        outputTail: ctx.log.tail(),
+        exitCode: run.exitCode,
+        signal: run.signal,
+        timedOut: run.timedOut,
+        durationMs: run.durationMs,
+      },
+      { cause: run },
+    );
   }
   // Pull progress ("Unable to find image … locally") is normal on success: log it, don't classify it.
   await ctx.log.write(runErr, { scan: false });
@@ -203,7 +230,13 @@ export async function launchDocker(spec: ServerSpec, ctx: LaunchContext): Promis
     return { exitCode, signal: undefined, ...(oomKilled ? { oomKilled } : {}) };
   });
 
-  const killContainer = () => execa(docker, ['kill', name], { reject: false, stdin: 'ignore', timeout: 15_000, forceKillAfterDelay: 1000 });
+  const killContainer = () =>
+    execa(docker, ['kill', name], {
+      reject: false,
+      stdin: 'ignore',
+      timeout: 15_000,
+      forceKillAfterDelay: 1000,
+    });
   const terminate = async () => {
     if (!done) {
       if (ctx.forceSignal?.aborted) {
@@ -222,7 +255,8 @@ export async function launchDocker(spec: ServerSpec, ctx: LaunchContext): Promis
     await removeContainer();
     await raceTimeout(processExit, 2000);
     if (!(await ctx.log.drained(1000))) logs.kill('SIGKILL');
-    for (const helper of helpers) if (helper.exitCode === null && helper.signalCode === null) helper.kill('SIGKILL');
+    for (const helper of helpers)
+      if (helper.exitCode === null && helper.signalCode === null) helper.kill('SIGKILL');
   };
   return { command, pid: undefined, containerName: name, processExit, exitDetails, terminate };
 }

@@ -14,9 +14,12 @@ describe('posixCksum', () => {
     expect(posixCksum('abc')).toBe(1219131554);
   });
 
-  it.each(['', 'a', '0190a1b2-c3d4-4e5f-8a9b-0c1d2e3f4a5b', 'x'.repeat(300), 'ümlaut'])('matches the system cksum for %j', (text) => {
-    expect(posixCksum(text)).toBe(systemCksum(text));
-  });
+  it.each(['', 'a', '0190a1b2-c3d4-4e5f-8a9b-0c1d2e3f4a5b', 'x'.repeat(300), 'ümlaut'])(
+    'matches the system cksum for %j',
+    (text) => {
+      expect(posixCksum(text)).toBe(systemCksum(text));
+    },
+  );
 });
 
 describe('resolvePort', () => {
@@ -39,7 +42,9 @@ describe('resolvePort', () => {
 
   it.each(['0', '65536', 'abc', '80.5', '-1', '8000x'])('rejects VLLM_PORT=%j', (value) => {
     expect(() => resolvePort({ VLLM_PORT: value })).toThrow(PortInvalidError);
-    expect(() => resolvePort({ VLLM_PORT: value })).toThrow(`VLLM_PORT must be an integer between 1 and 65535, got '${value}'`);
+    expect(() => resolvePort({ VLLM_PORT: value })).toThrow(
+      `VLLM_PORT must be an integer between 1 and 65535, got '${value}'`,
+    );
   });
 });
 

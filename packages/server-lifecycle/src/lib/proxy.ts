@@ -158,7 +158,9 @@ export async function waitForProxy(options: ProxyReadyOptions): Promise<ProxyRea
   options.signal.addEventListener('abort', onAbort, { once: true });
   if (options.signal.aborted) stop.abort();
   void options.processExit.then(() => stop.abort());
-  const ownAgent = options.dispatcher ? undefined : new Agent({ connect: { timeout: 5000 }, keepAliveTimeout: 1000 });
+  const ownAgent = options.dispatcher
+    ? undefined
+    : new Agent({ connect: { timeout: 5000 }, keepAliveTimeout: 1000 });
   const dispatcher = options.dispatcher ?? (ownAgent as Agent);
   let lastProbe = 'no probe yet';
   let nextNotice = started + noticeEvery;
@@ -168,10 +170,16 @@ export async function waitForProxy(options: ProxyReadyOptions): Promise<ProxyRea
       if (options.signal.aborted) return { status: 'cancelled', elapsedMs: elapsedMs() };
       if (performance.now() >= deadline) return { status: 'timeout', lastProbe, elapsedMs: elapsedMs() };
       try {
-        const response = await request(options.healthUrl, { dispatcher, signal: stop.signal, headersTimeout: 5000, bodyTimeout: 5000 });
+        const response = await request(options.healthUrl, {
+          dispatcher,
+          signal: stop.signal,
+          headersTimeout: 5000,
+          bodyTimeout: 5000,
+        });
         await response.body.text();
         // 200 from something that is not our (dead) process does not count.
-        if (response.statusCode === 200 && !options.hasExited()) return { status: 'ready', elapsedMs: elapsedMs() };
+        if (response.statusCode === 200 && !options.hasExited())
+          return { status: 'ready', elapsedMs: elapsedMs() };
         lastProbe = `returned HTTP ${response.statusCode}`;
       } catch (error) {
         const err = error as NodeJS.ErrnoException & { cause?: { code?: string } };
@@ -179,11 +187,14 @@ export async function waitForProxy(options: ProxyReadyOptions): Promise<ProxyRea
       }
       const now = performance.now();
       if (now >= nextNotice) {
-        options.print(`still waiting for proxy ${new URL(options.healthUrl).pathname} after ${Math.round((now - started) / 1000)}s`);
+        options.print(
+          `still waiting for proxy ${new URL(options.healthUrl).pathname} after ${Math.round((now - started) / 1000)}s`,
+        );
         while (nextNotice <= now) nextNotice += noticeEvery;
       }
       const wait = Math.min(interval, deadline - now);
-      if (wait > 0 && !stop.signal.aborted) await sleep(wait, undefined, { signal: stop.signal }).catch(() => undefined);
+      if (wait > 0 && !stop.signal.aborted)
+        await sleep(wait, undefined, { signal: stop.signal }).catch(() => undefined);
     }
   } finally {
     options.signal.removeEventListener('abort', onAbort);

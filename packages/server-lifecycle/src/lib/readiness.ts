@@ -53,7 +53,9 @@ export async function waitForReady(options: ReadinessOptions): Promise<ReadyOutc
   options.signal?.addEventListener('abort', onAbort, { once: true });
   if (options.signal?.aborted) stop.abort();
 
-  const ownAgent = options.dispatcher ? undefined : new Agent({ connect: { timeout: probeTimeout }, keepAliveTimeout: 1000 });
+  const ownAgent = options.dispatcher
+    ? undefined
+    : new Agent({ connect: { timeout: probeTimeout }, keepAliveTimeout: 1000 });
   const dispatcher = options.dispatcher ?? (ownAgent as Agent);
 
   const probe = async (path: string, headers: Record<string, string> = {}): Promise<ProbeResult> => {
@@ -83,17 +85,22 @@ export async function waitForReady(options: ReadinessOptions): Promise<ReadyOutc
 
       const health = await probe('/health');
       if (health.ok && health.status >= 200 && health.status < 300) {
-        const headers: Record<string, string> = options.apiKey ? { authorization: `Bearer ${options.apiKey}` } : {};
+        const headers: Record<string, string> = options.apiKey
+          ? { authorization: `Bearer ${options.apiKey}` }
+          : {};
         const models = await probe('/v1/models', headers);
         if (models.ok && models.status === 200) {
           const ids = modelIds(models.body);
           if (ids) {
-            if (ids.includes(options.servedModelName)) return { status: 'ready', models: ids, elapsedMs: elapsedMs() };
+            if (ids.includes(options.servedModelName))
+              return { status: 'ready', models: ids, elapsedMs: elapsedMs() };
             throw new ServerModelMissingError(options.url, options.servedModelName, ids);
           }
           lastProbe = '/v1/models returned a body without data[].id';
         } else {
-          lastProbe = models.ok ? `/v1/models returned HTTP ${models.status}` : `/v1/models: ${models.detail}`;
+          lastProbe = models.ok
+            ? `/v1/models returned HTTP ${models.status}`
+            : `/v1/models: ${models.detail}`;
         }
       } else {
         lastProbe = health.ok ? `/health returned HTTP ${health.status}` : `/health: ${health.detail}`;
@@ -105,7 +112,8 @@ export async function waitForReady(options: ReadinessOptions): Promise<ReadyOutc
         while (nextNotice <= now) nextNotice += noticeEvery;
       }
       const wait = Math.min(interval, deadline - now);
-      if (wait > 0 && !stop.signal.aborted) await sleep(wait, undefined, { signal: stop.signal }).catch(() => undefined);
+      if (wait > 0 && !stop.signal.aborted)
+        await sleep(wait, undefined, { signal: stop.signal }).catch(() => undefined);
     }
   } finally {
     options.signal?.removeEventListener('abort', onAbort);
@@ -119,7 +127,9 @@ function modelIds(body: string): string[] | undefined {
     const parsed = JSON.parse(body) as { data?: unknown };
     if (!Array.isArray(parsed.data)) return undefined;
     return parsed.data.flatMap((entry: unknown) =>
-      entry && typeof entry === 'object' && typeof (entry as { id?: unknown }).id === 'string' ? [(entry as { id: string }).id] : [],
+      entry && typeof entry === 'object' && typeof (entry as { id?: unknown }).id === 'string'
+        ? [(entry as { id: string }).id]
+        : [],
     );
   } catch {
     return undefined;

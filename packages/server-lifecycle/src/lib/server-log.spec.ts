@@ -9,7 +9,11 @@ describe('ServerLog', () => {
   it('writes every line to the file and the callback, keeps a bounded tail, scrubs secrets', async () => {
     const dir = await testDir();
     const seen: string[] = [];
-    const log = new ServerLog(join(dir, 'nested', 'server.log'), { onLine: (line) => void seen.push(line), tailLines: 3, secrets: ['hf_topsecret'] });
+    const log = new ServerLog(join(dir, 'nested', 'server.log'), {
+      onLine: (line) => void seen.push(line),
+      tailLines: 3,
+      secrets: ['hf_topsecret'],
+    });
     await log.open();
     const stream = new PassThrough();
     const done = log.follow(stream);

@@ -292,12 +292,16 @@ describe('external runtime', () => {
     onTestFinished(() => new Promise<void>((resolve) => server.close(() => resolve())));
     const spec = await nativeSpec({ runtime: 'external', url: `http://127.0.0.1:${port}`, port });
     const controller = new AbortController();
-    const starting = startServer(spec, { ...capture().options, signal: controller.signal }).catch((e: unknown) => e);
+    const starting = startServer(spec, { ...capture().options, signal: controller.signal }).catch(
+      (e: unknown) => e,
+    );
     setTimeout(() => controller.abort(), 200);
     const error = (await starting) as ServerCancelledError;
     expect(error).toBeInstanceOf(ServerCancelledError);
     expect(error.external).toBe(true);
-    expect(error.message).toBe('waiting for the external server cancelled; it was left running (perf-eval does not stop a server it did not start)');
+    expect(error.message).toBe(
+      'waiting for the external server cancelled; it was left running (perf-eval does not stop a server it did not start)',
+    );
     expect(error.message).not.toMatch(/was stopped/);
     expect(server.listening).toBe(true);
   });

@@ -34,7 +34,8 @@ function baseUrl(spec: ServerSpec): string {
 export async function launchServer(spec: ServerSpec, options: LaunchOptions = {}): Promise<ServerHandle> {
   const print = options.print ?? stdoutPrint;
   const url = baseUrl(spec);
-  if (options.signal?.aborted) throw new ServerCancelledError({ cause: options.signal.reason, external: spec.runtime === 'external' });
+  if (options.signal?.aborted)
+    throw new ServerCancelledError({ cause: options.signal.reason, external: spec.runtime === 'external' });
 
   if (spec.runtime === 'external') {
     const log = new ServerLog(spec.logFile, { tailLines: options.tailLines ?? 80 });
@@ -158,7 +159,11 @@ function redactedDockerArgv(spec: ServerSpec): string[] {
  * Wait until a launched server is ready: `/health` 2xx and `/v1/models` lists the served name.
  * On any failure the server is stopped before the typed error is thrown.
  */
-export async function waitUntilReady(handle: ServerHandle, spec: ServerSpec, options: StartOptions = {}): Promise<void> {
+export async function waitUntilReady(
+  handle: ServerHandle,
+  spec: ServerSpec,
+  options: StartOptions = {},
+): Promise<void> {
   const print = options.print ?? stdoutPrint;
   const printError = options.printError ?? stderrPrint;
   const internal = internals.get(handle);
@@ -213,7 +218,10 @@ export async function waitUntilReady(handle: ServerHandle, spec: ServerSpec, opt
     }
     case 'cancelled':
       await handle.stop();
-      throw new ServerCancelledError({ cause: options.signal?.reason, external: handle.runtime === 'external' });
+      throw new ServerCancelledError({
+        cause: options.signal?.reason,
+        external: handle.runtime === 'external',
+      });
   }
 }
 

@@ -18,7 +18,8 @@ export interface DockerOptions {
   signal?: AbortSignal;
 }
 
-const FORMAT = '{{.ID}}\t{{.Names}}\t{{.State}}\t{{.Label "com.buildkite.job-id"}}\t{{.Label "perf-eval.workload"}}';
+const FORMAT =
+  '{{.ID}}\t{{.Names}}\t{{.State}}\t{{.Label "com.buildkite.job-id"}}\t{{.Label "perf-eval.workload"}}';
 
 async function runDocker(docker: string, args: string[], signal: AbortSignal | undefined, timeoutMs: number) {
   const result = await execa(docker, args, {
@@ -36,7 +37,10 @@ async function runDocker(docker: string, args: string[], signal: AbortSignal | u
         signal: result.signal,
         timedOut: result.timedOut,
         durationMs: result.durationMs,
-        outputTail: String(result.stderr ?? '').split(/\r?\n/).filter(Boolean).slice(-20),
+        outputTail: String(result.stderr ?? '')
+          .split(/\r?\n/)
+          .filter(Boolean)
+          .slice(-20),
       },
       { cause: result },
     );
@@ -48,25 +52,46 @@ async function runDocker(docker: string, args: string[], signal: AbortSignal | u
  * Containers labelled `perf-eval.workload` that belong to another Buildkite job (or to no job when
  * `jobId` is set), i.e. leftovers of cancelled or killed runs (buildkite.md §6.3 step 5).
  */
-export async function findStaleContainers(options: DockerOptions & { jobId: string | undefined }): Promise<StaleContainer[]> {
-  const stdout = await runDocker(options.docker ?? 'docker', ['ps', '-a', '--filter', 'label=perf-eval.workload', '--format', FORMAT], options.signal, 30_000);
+export async function findStaleContainers(
+  options: DockerOptions & { jobId: string | undefined },
+): Promise<StaleContainer[]> {
+  const stdout = await runDocker(
+    options.docker ?? 'docker',
+    ['ps', '-a', '--filter', 'label=perf-eval.workload', '--format', FORMAT],
+    options.signal,
+    30_000,
+  );
   const containers: StaleContainer[] = [];
   for (const line of stdout.split(/\r?\n/)) {
     if (line.trim() === '') continue;
     const [id = '', name = '', state = '', jobId = '', workload = ''] = line.split('\t');
-    containers.push({ id, name, state, jobId: jobId === '' || jobId === '<no value>' ? undefined : jobId, workload });
+    containers.push({
+      id,
+      name,
+      state,
+      jobId: jobId === '' || jobId === '<no value>' ? undefined : jobId,
+      workload,
+    });
   }
   const current = options.jobId || undefined;
   return containers.filter((container) => container.jobId !== current);
 }
 
 /** `docker stop -t <s>` (when `stopTimeoutS` is given) then `docker rm -f` for the given ids or names. */
-export async function removeContainers(ids: readonly string[], options: DockerOptions & { stopTimeoutS?: number } = {}): Promise<void> {
+export async function removeContainers(
+  ids: readonly string[],
+  options: DockerOptions & { stopTimeoutS?: number } = {},
+): Promise<void> {
   if (ids.length === 0) return;
   const docker = options.docker ?? 'docker';
   if (options.stopTimeoutS !== undefined) {
     const seconds = Math.max(0, Math.round(options.stopTimeoutS));
-    await runDocker(docker, ['stop', '-t', String(seconds), ...ids], options.signal, (seconds + 10) * 1000).catch(() => undefined);
+    await runDocker(
+      docker,
+      ['stop', '-t', String(seconds), ...ids],
+      options.signal,
+      (seconds + 10) * 1000,
+    ).catch(() => undefined);
   }
   await runDocker(docker, ['rm', '-f', ...ids], options.signal, 30_000);
 }

@@ -1,7 +1,18 @@
 import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { capture, FAKE_SIM, FAKE_TOY_PROXY, freePort, nativeSpec, pidAlive, pidsIn, testDir, waitFor, type Captured } from '../../test/helpers.js';
+import {
+  capture,
+  FAKE_SIM,
+  FAKE_TOY_PROXY,
+  freePort,
+  nativeSpec,
+  pidAlive,
+  pidsIn,
+  testDir,
+  waitFor,
+  type Captured,
+} from '../../test/helpers.js';
 import {
   PortInUseError,
   ProxyExitedError,
@@ -11,10 +22,19 @@ import {
   ServerModelMissingError,
 } from './errors.js';
 import type { ProxySpec } from './proxy.js';
-import { startTopology, type TopologyHandle, type TopologyServerSpec, type TopologySpec } from './topology.js';
+import {
+  startTopology,
+  type TopologyHandle,
+  type TopologyServerSpec,
+  type TopologySpec,
+} from './topology.js';
 
 /** prefill runs as the simulator runtime, decode as native `vllm serve` (both the fake server). */
-async function roleSpec(role: string, env: Record<string, string> = {}, overrides: Partial<TopologyServerSpec> = {}): Promise<TopologyServerSpec> {
+async function roleSpec(
+  role: string,
+  env: Record<string, string> = {},
+  overrides: Partial<TopologyServerSpec> = {},
+): Promise<TopologyServerSpec> {
   const base = await nativeSpec({ env: { FAKE_VLLM_READY_DELAY_MS: '200', ...env } });
   const dir = await testDir();
   return {
@@ -27,18 +47,28 @@ async function roleSpec(role: string, env: Record<string, string> = {}, override
   };
 }
 
-async function proxySpec(prefill: TopologyServerSpec, decode: TopologyServerSpec, overrides: Partial<ProxySpec> = {}, extraArgs: string[] = []): Promise<ProxySpec> {
+async function proxySpec(
+  prefill: TopologyServerSpec,
+  decode: TopologyServerSpec,
+  overrides: Partial<ProxySpec> = {},
+  extraArgs: string[] = [],
+): Promise<ProxySpec> {
   const dir = await testDir();
   const port = await freePort();
   return {
     argv: [
       process.execPath,
       FAKE_TOY_PROXY,
-      '--port', String(port),
-      '--prefiller-hosts', '127.0.0.1',
-      '--prefiller-ports', String(prefill.port),
-      '--decoder-hosts', '127.0.0.1',
-      '--decoder-ports', String(decode.port),
+      '--port',
+      String(port),
+      '--prefiller-hosts',
+      '127.0.0.1',
+      '--prefiller-ports',
+      String(prefill.port),
+      '--decoder-hosts',
+      '127.0.0.1',
+      '--decoder-ports',
+      String(decode.port),
       ...extraArgs,
     ],
     port,
@@ -50,18 +80,30 @@ async function proxySpec(prefill: TopologyServerSpec, decode: TopologyServerSpec
 }
 
 async function pdSpec(
-  options: { prefillEnv?: Record<string, string>; decodeEnv?: Record<string, string>; proxy?: Partial<ProxySpec>; proxyArgs?: string[] } = {},
+  options: {
+    prefillEnv?: Record<string, string>;
+    decodeEnv?: Record<string, string>;
+    proxy?: Partial<ProxySpec>;
+    proxyArgs?: string[];
+  } = {},
 ): Promise<TopologySpec & { proxy: ProxySpec }> {
   const prefill = await roleSpec('prefill', options.prefillEnv);
   const decode = await roleSpec('decode', options.decodeEnv);
-  return { servers: [prefill, decode], proxy: await proxySpec(prefill, decode, options.proxy, options.proxyArgs) };
+  return {
+    servers: [prefill, decode],
+    proxy: await proxySpec(prefill, decode, options.proxy, options.proxyArgs),
+  };
 }
 
 /** Every process a test saw (server pids, proxy pid) is SIGKILLed at the end, whatever happened. */
 function reap(out: Captured, topology?: TopologyHandle): void {
   onTestFinished(async () => {
     await topology?.stop();
-    for (const pid of [...pidsIn(out.lines, '[prefill]'), ...pidsIn(out.lines, '[decode]'), ...pidsIn(out.lines, '[proxy]')]) {
+    for (const pid of [
+      ...pidsIn(out.lines, '[prefill]'),
+      ...pidsIn(out.lines, '[decode]'),
+      ...pidsIn(out.lines, '[proxy]'),
+    ]) {
       if (pidAlive(pid)) process.kill(pid, 'SIGKILL');
     }
   });
@@ -74,7 +116,12 @@ function allPids(topology: TopologyHandle): number[] {
 type Post = { path: string; requestId: string; authorization: string | null; body: Record<string, unknown> };
 async function requestLog(file: string): Promise<Post[]> {
   const text = await readFile(file, 'utf8').catch(() => '');
-  return text.trim() === '' ? [] : text.trim().split('\n').map((line) => JSON.parse(line) as Post);
+  return text.trim() === ''
+    ? []
+    : text
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line) as Post);
 }
 
 describe('startTopology: prefill/decode behind the toy proxy', () => {
@@ -87,7 +134,9 @@ describe('startTopology: prefill/decode behind the toy proxy', () => {
 
     expect(topology.url).toBe(`http://127.0.0.1:${spec.proxy.port}`);
     expect(topology.members.map((member) => member.role)).toEqual(['prefill', 'decode']);
-    expect(topology.members.map((member) => member.handle.url)).toEqual(spec.servers.map((server) => `http://127.0.0.1:${server.port}`));
+    expect(topology.members.map((member) => member.handle.url)).toEqual(
+      spec.servers.map((server) => `http://127.0.0.1:${server.port}`),
+    );
     const pids = allPids(topology);
     expect(pids.every((pid) => Number.isInteger(pid) && pidAlive(pid))).toBe(true);
     expect(topology.proxyCommand).toEqual(spec.proxy.argv);
@@ -103,8 +152,12 @@ describe('startTopology: prefill/decode behind the toy proxy', () => {
       expect(out.printed).toContain(`${role} server healthy`);
     }
     const [prefill, decode] = spec.servers as [TopologyServerSpec, TopologyServerSpec];
-    expect(out.printed).toContain(`[prefill] $ ${FAKE_SIM} --model facebook/opt-125m --port ${prefill.port} --max-model-len 2048`);
-    expect(out.printed).toContain(`[decode] $ ${decode.binary} serve facebook/opt-125m --port ${decode.port} --max-model-len 2048`);
+    expect(out.printed).toContain(
+      `[prefill] $ ${FAKE_SIM} --model facebook/opt-125m --port ${prefill.port} --max-model-len 2048`,
+    );
+    expect(out.printed).toContain(
+      `[decode] $ ${decode.binary} serve facebook/opt-125m --port ${decode.port} --max-model-len 2048`,
+    );
     expect(out.printed.slice(-4)).toEqual([
       `--- :rocket: starting proxy: ${topology.url}`,
       `$ ${process.execPath} ${FAKE_TOY_PROXY} ${spec.proxy.argv.slice(2).join(' ')}`,
@@ -120,7 +173,9 @@ describe('startTopology: prefill/decode behind the toy proxy', () => {
     expect(pids.filter(pidAlive)).toEqual([]);
     await topology.stop(); // idempotent
     expect(await readFile(spec.proxy.logFile, 'utf8')).toContain('INFO:     Finished server process');
-    expect(await readFile(prefill.logFile, 'utf8')).toContain(`Starting vLLM API server 0 on http://0.0.0.0:${prefill.port}`);
+    expect(await readFile(prefill.logFile, 'utf8')).toContain(
+      `Starting vLLM API server 0 on http://0.0.0.0:${prefill.port}`,
+    );
     expect(await readFile(decode.logFile, 'utf8')).toContain('Shutting down FastAPI HTTP server.');
   });
 
@@ -138,8 +193,19 @@ describe('startTopology: prefill/decode behind the toy proxy', () => {
     const topology = await startTopology(spec, out.options);
     reap(out, topology);
 
-    const request = { model: 'facebook/opt-125m', prompt: 'Hello', max_tokens: 2, stream: true, stream_options: { include_usage: true }, min_tokens: 2 };
-    const response = await fetch(`${topology.url}/v1/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(request) });
+    const request = {
+      model: 'facebook/opt-125m',
+      prompt: 'Hello',
+      max_tokens: 2,
+      stream: true,
+      stream_options: { include_usage: true },
+      min_tokens: 2,
+    };
+    const response = await fetch(`${topology.url}/v1/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(request),
+    });
     expect(response.status).toBe(200);
     const streamed = await response.text();
     expect(streamed.split('\n\n').filter(Boolean).at(-1)).toBe('data: [DONE]');
@@ -154,7 +220,14 @@ describe('startTopology: prefill/decode behind the toy proxy', () => {
       prompt: 'Hello',
       max_tokens: 1,
       stream: false,
-      kv_transfer_params: { do_remote_decode: true, do_remote_prefill: false, remote_engine_id: null, remote_block_ids: null, remote_host: null, remote_port: null },
+      kv_transfer_params: {
+        do_remote_decode: true,
+        do_remote_prefill: false,
+        remote_engine_id: null,
+        remote_block_ids: null,
+        remote_host: null,
+        remote_port: null,
+      },
     });
     const [prefill] = spec.servers as [TopologyServerSpec];
     expect(decoded?.body).toEqual({
@@ -174,11 +247,23 @@ describe('startTopology: prefill/decode behind the toy proxy', () => {
     const chat = await fetch(`${topology.url}/v1/chat/completions`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ model: 'facebook/opt-125m', messages: [{ role: 'user', content: 'hi' }], max_tokens: 2 }),
+      body: JSON.stringify({
+        model: 'facebook/opt-125m',
+        messages: [{ role: 'user', content: 'hi' }],
+        max_tokens: 2,
+      }),
     });
-    expect(((await chat.json()) as { choices: { message: { content: string } }[] }).choices[0]?.message.content).toBe('Hello world');
-    expect((await requestLog(prefillLog)).map((post) => post.path)).toEqual(['/v1/completions', '/v1/chat/completions']);
-    expect((await requestLog(decodeLog)).map((post) => post.path)).toEqual(['/v1/completions', '/v1/chat/completions']);
+    expect(
+      ((await chat.json()) as { choices: { message: { content: string } }[] }).choices[0]?.message.content,
+    ).toBe('Hello world');
+    expect((await requestLog(prefillLog)).map((post) => post.path)).toEqual([
+      '/v1/completions',
+      '/v1/chat/completions',
+    ]);
+    expect((await requestLog(decodeLog)).map((post) => post.path)).toEqual([
+      '/v1/completions',
+      '/v1/chat/completions',
+    ]);
 
     // Like the real toy proxy, there is no /v1/models route: clients must be given the model name.
     expect((await fetch(`${topology.url}/v1/models`)).status).toBe(404);
@@ -189,7 +274,10 @@ describe('startTopology: prefill/decode behind the toy proxy', () => {
 
   it('a prefill crash before ready fails fast naming prefill; decode is stopped and no proxy starts', async () => {
     // decode would need 10 minutes to become ready: the test only finishes if the crash ends the wait.
-    const spec = await pdSpec({ prefillEnv: { FAKE_VLLM_CRASH: 'before' }, decodeEnv: { FAKE_VLLM_READY_DELAY_MS: '600000' } });
+    const spec = await pdSpec({
+      prefillEnv: { FAKE_VLLM_CRASH: 'before' },
+      decodeEnv: { FAKE_VLLM_READY_DELAY_MS: '600000' },
+    });
     const out = capture();
     reap(out);
     const error = (await startTopology(spec, out.options).catch((e: unknown) => e)) as ServerExitedError;
@@ -243,7 +331,11 @@ describe('startTopology: prefill/decode behind the toy proxy', () => {
     const error = (await startTopology(spec, out.options).catch((e: unknown) => e)) as ProxyExitedError;
     expect(error).toBeInstanceOf(ProxyExitedError);
     expect(error.phase).toBe('startup');
-    expect(error.message).toMatch(new RegExp(`^proxy exited before becoming healthy \\(failed\\): .*ENOENT.* \\(see ${spec.proxy.logFile.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\)$`));
+    expect(error.message).toMatch(
+      new RegExp(
+        `^proxy exited before becoming healthy \\(failed\\): .*ENOENT.* \\(see ${spec.proxy.logFile.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\)$`,
+      ),
+    );
     expect(await readFile(spec.proxy.logFile, 'utf8')).toContain('ENOENT');
     const serverPids = [...pidsIn(out.lines, '[prefill]'), ...pidsIn(out.lines, '[decode]')];
     expect(serverPids).toHaveLength(2);
@@ -263,7 +355,11 @@ describe('startTopology: prefill/decode behind the toy proxy', () => {
     );
     expect(error.outputTail.at(-1)).toBe('(last probe: ECONNREFUSED)');
     expect(out.errors).toEqual(['proxy never came up']);
-    const pids = [...pidsIn(out.lines, '[prefill]'), ...pidsIn(out.lines, '[decode]'), ...pidsIn(out.lines, '[proxy]')];
+    const pids = [
+      ...pidsIn(out.lines, '[prefill]'),
+      ...pidsIn(out.lines, '[decode]'),
+      ...pidsIn(out.lines, '[proxy]'),
+    ];
     expect(pids).toHaveLength(3);
     expect(pids.filter(pidAlive)).toEqual([]);
   });
@@ -279,7 +375,9 @@ describe('startTopology: prefill/decode behind the toy proxy', () => {
     const error = (await rejected) as ProxyExitedError;
     expect(error).toBeInstanceOf(ProxyExitedError);
     expect(error.phase).toBe('running');
-    expect(error.message).toBe(`proxy exited while in use (failed with exit code 1): RuntimeError: fake proxy crashed on request (see ${spec.proxy.logFile})`);
+    expect(error.message).toBe(
+      `proxy exited while in use (failed with exit code 1): RuntimeError: fake proxy crashed on request (see ${spec.proxy.logFile})`,
+    );
     // The servers are untouched until the caller stops the topology.
     const serverPids = topology.members.map((member) => member.handle.pid as number);
     expect(serverPids.filter(pidAlive)).toHaveLength(2);
@@ -306,7 +404,13 @@ describe('startTopology: prefill/decode behind the toy proxy', () => {
 
     await topology.stop();
     expect(allPids(topology).filter(pidAlive)).toEqual([]);
-    const settled = await Promise.race([topology.rejectOnExit().then(() => 'settled', () => 'settled'), new Promise((resolve) => setTimeout(resolve, 300, 'pending'))]);
+    const settled = await Promise.race([
+      topology.rejectOnExit().then(
+        () => 'settled',
+        () => 'settled',
+      ),
+      new Promise((resolve) => setTimeout(resolve, 300, 'pending')),
+    ]);
     expect(settled).toBe('pending');
   });
 
@@ -328,7 +432,9 @@ describe('startTopology: prefill/decode behind the toy proxy', () => {
     const controller = new AbortController();
     const out = capture();
     reap(out);
-    const started = startTopology(spec, { ...out.options, signal: controller.signal }).catch((e: unknown) => e);
+    const started = startTopology(spec, { ...out.options, signal: controller.signal }).catch(
+      (e: unknown) => e,
+    );
     await waitFor(() => out.printed.includes('prefill server healthy'), 15_000, 'prefill healthy');
     controller.abort();
     const error = await started;
@@ -346,11 +452,17 @@ describe('startTopology: cancellation while the proxy starts', () => {
     const controller = new AbortController();
     const out = capture();
     reap(out);
-    const started = startTopology(spec, { ...out.options, signal: controller.signal }).catch((e: unknown) => e);
+    const started = startTopology(spec, { ...out.options, signal: controller.signal }).catch(
+      (e: unknown) => e,
+    );
     await waitFor(() => pidsIn(out.lines, '[proxy]').length === 1, 15_000, 'proxy started');
     controller.abort();
     expect(await started).toBeInstanceOf(ServerCancelledError);
-    const pids = [...pidsIn(out.lines, '[prefill]'), ...pidsIn(out.lines, '[decode]'), ...pidsIn(out.lines, '[proxy]')];
+    const pids = [
+      ...pidsIn(out.lines, '[prefill]'),
+      ...pidsIn(out.lines, '[decode]'),
+      ...pidsIn(out.lines, '[proxy]'),
+    ];
     expect(pids).toHaveLength(3);
     expect(pids.filter(pidAlive)).toEqual([]);
     expect(out.errors).toEqual([]);
@@ -361,13 +473,15 @@ describe('startTopology: validation and other failures', () => {
   it('rejects duplicate roles and shared ports before launching anything', async () => {
     const prefill = await roleSpec('prefill');
     const out = capture();
-    await expect(startTopology({ servers: [prefill, { ...prefill, port: prefill.port + 1 }] }, out.options)).rejects.toThrow(
-      "topology role 'prefill' is listed twice",
+    await expect(
+      startTopology({ servers: [prefill, { ...prefill, port: prefill.port + 1 }] }, out.options),
+    ).rejects.toThrow("topology role 'prefill' is listed twice");
+    await expect(
+      startTopology({ servers: [prefill, { ...prefill, role: 'decode' }] }, out.options),
+    ).rejects.toThrow(`topology roles 'prefill' and 'decode' both use port ${prefill.port}`);
+    await expect(startTopology({ servers: [] }, out.options)).rejects.toThrow(
+      'TopologySpec.servers must list at least one server',
     );
-    await expect(startTopology({ servers: [prefill, { ...prefill, role: 'decode' }] }, out.options)).rejects.toThrow(
-      `topology roles 'prefill' and 'decode' both use port ${prefill.port}`,
-    );
-    await expect(startTopology({ servers: [] }, out.options)).rejects.toThrow('TopologySpec.servers must list at least one server');
     expect(out.printed).toEqual([]);
   });
 
@@ -381,7 +495,9 @@ describe('startTopology: validation and other failures', () => {
     const error = (await startTopology(spec, out.options).catch((e: unknown) => e)) as PortInUseError;
     expect(error).toBeInstanceOf(PortInUseError);
     expect(error.role).toBe('decode');
-    expect(error.message).toBe(`port ${decode.port} (decode) is already in use on this host; stop whatever holds it or set VLLM_PORT to a free port`);
+    expect(error.message).toBe(
+      `port ${decode.port} (decode) is already in use on this host; stop whatever holds it or set VLLM_PORT to a free port`,
+    );
     expect(out.printed).toEqual([]);
   });
 
@@ -390,13 +506,17 @@ describe('startTopology: validation and other failures', () => {
     const decode = await roleSpec('decode', {}, { servedModelName: 'other-model' });
     const out = capture();
     reap(out);
-    const error = (await startTopology({ servers: [prefill, decode] }, out.options).catch((e: unknown) => e)) as ServerModelMissingError;
+    const error = (await startTopology({ servers: [prefill, decode] }, out.options).catch(
+      (e: unknown) => e,
+    )) as ServerModelMissingError;
     expect(error).toBeInstanceOf(ServerModelMissingError);
     expect(error.role).toBe('decode');
     expect(error.message).toBe(
       `decode server at http://127.0.0.1:${decode.port} is healthy but /v1/models does not list 'other-model' (listed: facebook/opt-125m); check --served-model-name`,
     );
-    expect([...pidsIn(out.lines, '[prefill]'), ...pidsIn(out.lines, '[decode]')].filter(pidAlive)).toEqual([]);
+    expect([...pidsIn(out.lines, '[prefill]'), ...pidsIn(out.lines, '[decode]')].filter(pidAlive)).toEqual(
+      [],
+    );
   });
 
   it('without a proxy the URL is the single server, and rejectOnExit names its role', async () => {

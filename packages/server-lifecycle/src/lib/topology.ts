@@ -21,7 +21,15 @@ import {
 import { assertPortFree } from './port.js';
 import { waitForReady } from './readiness.js';
 import { launchServer, rawExitOf } from './server.js';
-import type { LineFn, PrintFn, ServerExit, ServerHandle, ServerLogs, ServerSpec, StartOptions } from './types.js';
+import type {
+  LineFn,
+  PrintFn,
+  ServerExit,
+  ServerHandle,
+  ServerLogs,
+  ServerSpec,
+  StartOptions,
+} from './types.js';
 
 /** One server of a topology; `role` (`prefill`, `decode`, …) names it in every message and error. */
 export interface TopologyServerSpec extends ServerSpec {
@@ -67,8 +75,10 @@ const never = () => new Promise<never>(() => undefined);
 
 /** Put the role into `launchServer`'s progress lines. */
 function tagLaunchLine(role: string, line: string): string {
-  if (line.startsWith('--- :rocket: starting vllm: ')) return line.replace('starting vllm:', `starting vllm ${role}:`);
-  if (line.startsWith('--- :rocket: using external vllm server: ')) return line.replace('external vllm server:', `external vllm ${role} server:`);
+  if (line.startsWith('--- :rocket: starting vllm: '))
+    return line.replace('starting vllm:', `starting vllm ${role}:`);
+  if (line.startsWith('--- :rocket: using external vllm server: '))
+    return line.replace('external vllm server:', `external vllm ${role} server:`);
   if (line === '--- :memo: streaming vllm logs') return `--- :memo: streaming vllm ${role} logs`;
   return `[${role}] ${line}`;
 }
@@ -78,22 +88,31 @@ function validate(spec: TopologySpec): void {
   const roles = new Set<string>();
   const ports = new Map<number, string>();
   for (const server of spec.servers) {
-    if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(server.role)) throw new TypeError(`topology role '${server.role}' must be a simple name (letters, digits, . _ -)`);
+    if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(server.role))
+      throw new TypeError(`topology role '${server.role}' must be a simple name (letters, digits, . _ -)`);
     if (roles.has(server.role)) throw new TypeError(`topology role '${server.role}' is listed twice`);
     roles.add(server.role);
     if (server.runtime === 'external') continue;
     const other = ports.get(server.port);
-    if (other) throw new TypeError(`topology roles '${other}' and '${server.role}' both use port ${server.port}`);
+    if (other)
+      throw new TypeError(`topology roles '${other}' and '${server.role}' both use port ${server.port}`);
     ports.set(server.port, server.role);
   }
   if (spec.proxy) {
     const other = ports.get(spec.proxy.port);
     if (other) throw new TypeError(`the proxy and role '${other}' both use port ${spec.proxy.port}`);
-    if (!spec.proxy.healthPath.startsWith('/')) throw new TypeError(`ProxySpec.healthPath must start with '/', got '${spec.proxy.healthPath}'`);
+    if (!spec.proxy.healthPath.startsWith('/'))
+      throw new TypeError(`ProxySpec.healthPath must start with '/', got '${spec.proxy.healthPath}'`);
   }
 }
 
-function memberExitedError(member: TopologyMember, spec: ServerSpec, exit: ServerExit, phase: 'startup' | 'running', durationMs?: number) {
+function memberExitedError(
+  member: TopologyMember,
+  spec: ServerSpec,
+  exit: ServerExit,
+  phase: 'startup' | 'running',
+  durationMs?: number,
+) {
   const { handle, role } = member;
   return new ServerExitedError(phase, {
     command: handle.command,
@@ -127,7 +146,8 @@ function withRole(error: unknown, role: string): unknown {
       { cause: error },
     );
   }
-  if (error instanceof PortInUseError && error.role === undefined) return new PortInUseError(error.port, { role, cause: error });
+  if (error instanceof PortInUseError && error.role === undefined)
+    return new PortInUseError(error.port, { role, cause: error });
   if (error instanceof ServerModelMissingError && error.role === undefined) {
     return new ServerModelMissingError(error.url, error.expected, error.listed, { role, cause: error });
   }
@@ -158,8 +178,18 @@ export async function startTopology(spec: TopologySpec, options: StartOptions = 
   await Promise.all([
     ...spec.servers
       .filter((server) => server.runtime !== 'external')
-      .map((server) => assertPortFree(server.port, server.host ?? '127.0.0.1').catch((error: unknown) => Promise.reject(withRole(error, server.role)))),
-    ...(spec.proxy ? [assertPortFree(spec.proxy.port, spec.proxy.host ?? '127.0.0.1').catch((error: unknown) => Promise.reject(withRole(error, 'proxy')))] : []),
+      .map((server) =>
+        assertPortFree(server.port, server.host ?? '127.0.0.1').catch((error: unknown) =>
+          Promise.reject(withRole(error, server.role)),
+        ),
+      ),
+    ...(spec.proxy
+      ? [
+          assertPortFree(spec.proxy.port, spec.proxy.host ?? '127.0.0.1').catch((error: unknown) =>
+            Promise.reject(withRole(error, 'proxy')),
+          ),
+        ]
+      : []),
   ]);
 
   /** Aborted at teardown (after the proxy is down): cancels launches in progress (docker run). */
@@ -217,7 +247,8 @@ export async function startTopology(spec: TopologySpec, options: StartOptions = 
     phase.abort();
   };
   const waitSignal = signal ? AbortSignal.any([phase.signal, signal]) : phase.signal;
-  const specOf = (member: TopologyMember) => spec.servers.find((server) => server.role === member.role) as TopologyServerSpec;
+  const specOf = (member: TopologyMember) =>
+    spec.servers.find((server) => server.role === member.role) as TopologyServerSpec;
   await Promise.all(
     members.map(async (member) => {
       const server = specOf(member);
@@ -233,7 +264,9 @@ export async function startTopology(spec: TopologySpec, options: StartOptions = 
           print: (line) => print(line.replace('/health', `${role} /health`)),
           signal: waitSignal,
           ...(options.pollIntervalMs !== undefined ? { intervalMs: options.pollIntervalMs } : {}),
-          ...(options.stillWaitingEveryS !== undefined ? { stillWaitingEveryS: options.stillWaitingEveryS } : {}),
+          ...(options.stillWaitingEveryS !== undefined
+            ? { stillWaitingEveryS: options.stillWaitingEveryS }
+            : {}),
           ...(options.dispatcher ? { dispatcher: options.dispatcher } : {}),
           ...(apiKey ? { apiKey } : {}),
         });

@@ -10,7 +10,14 @@ const BRAND = Symbol.for('perf-eval.error');
  * `usage`, `validation` and `preflight` → 2 (nothing was started), `failure` → 1, `interrupted` → 130,
  * `terminated` → 143, `internal` → 1 with a stack (a bug).
  */
-export type ErrorCategory = 'usage' | 'validation' | 'preflight' | 'failure' | 'interrupted' | 'terminated' | 'internal';
+export type ErrorCategory =
+  | 'usage'
+  | 'validation'
+  | 'preflight'
+  | 'failure'
+  | 'interrupted'
+  | 'terminated'
+  | 'internal';
 
 export interface PerfEvalErrorOptions {
   cause?: unknown;
@@ -46,7 +53,11 @@ export type CancellationCategory = Extract<ErrorCategory, 'interrupted' | 'termi
 export class InterruptedError extends PerfEvalError {
   constructor(readonly signalName: NodeJS.Signals) {
     const category: CancellationCategory = signalName === 'SIGINT' ? 'interrupted' : 'terminated';
-    super(category === 'interrupted' ? 'E_INTERRUPTED' : 'E_TERMINATED', `perf-eval: received ${signalName}; stopped`, { category });
+    super(
+      category === 'interrupted' ? 'E_INTERRUPTED' : 'E_TERMINATED',
+      `perf-eval: received ${signalName}; stopped`,
+      { category },
+    );
   }
 }
 
@@ -58,7 +69,8 @@ export class InterruptedError extends PerfEvalError {
 export function cancellationCategory(reason: unknown): CancellationCategory {
   let current = reason;
   for (let depth = 0; depth < 8 && typeof current === 'object' && current !== null; depth++) {
-    if (isPerfEvalError(current) && (current.category === 'interrupted' || current.category === 'terminated')) return current.category;
+    if (isPerfEvalError(current) && (current.category === 'interrupted' || current.category === 'terminated'))
+      return current.category;
     current = (current as { cause?: unknown }).cause;
   }
   return 'terminated';

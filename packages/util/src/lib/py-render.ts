@@ -14,7 +14,15 @@ export class PyFloat {
   }
 }
 
-export type PyValue = string | number | boolean | null | undefined | PyFloat | PyValue[] | { [key: string]: PyValue };
+export type PyValue =
+  | string
+  | number
+  | boolean
+  | null
+  | undefined
+  | PyFloat
+  | PyValue[]
+  | { [key: string]: PyValue };
 
 /** Python float repr: shortest round-trip digits; scientific when the exponent is < -4 or >= 16. */
 export function pyFloatRepr(value: number): string {

@@ -48,7 +48,11 @@ export interface RunToolResult {
 export async function runTool(argv: readonly string[], options: RunToolOptions = {}): Promise<RunToolResult> {
   const [file, ...args] = argv as [string, ...string[]];
   const extendEnv = options.extendEnv ?? options.env === undefined;
-  const secrets = secretList([...(options.secrets ?? []), ...secretValuesOf(options.env ?? {}), ...(extendEnv ? secretValuesOf(process.env) : [])]);
+  const secrets = secretList([
+    ...(options.secrets ?? []),
+    ...secretValuesOf(options.env ?? {}),
+    ...(extendEnv ? secretValuesOf(process.env) : []),
+  ]);
   const tail = new LineTail(options.tailLines ?? 80);
   const started = performance.now();
   // Loaded on first use: execa takes ~140 ms to import, and most commands (validate, plan) never spawn.
@@ -85,7 +89,13 @@ export async function runTool(argv: readonly string[], options: RunToolOptions =
   const code = (result as { code?: string }).code;
   if (result.failed) {
     const original = (result as { originalMessage?: string }).originalMessage;
-    const detail = original ? original : result.timedOut ? 'timed out' : result.isCanceled ? 'cancelled' : `exit ${result.exitCode ?? result.signal ?? 'unknown'}`;
+    const detail = original
+      ? original
+      : result.timedOut
+        ? 'timed out'
+        : result.isCanceled
+          ? 'cancelled'
+          : `exit ${result.exitCode ?? result.signal ?? 'unknown'}`;
     error = new Error(scrubText(detail, secrets));
     if (code) Object.assign(error, { code });
   }
@@ -97,7 +107,8 @@ export async function runTool(argv: readonly string[], options: RunToolOptions =
     durationMs: performance.now() - started,
     timedOut: result.timedOut,
     canceled: result.isCanceled,
-    spawnErrorCode: result.failed && result.exitCode === undefined && result.signal === undefined ? code : undefined,
+    spawnErrorCode:
+      result.failed && result.exitCode === undefined && result.signal === undefined ? code : undefined,
     outputTail: tail.lines(),
     error,
   };

@@ -4,7 +4,15 @@ import { join } from 'node:path';
 import { LineSplitter, LineTail } from './line-tail.js';
 import { PerfEvalError, ToolError, isPerfEvalError } from './errors.js';
 import { writeFileAtomic } from './atomic-write.js';
-import { isSecretName, redactArgv, redactEnv, scrubText, scrubValues, secretList, secretValuesOf } from './redact.js';
+import {
+  isSecretName,
+  redactArgv,
+  redactEnv,
+  scrubText,
+  scrubValues,
+  secretList,
+  secretValuesOf,
+} from './redact.js';
 import { runTool } from './run-tool.js';
 import { formatCommand } from './shell-quote.js';
 
@@ -56,11 +64,16 @@ describe('redaction', () => {
 
   it('hides secrets in argv forms', () => {
     expect(
-      redactArgv(['-e', 'HF_TOKEN=hf_secret', '--api-key', 'k1', '--token=abc', 'Authorization=Bearer z', 'plain'], ['supersecretvalue']),
+      redactArgv(
+        ['-e', 'HF_TOKEN=hf_secret', '--api-key', 'k1', '--token=abc', 'Authorization=Bearer z', 'plain'],
+        ['supersecretvalue'],
+      ),
     ).toEqual(['-e', 'HF_TOKEN=***', '--api-key', '***', '--token=***', 'Authorization=***', 'plain']);
     expect(redactArgv(['echo', 'x-supersecretvalue-y'], ['supersecretvalue'])).toEqual(['echo', 'x-***-y']);
     // Latency flags that merely end in 'token' are not secrets (llm-d-inference-sim --time-to-first-token 20ms).
-    expect(redactArgv(['--time-to-first-token', '20ms', '--time-to-first-token=5ms', '--hf-token', 'hf_x'])).toEqual(['--time-to-first-token', '20ms', '--time-to-first-token=5ms', '--hf-token', '***']);
+    expect(
+      redactArgv(['--time-to-first-token', '20ms', '--time-to-first-token=5ms', '--hf-token', 'hf_x']),
+    ).toEqual(['--time-to-first-token', '20ms', '--time-to-first-token=5ms', '--hf-token', '***']);
   });
 });
 
@@ -85,11 +98,23 @@ describe('line tail', () => {
 
 describe('secret scrubbing', () => {
   it('secret names: tokens, *_KEY, *_SECRET, *_PASSWORD; not look-alikes', () => {
-    for (const name of ['HF_TOKEN', 'INGEST_BEARER_TOKEN', 'STORAGE_KEY', 'WANDB_API_KEY', 'AWS_SECRET_ACCESS_KEY', 'DB_PASSWORD', 'hf_token', 'KEY']) {
+    for (const name of [
+      'HF_TOKEN',
+      'INGEST_BEARER_TOKEN',
+      'STORAGE_KEY',
+      'WANDB_API_KEY',
+      'AWS_SECRET_ACCESS_KEY',
+      'DB_PASSWORD',
+      'hf_token',
+      'KEY',
+    ]) {
       expect(isSecretName(name), name).toBe(true);
     }
-    for (const name of ['TOKENIZERS_PARALLELISM', 'HF_HOME', 'KEYBOARD', 'MONKEY', 'VLLM_PORT']) expect(isSecretName(name), name).toBe(false);
-    expect(secretValuesOf({ HF_TOKEN: 'hf_abcdef', STORAGE_KEY: 'k-123456', SHORT_TOKEN: 'abc', A: 'plain' })).toEqual(['hf_abcdef', 'k-123456']);
+    for (const name of ['TOKENIZERS_PARALLELISM', 'HF_HOME', 'KEYBOARD', 'MONKEY', 'VLLM_PORT'])
+      expect(isSecretName(name), name).toBe(false);
+    expect(
+      secretValuesOf({ HF_TOKEN: 'hf_abcdef', STORAGE_KEY: 'k-123456', SHORT_TOKEN: 'abc', A: 'plain' }),
+    ).toEqual(['hf_abcdef', 'k-123456']);
   });
 
   it('masks the longest secret first, so a secret containing another leaves nothing behind', () => {
@@ -99,7 +124,10 @@ describe('secret scrubbing', () => {
 
   it('scrubValues masks every string (and key) of plan-like data in a copy', () => {
     const data = { a: ['x hf_secret1 y', 1, null, true], 'k-hf_secret1': { b: 'hf_secret1' } };
-    expect(scrubValues(data, ['hf_secret1'])).toEqual({ a: ['x *** y', 1, null, true], 'k-***': { b: '***' } });
+    expect(scrubValues(data, ['hf_secret1'])).toEqual({
+      a: ['x *** y', 1, null, true],
+      'k-***': { b: '***' },
+    });
     expect(data.a[0]).toBe('x hf_secret1 y');
   });
 

@@ -15,7 +15,9 @@ export interface Diagnostic {
 
 export function formatDiagnostic(diagnostic: Diagnostic): string {
   const where = `${diagnostic.file}:${diagnostic.line}:${diagnostic.col}`;
-  return diagnostic.severity === 'warning' ? `${where}: warning: ${diagnostic.message}` : `${where}: ${diagnostic.message}`;
+  return diagnostic.severity === 'warning'
+    ? `${where}: warning: ${diagnostic.message}`
+    : `${where}: ${diagnostic.message}`;
 }
 
 interface Ranked extends Diagnostic {
@@ -70,9 +72,24 @@ export class DiagnosticCollector {
     this.push('warning', path, message, [0], atKey);
   }
 
-  private push(severity: Severity, path: Path, message: string, rank: readonly number[], atKey: boolean): void {
+  private push(
+    severity: Severity,
+    path: Path,
+    message: string,
+    rank: readonly number[],
+    atKey: boolean,
+  ): void {
     const { line, col } = this.position(path, atKey);
-    this.items.push({ severity, file: this.file, line, col, path: pathToString(path), message, rank, segments: path });
+    this.items.push({
+      severity,
+      file: this.file,
+      line,
+      col,
+      path: pathToString(path),
+      message,
+      rank,
+      segments: path,
+    });
   }
 
   /** True when an error is already reported at `path`, inside it, or at one of its ancestors. */
@@ -93,7 +110,14 @@ export class DiagnosticCollector {
     return this.items
       .filter((item) => item.severity === severity)
       .sort((a, b) => compareRank(a.rank, b.rank) || a.line - b.line || a.col - b.col)
-      .map(({ severity: kind, file, line, col, path, message }) => ({ severity: kind, file, line, col, path, message }));
+      .map(({ severity: kind, file, line, col, path, message }) => ({
+        severity: kind,
+        file,
+        line,
+        col,
+        path,
+        message,
+      }));
   }
 }
 
@@ -104,7 +128,11 @@ function levenshtein(a: string, b: string): number {
     dp[0] = i;
     for (let j = 1; j <= b.length; j++) {
       const current = dp[j] as number;
-      dp[j] = Math.min((dp[j] as number) + 1, (dp[j - 1] as number) + 1, previous + (a[i - 1] === b[j - 1] ? 0 : 1));
+      dp[j] = Math.min(
+        (dp[j] as number) + 1,
+        (dp[j - 1] as number) + 1,
+        previous + (a[i - 1] === b[j - 1] ? 0 : 1),
+      );
       previous = current;
     }
   }
@@ -117,7 +145,12 @@ export function closestMatches(word: string, candidates: Iterable<string>, max =
   const limit = Math.max(2, Math.floor(word.length / 3));
   return [...candidates]
     .map((candidate) => ({ candidate, distance: levenshtein(lower, candidate.toLowerCase()) }))
-    .filter(({ candidate, distance }) => distance <= limit || candidate.toLowerCase().startsWith(lower) || lower.startsWith(candidate.toLowerCase()))
+    .filter(
+      ({ candidate, distance }) =>
+        distance <= limit ||
+        candidate.toLowerCase().startsWith(lower) ||
+        lower.startsWith(candidate.toLowerCase()),
+    )
     .sort((a, b) => a.distance - b.distance || a.candidate.localeCompare(b.candidate))
     .slice(0, max)
     .map(({ candidate }) => candidate);

@@ -12,7 +12,9 @@ export class RecipeInvalidError extends PerfEvalError {
     const first = diagnostics[0];
     super(
       'E_RECIPE_INVALID',
-      first ? `${formatDiagnostic(first)}${diagnostics.length > 1 ? ` (+${diagnostics.length - 1} more)` : ''}` : `${file}: invalid recipe`,
+      first
+        ? `${formatDiagnostic(first)}${diagnostics.length > 1 ? ` (+${diagnostics.length - 1} more)` : ''}`
+        : `${file}: invalid recipe`,
       { category: 'validation' },
     );
   }
@@ -26,7 +28,11 @@ export class ProfileInvalidError extends PerfEvalError {
     options: { cause?: unknown; message?: string } = {},
   ) {
     const first = diagnostics[0];
-    super('E_PROFILE_INVALID', options.message ?? (first ? formatDiagnostic(first) : `${file}: invalid GPU profiles`), { category: 'validation', ...options });
+    super(
+      'E_PROFILE_INVALID',
+      options.message ?? (first ? formatDiagnostic(first) : `${file}: invalid GPU profiles`),
+      { category: 'validation', ...options },
+    );
   }
 }
 
@@ -57,7 +63,11 @@ export class RecipeReadError extends PerfEvalError {
     readonly file: string,
     cause: FileReadError,
   ) {
-    super('E_RECIPE_UNREADABLE', `cannot read recipe ${file}: ${cause.reason}; ${RECIPE_READ_FIX[cause.problem] ?? 'check the path'}`, { category: 'usage', cause });
+    super(
+      'E_RECIPE_UNREADABLE',
+      `cannot read recipe ${file}: ${cause.reason}; ${RECIPE_READ_FIX[cause.problem] ?? 'check the path'}`,
+      { category: 'usage', cause },
+    );
     this.problem = cause.problem;
   }
 }

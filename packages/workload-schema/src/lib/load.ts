@@ -16,7 +16,11 @@ export const PROFILES_RELATIVE_PATH = 'profiles/gpu_profiles.yaml';
  * under the recipe's grand-parent directory (the repository root for `workloads/x.yaml`, as upstream)
  * > the same path under the current directory.
  */
-export function defaultProfilesPath(recipePath: string, env: Readonly<Record<string, string | undefined>> = process.env, cwd = process.cwd()): string {
+export function defaultProfilesPath(
+  recipePath: string,
+  env: Readonly<Record<string, string | undefined>> = process.env,
+  cwd = process.cwd(),
+): string {
   const fromEnv = env['PERF_EVAL_PROFILES']?.trim();
   if (fromEnv) return fromEnv;
   const beside = resolve(dirname(resolve(cwd, recipePath)), '..', PROFILES_RELATIVE_PATH);
@@ -46,7 +50,14 @@ export function loadWorkloadText(text: string, path: string, options: LoadOption
   const loaded = loadYaml11(text);
   if (loaded.errors.length > 0) {
     return {
-      errors: loaded.errors.map((e) => ({ severity: 'error', file: path, line: e.line, col: e.col, path: '', message: `invalid YAML: ${e.message}` })),
+      errors: loaded.errors.map((e) => ({
+        severity: 'error',
+        file: path,
+        line: e.line,
+        col: e.col,
+        path: '',
+        message: `invalid YAML: ${e.message}`,
+      })),
       warnings: [],
     };
   }
@@ -60,7 +71,10 @@ export function loadWorkloadText(text: string, path: string, options: LoadOption
   const stem = basename(path, extname(path));
   if (isMap(loaded.data) && !('name' in loaded.data)) {
     // Without `name:` the file name names results/<stem>/, so it must be a safe name too.
-    const problem = workloadNameProblem(stem, `the default name (the file name '${basename(path)}' without its extension)`);
+    const problem = workloadNameProblem(
+      stem,
+      `the default name (the file name '${basename(path)}' without its extension)`,
+    );
     if (problem) out.error([], `${problem}; or set name:`, [8]);
   }
   // zod is the structural backstop: anything the rules above did not already report.
@@ -69,7 +83,10 @@ export function loadWorkloadText(text: string, path: string, options: LoadOption
     for (const issue of parsed.error.issues) {
       const issuePath = issue.path.map((p) => (typeof p === 'symbol' ? String(p) : p));
       if (out.covers(issuePath)) continue;
-      const where = issuePath.map((p) => (typeof p === 'number' ? `[${p}]` : `.${p}`)).join('').replace(/^\./, '');
+      const where = issuePath
+        .map((p) => (typeof p === 'number' ? `[${p}]` : `.${p}`))
+        .join('')
+        .replace(/^\./, '');
       out.error(issuePath, `${where || 'recipe'}: ${issue.message}`, [9]);
     }
   }
@@ -78,7 +95,10 @@ export function loadWorkloadText(text: string, path: string, options: LoadOption
   if (errors.length > 0) return { errors, warnings };
   const data = loaded.data as PyMap;
   const profile = profiles.byName.get(data['gpu'] as string);
-  if (!profile) throw new ProfileInvalidError(profiles.path, [], { message: `profile '${String(data['gpu'])}' vanished from ${profiles.path}` });
+  if (!profile)
+    throw new ProfileInvalidError(profiles.path, [], {
+      message: `profile '${String(data['gpu'])}' vanished from ${profiles.path}`,
+    });
   const workload = resolveWorkload({ path, stem, data, profile, env, warnings });
   return { workload, errors, warnings: workload.warnings };
 }

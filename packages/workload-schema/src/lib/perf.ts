@@ -47,8 +47,13 @@ export function hasTrustRemoteCode(tokens: readonly string[]): boolean {
 export function servedModelNameOf(tokens: readonly string[]): string | undefined {
   for (let i = 0; i < tokens.length; i++) {
     const token = tokens[i] as string;
-    if (token.startsWith('--served-model-name=')) return token.slice('--served-model-name='.length) || undefined;
-    if (token === '--served-model-name' && i + 1 < tokens.length && !(tokens[i + 1] as string).startsWith('--')) {
+    if (token.startsWith('--served-model-name='))
+      return token.slice('--served-model-name='.length) || undefined;
+    if (
+      token === '--served-model-name' &&
+      i + 1 < tokens.length &&
+      !(tokens[i + 1] as string).startsWith('--')
+    ) {
       return tokens[i + 1];
     }
   }

@@ -32,26 +32,32 @@ describe('workloads/ policy', () => {
     expect(result.workload).toBeDefined();
   });
 
-  it.each(FILES.map((f) => [basename(f), f]))('%s starts with the yaml-language-server schema modeline', (_name, file) => {
-    const firstLine = readFileSync(file, 'utf8').split('\n')[0];
-    expect(firstLine).toBe('# yaml-language-server: $schema=./workload.schema.json');
-  });
+  it.each(FILES.map((f) => [basename(f), f]))(
+    '%s starts with the yaml-language-server schema modeline',
+    (_name, file) => {
+      const firstLine = readFileSync(file, 'utf8').split('\n')[0];
+      expect(firstLine).toBe('# yaml-language-server: $schema=./workload.schema.json');
+    },
+  );
 
   const h200 = FILES.filter((file) => raw(file)['gpu'] === 'H200');
   it('there are H200 recipes to check', () => {
     expect(h200.length).toBeGreaterThan(0);
   });
 
-  it.each(h200.map((f) => [basename(f), f]))('%s: every bench config has repetitions 3 and args.num_warmups == max_concurrency', (_name, file) => {
-    const bench = raw(file)['vllm_bench'] as RawMap | undefined;
-    const configs = (bench?.['configs'] ?? []) as RawMap[];
-    for (const config of configs) {
-      const label = `${basename(file)} config ${String(config['name'])}`;
-      expect(config['repetitions'], label).toBe(3);
-      const args = (config['args'] ?? {}) as RawMap;
-      expect(args['num_warmups'], label).toEqual(config['max_concurrency']);
-    }
-  });
+  it.each(h200.map((f) => [basename(f), f]))(
+    '%s: every bench config has repetitions 3 and args.num_warmups == max_concurrency',
+    (_name, file) => {
+      const bench = raw(file)['vllm_bench'] as RawMap | undefined;
+      const configs = (bench?.['configs'] ?? []) as RawMap[];
+      for (const config of configs) {
+        const label = `${basename(file)} config ${String(config['name'])}`;
+        expect(config['repetitions'], label).toBe(3);
+        const args = (config['args'] ?? {}) as RawMap;
+        expect(args['num_warmups'], label).toEqual(config['max_concurrency']);
+      }
+    },
+  );
 
   it.each(['deepseek_v4_pro_5_h200', 'glm_5_1_h200'])('%s has timeout_in_minutes: 180', (stem) => {
     expect(raw(resolve(WORKLOADS, `${stem}.yaml`))['timeout_in_minutes']).toBe(180);

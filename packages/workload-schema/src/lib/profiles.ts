@@ -42,7 +42,14 @@ export function parseProfiles(text: string, path: string): GpuProfiles {
   if (loaded.errors.length > 0) {
     throw new ProfileInvalidError(
       path,
-      loaded.errors.map((e) => ({ severity: 'error' as const, file: path, line: e.line, col: e.col, path: '', message: e.message })),
+      loaded.errors.map((e) => ({
+        severity: 'error' as const,
+        file: path,
+        line: e.line,
+        col: e.col,
+        path: '',
+        message: e.message,
+      })),
     );
   }
   const data = loaded.data;
@@ -58,19 +65,34 @@ export function parseProfiles(text: string, path: string): GpuProfiles {
     }
     for (const key of Object.keys(raw)) {
       if (!KNOWN_KEYS.profile.includes(key)) {
-        out.error([name, key], `unknown field '${name}.${key}'${didYouMean(key, KNOWN_KEYS.profile)}`, [1], true);
+        out.error(
+          [name, key],
+          `unknown field '${name}.${key}'${didYouMean(key, KNOWN_KEYS.profile)}`,
+          [1],
+          true,
+        );
       }
     }
     const runtime = raw['server_runtime'] ?? 'docker';
     const plugin = raw['k8s_plugin'];
     if (runtime === 'native' && (plugin === undefined || plugin === null)) {
-      out.error([name], `profile '${name}' sets server_runtime: native but no k8s_plugin; set one explicitly (have nvidia, amd)`, [1], true);
+      out.error(
+        [name],
+        `profile '${name}' sets server_runtime: native but no k8s_plugin; set one explicitly (have nvidia, amd)`,
+        [1],
+        true,
+      );
     } else if (plugin !== undefined && plugin !== null && plugin !== 'nvidia' && plugin !== 'amd') {
       out.error([name, 'k8s_plugin'], `unknown k8s_plugin '${pyStr(plugin)}' (have nvidia, amd)`, [1]);
     }
     const volume = raw['hf_cache_volume'];
     if (isMap(volume) && 'name' in volume) {
-      out.error([name, 'hf_cache_volume', 'name'], `profile '${name}' hf_cache_volume must not set 'name' (the volume is always named hf-cache)`, [1], true);
+      out.error(
+        [name, 'hf_cache_volume', 'name'],
+        `profile '${name}' hf_cache_volume must not set 'name' (the volume is always named hf-cache)`,
+        [1],
+        true,
+      );
     }
     const parsed = GpuProfileSchema.safeParse(toPlain(raw));
     if (!parsed.success) {
@@ -99,7 +121,8 @@ export function parseProfiles(text: string, path: string): GpuProfiles {
 }
 
 /** Library wording: callers pass a path (or parsed profiles); the CLI words it as its `--profiles` flag. */
-const PROFILES_HINT = 'pass the path of your GPU profiles file (the profilesPath option, or parseProfiles(text, path) as the profiles option) or set PERF_EVAL_PROFILES';
+const PROFILES_HINT =
+  'pass the path of your GPU profiles file (the profilesPath option, or parseProfiles(text, path) as the profiles option) or set PERF_EVAL_PROFILES';
 
 /** Load (and cache per process) a GPU profiles file. */
 export function loadProfiles(path: string): GpuProfiles {

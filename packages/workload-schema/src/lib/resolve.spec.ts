@@ -2,7 +2,13 @@ import { resolve } from 'node:path';
 import { PyFloat, pyStr } from '@perf-eval/util';
 import { extractCommit, parseImageRef, resolveImage } from './image.js';
 import { loadWorkloadFile, loadWorkloadText } from './load.js';
-import { hasTrustRemoteCode, parallelismOf, precisionOfModel, servedModelNameOf, splitServeArgs } from './perf.js';
+import {
+  hasTrustRemoteCode,
+  parallelismOf,
+  precisionOfModel,
+  servedModelNameOf,
+  splitServeArgs,
+} from './perf.js';
 import type { ResolvedBenchRun, ResolvedBfclRun, ResolvedWorkload } from './resolve.js';
 
 const REPO = resolve(import.meta.dirname, '../../../..');
@@ -19,7 +25,11 @@ function loadStem(stem: string, env: Record<string, string> = {}): ResolvedWorkl
 }
 
 /** Load recipe text as if it were `<tmp>/workloads/<stem>.yaml`; returns the result (errors included). */
-function loadText(text: string, env: Record<string, string> = {}, path = '/recipes/workloads/test_recipe.yaml') {
+function loadText(
+  text: string,
+  env: Record<string, string> = {},
+  path = '/recipes/workloads/test_recipe.yaml',
+) {
   return loadWorkloadText(text, path, { profilesPath: PROFILES, env });
 }
 
@@ -56,7 +66,11 @@ interface Expected {
   env: [string, string][];
 }
 
-function bfclRows(categories: string[], numThreads: number, caps: Record<string, number> = {}): ResolvedBfclRun[] {
+function bfclRows(
+  categories: string[],
+  numThreads: number,
+  caps: Record<string, number> = {},
+): ResolvedBfclRun[] {
   return categories.map((category) => {
     const row: ResolvedBfclRun = { category, numThreads, temperature: '0.001' };
     if (caps[category] !== undefined) row.maxTestCases = caps[category];
@@ -64,7 +78,12 @@ function bfclRows(categories: string[], numThreads: number, caps: Record<string,
   });
 }
 
-function run8k(conc: number, numPrompts: number, repetitions: number, extra: Partial<ResolvedBenchRun> = {}): Partial<ResolvedBenchRun> {
+function run8k(
+  conc: number,
+  numPrompts: number,
+  repetitions: number,
+  extra: Partial<ResolvedBenchRun> = {},
+): Partial<ResolvedBenchRun> {
   return {
     runName: `8k-in-1k-out-conc-${conc}`,
     configName: '8k-in-1k-out',
@@ -95,7 +114,12 @@ const TABLE: Record<string, Expected> = {
     bfcl: bfclRows(FIVE_CATS, 8),
     perf: { device: 'b200', tp: 8, precision: 'bf16' },
     lmArgs: `${LM_BASE}num_concurrent=64,max_length=32768,max_gen_toks=8192`,
-    env: [...B200_ENV_HEAD, ['CUDA_HOME', '/usr/local/cuda'], ['TRITON_PTXAS_PATH', '/usr/local/cuda/bin/ptxas'], B200_HF],
+    env: [
+      ...B200_ENV_HEAD,
+      ['CUDA_HOME', '/usr/local/cuda'],
+      ['TRITON_PTXAS_PATH', '/usr/local/cuda/bin/ptxas'],
+      B200_HF,
+    ],
   },
   deepseek_v4_pro_5_h200: {
     name: 'deepseek_v4_pro-h200',
@@ -321,7 +345,12 @@ describe('§16 projections of the 13 vendored recipes (no override env)', () => 
     it('one gsm8k 5-shot task with the exact extra model_args string', () => {
       const w = loadStem(stem);
       expect(w.lmEval).toHaveLength(1);
-      expect(w.lmEval[0]).toMatchObject({ task: 'gsm8k', numFewshot: 5, chat: false, extraModelArgs: expected.lmArgs });
+      expect(w.lmEval[0]).toMatchObject({
+        task: 'gsm8k',
+        numFewshot: 5,
+        chat: false,
+        extraModelArgs: expected.lmArgs,
+      });
     });
 
     it('server env in merge order', () => {
@@ -337,7 +366,9 @@ describe('§16 projections of the 13 vendored recipes (no override env)', () => 
     it('with VLLM_IMAGE + VLLM_COMMIT: CUDA profiles take the image, AMD profiles the ROCm nightly of the commit', () => {
       const w = loadStem(stem, WITH_IMAGE_ENV);
       const amd = expected.gpu === 'MI355X';
-      expect(w.server.image).toBe(amd ? `vllm/vllm-openai-rocm:nightly-${SHA}` : `vllm/vllm-openai:nightly-${SHA}`);
+      expect(w.server.image).toBe(
+        amd ? `vllm/vllm-openai-rocm:nightly-${SHA}` : `vllm/vllm-openai:nightly-${SHA}`,
+      );
       expect(w.server.vllmCommit).toBe(SHA);
       expect(w.server.imageRule).toBe(amd ? 'nightly-commit' : 'VLLM_IMAGE');
       // Nothing else depends on the image env.
@@ -358,28 +389,83 @@ describe('§16 projections of the 13 vendored recipes (no override env)', () => 
   it('serve_args tokens are verbatim: two spaces after a trailing space, JSON quotes kept (§4.1)', () => {
     const w = loadStem('deepseek_v4_pro_5_h200');
     expect(w.server.serveArgsText).toContain('--no-enable-flashinfer-autotune  --compilation-config');
-    expect(w.server.serveArgs.slice(-3)).toEqual(['--no-enable-flashinfer-autotune', '--compilation-config', '{"mode":0,"cudagraph_mode":"FULL_DECODE_ONLY"}']);
+    expect(w.server.serveArgs.slice(-3)).toEqual([
+      '--no-enable-flashinfer-autotune',
+      '--compilation-config',
+      '{"mode":0,"cudagraph_mode":"FULL_DECODE_ONLY"}',
+    ]);
   });
 });
 
 describe('image and commit resolution (§6, D25, D26)', () => {
   const ROCM = 'vllm/vllm-openai-rocm';
-  const cases: [label: string, inputs: Parameters<typeof resolveImage>[0], image: string, commit: string][] = [
-    ['H200, nothing set', {}, 'vllm/vllm-openai:nightly', ''],
-    ['H200, vllm.image', { recipeImage: 'vllm/vllm-openai:minimax-m3' }, 'vllm/vllm-openai:minimax-m3', ''],
-    ['H200, VLLM_IMAGE + VLLM_COMMIT', { vllmImage: `vllm/vllm-openai:nightly-${SHA}`, vllmCommit: SHA, recipeImage: 'x/y:z' }, `vllm/vllm-openai:nightly-${SHA}`, SHA],
-    ['H200, VLLM_COMMIT only', { vllmCommit: 'abc1234', recipeImage: 'x/y:z' }, 'vllm/vllm-openai:nightly-abc1234', 'abc1234'],
-    ['H200, vllm.image with a hex run', { recipeImage: 'my/img:foo-0123456789abcdef' }, 'my/img:foo-0123456789abcdef', '0123456789abcdef'],
-    ['H200, VLLM_IMAGE alone: commit from its tag', { vllmImage: 'vllm/vllm-openai:nightly-abc1234' }, 'vllm/vllm-openai:nightly-abc1234', 'abc1234'],
-    ['H200, VLLM_IMAGE with no commit in the tag', { vllmImage: 'vllm/vllm-openai:v0.11.0' }, 'vllm/vllm-openai:v0.11.0', ''],
-    ['H200, env values are trimmed', { vllmImage: '  vllm/vllm-openai:nightly-abc1234 \n', vllmCommit: ' \t' }, 'vllm/vllm-openai:nightly-abc1234', 'abc1234'],
-    ['MI355X, CUDA VLLM_IMAGE + VLLM_COMMIT', { imageRepo: ROCM, vllmImage: `vllm/vllm-openai:nightly-${SHA}`, vllmCommit: SHA }, `${ROCM}:nightly-${SHA}`, SHA],
-    ['MI355X, ROCm VLLM_IMAGE', { imageRepo: ROCM, vllmImage: 'rocm/vllm-dev:nightly' }, 'rocm/vllm-dev:nightly', ''],
-    ['MI355X, ROCm VLLM_IMAGE + commit', { imageRepo: ROCM, vllmImage: 'rocm/vllm-dev:nightly', vllmCommit: 'abc1234' }, 'rocm/vllm-dev:nightly', 'abc1234'],
-    ['MI355X, CUDA release VLLM_IMAGE', { imageRepo: ROCM, vllmImage: 'vllm/vllm-openai:v0.11.0' }, `${ROCM}:nightly`, ''],
-    ['MI355X, VLLM_COMMIT only', { imageRepo: ROCM, vllmCommit: SHA }, `${ROCM}:nightly-${SHA}`, SHA],
-    ['MI355X, vllm.image', { imageRepo: ROCM, recipeImage: 'rocm/vllm:custom' }, 'rocm/vllm:custom', ''],
-  ];
+  const cases: [label: string, inputs: Parameters<typeof resolveImage>[0], image: string, commit: string][] =
+    [
+      ['H200, nothing set', {}, 'vllm/vllm-openai:nightly', ''],
+      ['H200, vllm.image', { recipeImage: 'vllm/vllm-openai:minimax-m3' }, 'vllm/vllm-openai:minimax-m3', ''],
+      [
+        'H200, VLLM_IMAGE + VLLM_COMMIT',
+        { vllmImage: `vllm/vllm-openai:nightly-${SHA}`, vllmCommit: SHA, recipeImage: 'x/y:z' },
+        `vllm/vllm-openai:nightly-${SHA}`,
+        SHA,
+      ],
+      [
+        'H200, VLLM_COMMIT only',
+        { vllmCommit: 'abc1234', recipeImage: 'x/y:z' },
+        'vllm/vllm-openai:nightly-abc1234',
+        'abc1234',
+      ],
+      [
+        'H200, vllm.image with a hex run',
+        { recipeImage: 'my/img:foo-0123456789abcdef' },
+        'my/img:foo-0123456789abcdef',
+        '0123456789abcdef',
+      ],
+      [
+        'H200, VLLM_IMAGE alone: commit from its tag',
+        { vllmImage: 'vllm/vllm-openai:nightly-abc1234' },
+        'vllm/vllm-openai:nightly-abc1234',
+        'abc1234',
+      ],
+      [
+        'H200, VLLM_IMAGE with no commit in the tag',
+        { vllmImage: 'vllm/vllm-openai:v0.11.0' },
+        'vllm/vllm-openai:v0.11.0',
+        '',
+      ],
+      [
+        'H200, env values are trimmed',
+        { vllmImage: '  vllm/vllm-openai:nightly-abc1234 \n', vllmCommit: ' \t' },
+        'vllm/vllm-openai:nightly-abc1234',
+        'abc1234',
+      ],
+      [
+        'MI355X, CUDA VLLM_IMAGE + VLLM_COMMIT',
+        { imageRepo: ROCM, vllmImage: `vllm/vllm-openai:nightly-${SHA}`, vllmCommit: SHA },
+        `${ROCM}:nightly-${SHA}`,
+        SHA,
+      ],
+      [
+        'MI355X, ROCm VLLM_IMAGE',
+        { imageRepo: ROCM, vllmImage: 'rocm/vllm-dev:nightly' },
+        'rocm/vllm-dev:nightly',
+        '',
+      ],
+      [
+        'MI355X, ROCm VLLM_IMAGE + commit',
+        { imageRepo: ROCM, vllmImage: 'rocm/vllm-dev:nightly', vllmCommit: 'abc1234' },
+        'rocm/vllm-dev:nightly',
+        'abc1234',
+      ],
+      [
+        'MI355X, CUDA release VLLM_IMAGE',
+        { imageRepo: ROCM, vllmImage: 'vllm/vllm-openai:v0.11.0' },
+        `${ROCM}:nightly`,
+        '',
+      ],
+      ['MI355X, VLLM_COMMIT only', { imageRepo: ROCM, vllmCommit: SHA }, `${ROCM}:nightly-${SHA}`, SHA],
+      ['MI355X, vllm.image', { imageRepo: ROCM, recipeImage: 'rocm/vllm:custom' }, 'rocm/vllm:custom', ''],
+    ];
   it.each(cases)('%s', (_label, inputs, image, commit) => {
     const out = resolveImage(inputs);
     expect({ image: out.image, commit: out.commit }).toEqual({ image, commit });
@@ -390,11 +476,17 @@ describe('image and commit resolution (§6, D25, D26)', () => {
     expect(out.image).toBe(`${ROCM}:nightly`);
     expect(out.commit).toBe('');
     expect(out.rule).toBe('nightly');
-    expect(out.warning).toContain("VLLM_IMAGE 'vllm/vllm-openai:nightly-abc1234' is not a ROCm image and is ignored");
+    expect(out.warning).toContain(
+      "VLLM_IMAGE 'vllm/vllm-openai:nightly-abc1234' is not a ROCm image and is ignored",
+    );
   });
 
   it('D25: ... or to vllm.image when the recipe sets one', () => {
-    const out = resolveImage({ imageRepo: ROCM, vllmImage: 'vllm/vllm-openai:nightly-abc1234', recipeImage: 'rocm/vllm-dev:nightly_main' });
+    const out = resolveImage({
+      imageRepo: ROCM,
+      vllmImage: 'vllm/vllm-openai:nightly-abc1234',
+      recipeImage: 'rocm/vllm-dev:nightly_main',
+    });
     expect(out).toMatchObject({ image: 'rocm/vllm-dev:nightly_main', commit: '', rule: 'vllm.image' });
     expect(out.warning).toMatch(/ignored/);
   });
@@ -439,15 +531,29 @@ describe('image and commit resolution (§6, D25, D26)', () => {
   });
 
   it('D26: parseImageRef splits registry, repository, tag and digest', () => {
-    expect(parseImageRef('registry:5000/img')).toStrictEqual({ registry: 'registry:5000', repository: 'img' });
-    expect(parseImageRef('vllm/vllm-openai:nightly')).toStrictEqual({ repository: 'vllm/vllm-openai', tag: 'nightly' });
-    expect(parseImageRef(`repo:tag@sha256:${'b'.repeat(64)}`)).toStrictEqual({ repository: 'repo', tag: 'tag', digest: `sha256:${'b'.repeat(64)}` });
+    expect(parseImageRef('registry:5000/img')).toStrictEqual({
+      registry: 'registry:5000',
+      repository: 'img',
+    });
+    expect(parseImageRef('vllm/vllm-openai:nightly')).toStrictEqual({
+      repository: 'vllm/vllm-openai',
+      tag: 'nightly',
+    });
+    expect(parseImageRef(`repo:tag@sha256:${'b'.repeat(64)}`)).toStrictEqual({
+      repository: 'repo',
+      tag: 'tag',
+      digest: `sha256:${'b'.repeat(64)}`,
+    });
     expect(parseImageRef('public.ecr.aws/q9t5s3a7/vllm-ci-postmerge-repo:abc')).toStrictEqual({
       registry: 'public.ecr.aws',
       repository: 'q9t5s3a7/vllm-ci-postmerge-repo',
       tag: 'abc',
     });
-    expect(parseImageRef('localhost/img:1')).toStrictEqual({ registry: 'localhost', repository: 'img', tag: '1' });
+    expect(parseImageRef('localhost/img:1')).toStrictEqual({
+      registry: 'localhost',
+      repository: 'img',
+      tag: '1',
+    });
   });
 });
 
@@ -495,7 +601,12 @@ vllm_bench:
   configs:
     - {name: a, input_len: 1, output_len: 1, num_prompts: 1, max_concurrency: 1}
 `);
-    expect(w.perf).toEqual({ device: 'h200-nvl', tp: 16, precision: 'fp4', sources: { device: 'metadata', tp: 'metadata', precision: 'metadata' } });
+    expect(w.perf).toEqual({
+      device: 'h200-nvl',
+      tp: 16,
+      precision: 'fp4',
+      sources: { device: 'metadata', tp: 'metadata', precision: 'metadata' },
+    });
   });
 
   it('empty metadata strings fall back to the heuristics', () => {
@@ -508,7 +619,12 @@ vllm_bench:
   configs:
     - {name: a, input_len: 1, output_len: 1, num_prompts: 1, max_concurrency: 1}
 `);
-    expect(w.perf).toEqual({ device: 'mi355x', tp: 4, precision: 'fp4', sources: { device: 'gpu', tp: 'serve_args', precision: 'model' } });
+    expect(w.perf).toEqual({
+      device: 'mi355x',
+      tp: 4,
+      precision: 'fp4',
+      sources: { device: 'gpu', tp: 'serve_args', precision: 'model' },
+    });
   });
 });
 
@@ -550,7 +666,9 @@ bfcl:
   test_categories: [simple_python]
 `;
     expect(resolved(base).server.servedModelName).toBe('served');
-    expect(resolved(base.replace(' --served-model-name served', '')).server.servedModelName).toBe('org/model');
+    expect(resolved(base.replace(' --served-model-name served', '')).server.servedModelName).toBe(
+      'org/model',
+    );
   });
 });
 
@@ -648,11 +766,17 @@ lm_eval:
     - name: mmlu
       num_fewshot: null
 `);
-    expect(w.lmEval[0]?.extraModelArgs).toBe('a=1,max_length=40960.0,c=True,t=0.001,d=None,e=x,y=z,f=1.5e-05');
+    expect(w.lmEval[0]?.extraModelArgs).toBe(
+      'a=1,max_length=40960.0,c=True,t=0.001,d=None,e=x,y=z,f=1.5e-05',
+    );
     expect(w.lmEval[0]?.numFewshot).toBe(0);
     expect(Object.keys(w.lmEval[0]?.modelArgs ?? {})).toEqual(['a', 'max_length', 'c', 't', 'd', 'e', 'f']);
     expect(w.lmEval[0]?.modelArgs['max_length']).toBeInstanceOf(PyFloat);
-    expect(w.lmEval[1]).toMatchObject({ task: 'mmlu', numFewshot: 0, extraModelArgs: 'a=1,max_length=32768,c=True,t=0.001' });
+    expect(w.lmEval[1]).toMatchObject({
+      task: 'mmlu',
+      numFewshot: 0,
+      extraModelArgs: 'a=1,max_length=32768,c=True,t=0.001',
+    });
   });
 
   it('no model_args anywhere gives an empty extra-args string', () => {
@@ -664,7 +788,9 @@ lm_eval:
     - name: gsm8k
       num_fewshot: 3
 `);
-    expect(w.lmEval).toStrictEqual([{ task: 'gsm8k', numFewshot: 3, modelArgs: {}, extraModelArgs: '', chat: false }]);
+    expect(w.lmEval).toStrictEqual([
+      { task: 'gsm8k', numFewshot: 3, modelArgs: {}, extraModelArgs: '', chat: false },
+    ]);
   });
 
   it('perf-eval extensions: include_path relative to the recipe file, limit, seed, gen_kwargs, chat', () => {
@@ -693,9 +819,22 @@ lm_eval:
       '/repo/workloads/ext.yaml',
     );
     const [a, b, c] = w.lmEval;
-    expect(a).toMatchObject({ task: 'a', chat: true, includePath: '/repo/tasks', seed: 1234, genKwargs: 'temperature=0.0,do_sample=False,max_gen_toks=10' });
+    expect(a).toMatchObject({
+      task: 'a',
+      chat: true,
+      includePath: '/repo/tasks',
+      seed: 1234,
+      genKwargs: 'temperature=0.0,do_sample=False,max_gen_toks=10',
+    });
     expect(a?.limit).toBeUndefined();
-    expect(b).toMatchObject({ task: 'b', chat: false, includePath: '/abs/tasks', limit: 0.5, seed: 7, genKwargs: 'top_p=0.9,until=x' });
+    expect(b).toMatchObject({
+      task: 'b',
+      chat: false,
+      includePath: '/abs/tasks',
+      limit: 0.5,
+      seed: 7,
+      genKwargs: 'top_p=0.9,until=x',
+    });
     expect(c).toMatchObject({ task: 'c', chat: true, includePath: '/repo/tasks', limit: 100, seed: 1234 });
   });
 });
@@ -708,21 +847,25 @@ vllm_bench:
   configs:
 `;
   it('a scalar max_concurrency still gets the -conc- suffix; old-style names get it twice', () => {
-    const w = resolved(`${head}    - {name: 1k-in-1k-out-conc-256, input_len: 1024, output_len: 1024, num_prompts: 1000, max_concurrency: 256}
+    const w =
+      resolved(`${head}    - {name: 1k-in-1k-out-conc-256, input_len: 1024, output_len: 1024, num_prompts: 1000, max_concurrency: 256}
 `);
     expect(w.bench.map((r) => r.runName)).toEqual(['1k-in-1k-out-conc-256-conc-256']);
   });
 
   it('concurrency lists pair element-wise with num_prompts lists, in order', () => {
-    const w = resolved(`${head}    - {name: 8k-in-1k-out, input_len: 8192, output_len: 1024, num_prompts: [10, 512], max_concurrency: [1, 128]}
+    const w =
+      resolved(`${head}    - {name: 8k-in-1k-out, input_len: 8192, output_len: 1024, num_prompts: [10, 512], max_concurrency: [1, 128]}
     - {name: 1k, input_len: 1024, output_len: 1024, num_prompts: 64, max_concurrency: [4, 8], dataset: speed_bench, speed_bench_dataset_subset: qualitative}
 `);
-    expect(w.bench.map((r) => [r.runName, r.numPrompts, r.maxConcurrency, r.configIndex, r.dataset])).toEqual([
-      ['8k-in-1k-out-conc-1', 10, 1, 0, 'random'],
-      ['8k-in-1k-out-conc-128', 512, 128, 0, 'random'],
-      ['1k-conc-4', 64, 4, 1, 'speed_bench'],
-      ['1k-conc-8', 64, 8, 1, 'speed_bench'],
-    ]);
+    expect(w.bench.map((r) => [r.runName, r.numPrompts, r.maxConcurrency, r.configIndex, r.dataset])).toEqual(
+      [
+        ['8k-in-1k-out-conc-1', 10, 1, 0, 'random'],
+        ['8k-in-1k-out-conc-128', 512, 128, 0, 'random'],
+        ['1k-conc-4', 64, 4, 1, 'speed_bench'],
+        ['1k-conc-8', 64, 8, 1, 'speed_bench'],
+      ],
+    );
     expect(w.bench[2]?.speedBenchSubset).toBe('qualitative');
     expect(w.bench[0]?.backend).toBeUndefined();
   });
@@ -745,7 +888,15 @@ vllm_bench:
 `);
     const run = w.bench[0];
     expect(run?.backend).toBeUndefined();
-    expect(Object.keys(run?.extraArgs ?? {})).toEqual(['num-warmups', 'request-rate', 'percentile-metrics', 'metric-percentiles', 'disable-tqdm', 'extra-body', 'skip']);
+    expect(Object.keys(run?.extraArgs ?? {})).toEqual([
+      'num-warmups',
+      'request-rate',
+      'percentile-metrics',
+      'metric-percentiles',
+      'disable-tqdm',
+      'extra-body',
+      'skip',
+    ]);
     expect(run?.extraArgs['num-warmups']).toBe(4);
     expect(pyStr(run?.extraArgs['request-rate'])).toBe('1.0');
     expect(run?.extraArgs['disable-tqdm']).toBe(true);
@@ -763,7 +914,9 @@ vllm_bench:
         __max_concurrency: 3
 `);
     expect(result.workload).toBeUndefined();
-    expect(result.errors.map((d) => d.message)).toEqual(["vllm_bench config 'a' args cannot override wrapper-owned option --max-concurrency"]);
+    expect(result.errors.map((d) => d.message)).toEqual([
+      "vllm_bench config 'a' args cannot override wrapper-owned option --max-concurrency",
+    ]);
   });
 });
 
@@ -780,7 +933,9 @@ bfcl:
   });
 
   it('an int cap applies to every category; temperature renders the Python way; the step limit is kept', () => {
-    const w = resolved(`${head}  max_test_cases: 50\n  temperature: 0.0\n  maximum_step_limit: 5\n  num_threads: 2\n`);
+    const w = resolved(
+      `${head}  max_test_cases: 50\n  temperature: 0.0\n  maximum_step_limit: 5\n  num_threads: 2\n`,
+    );
     expect(w.bfcl).toStrictEqual([
       { category: 'simple_python', numThreads: 2, temperature: '0.0', maximumStepLimit: 5, maxTestCases: 50 },
       { category: 'multi_turn', numThreads: 2, temperature: '0.0', maximumStepLimit: 5, maxTestCases: 50 },
@@ -794,7 +949,9 @@ bfcl:
 
   it('bfcl: {} counts as absent', () => {
     const result = loadText(`gpu: H200\nvllm:\n  model: m\nbfcl: {}\n`);
-    expect(result.errors.map((d) => d.message)).toEqual(['workload must define at least one of lm_eval, vllm_bench, or bfcl']);
+    expect(result.errors.map((d) => d.message)).toEqual([
+      'workload must define at least one of lm_eval, vllm_bench, or bfcl',
+    ]);
   });
 });
 
@@ -809,7 +966,14 @@ bfcl:
 `;
   it('name defaults to the file stem (also for name: null); num_gpus 1; timeout 120', () => {
     const w = resolved(body, {}, '/r/workloads/my_stem.yaml');
-    expect(w).toMatchObject({ name: 'my_stem', stem: 'my_stem', numGpus: 1, timeoutInMinutes: 120, nightly: false, benchOnly: false });
+    expect(w).toMatchObject({
+      name: 'my_stem',
+      stem: 'my_stem',
+      numGpus: 1,
+      timeoutInMinutes: 120,
+      nightly: false,
+      benchOnly: false,
+    });
     expect(w.server.startupTimeoutS).toBe(600);
     expect(resolved(`name: null\n${body}`, {}, '/r/workloads/other.yaml').name).toBe('other');
     expect(resolved(`name: given\n${body}`, {}, '/r/workloads/other.yaml').name).toBe('given');
@@ -819,7 +983,9 @@ bfcl:
     const w = resolved(body.replace('  startup_timeout_s: 600\n', '  image: null\n'));
     expect(w.server.image).toBe('vllm/vllm-openai:nightly');
     expect(w.server.imageRule).toBe('nightly');
-    expect(resolved(body.replace('  startup_timeout_s: 600\n', '  image: my/img:v1\n')).server.image).toBe('my/img:v1');
+    expect(resolved(body.replace('  startup_timeout_s: 600\n', '  image: my/img:v1\n')).server.image).toBe(
+      'my/img:v1',
+    );
   });
 
   it('bench_only: true is the recipe flag', () => {

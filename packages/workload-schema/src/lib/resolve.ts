@@ -3,9 +3,21 @@ import { dirname, isAbsolute, resolve as resolvePath } from 'node:path';
 import { PyFloat, pyStr, type PyValue } from '@perf-eval/util';
 import type { Diagnostic } from './diagnostics.js';
 import { resolveImage, type ResolvedImage } from './image.js';
-import { hasTrustRemoteCode, parallelismOf, precisionOfModel, servedModelNameOf, splitServeArgs } from './perf.js';
+import {
+  hasTrustRemoteCode,
+  parallelismOf,
+  precisionOfModel,
+  servedModelNameOf,
+  splitServeArgs,
+} from './perf.js';
 import type { GpuProfile, ServerRuntime } from './profiles.js';
-import { defaultSemanticEvalCommand, DEFAULT_SEMANTIC_EVAL_OUTPUT, DEFAULT_SEMANTIC_EVAL_TIMEOUT_MINUTES, semanticEvalTokens, type ResolvedSemanticEval } from './semantic-eval.js';
+import {
+  defaultSemanticEvalCommand,
+  DEFAULT_SEMANTIC_EVAL_OUTPUT,
+  DEFAULT_SEMANTIC_EVAL_TIMEOUT_MINUTES,
+  semanticEvalTokens,
+  type ResolvedSemanticEval,
+} from './semantic-eval.js';
 import type { ResolvedSweep, Variant } from './sweep.js';
 import { DEFAULT_GATE_RTOL } from './schema.js';
 import {
@@ -95,7 +107,11 @@ export interface PerfMetadata {
   tp: number;
   precision: string;
   /** Which rule produced each value (logged for transparency). */
-  sources: { device: 'metadata' | 'gpu'; tp: 'metadata' | 'serve_args'; precision: 'metadata' | 'model' | 'default' };
+  sources: {
+    device: 'metadata' | 'gpu';
+    tp: 'metadata' | 'serve_args';
+    precision: 'metadata' | 'model' | 'default';
+  };
 }
 
 export interface ResolvedWorkload {
@@ -180,7 +196,12 @@ function optionalString(value: PyValue): string | undefined {
   return typeof value === 'string' && value !== '' ? value : undefined;
 }
 
-function pick<T>(task: PyMap, block: PyMap, key: string, accept: (v: PyValue) => v is T & PyValue): T | undefined {
+function pick<T>(
+  task: PyMap,
+  block: PyMap,
+  key: string,
+  accept: (v: PyValue) => v is T & PyValue,
+): T | undefined {
   const value = key in task && task[key] !== null ? task[key] : block[key];
   return value !== undefined && value !== null && accept(value) ? (value as T) : undefined;
 }
@@ -194,7 +215,14 @@ export interface ResolveInputs {
   warnings: Diagnostic[];
 }
 
-export function resolveWorkload({ path, stem, data, profile, env, warnings }: ResolveInputs): ResolvedWorkload {
+export function resolveWorkload({
+  path,
+  stem,
+  data,
+  profile,
+  env,
+  warnings,
+}: ResolveInputs): ResolvedWorkload {
   const vllm = data['vllm'] as PyMap;
   const model = vllm['model'] as string;
   const serveArgsText = typeof vllm['serve_args'] === 'string' ? vllm['serve_args'] : '';
@@ -206,15 +234,27 @@ export function resolveWorkload({ path, stem, data, profile, env, warnings }: Re
     imageRepo: profile.imageRepo,
     recipeImage: optionalString(vllm['image'] as PyValue),
   });
-  if (image.warning) warnings.push({ severity: 'warning', file: path, line: 1, col: 1, path: 'vllm.image', message: image.warning });
+  if (image.warning)
+    warnings.push({
+      severity: 'warning',
+      file: path,
+      line: 1,
+      col: 1,
+      path: 'vllm.image',
+      message: image.warning,
+    });
 
   // §7: profile env, recipe env over it (existing keys keep their place), then HF_HOME from the profile.
   const serverEnv: Record<string, string> = { ...profile.env };
-  if (isMap(vllm['env'])) for (const [key, value] of Object.entries(vllm['env'])) serverEnv[key] = pyStr(value);
+  if (isMap(vllm['env']))
+    for (const [key, value] of Object.entries(vllm['env'])) serverEnv[key] = pyStr(value);
   if (!('HF_HOME' in serverEnv) && profile.hfHome) serverEnv['HF_HOME'] = profile.hfHome;
 
   const numGpus = (data['num_gpus'] as number | null | undefined) ?? 1;
-  const disaggregated = isMap(vllm['prefill']) && isMap(vllm['decode']) ? resolveDisaggregation(vllm, serveArgs, serverEnv, model, numGpus, env) : undefined;
+  const disaggregated =
+    isMap(vllm['prefill']) && isMap(vllm['decode'])
+      ? resolveDisaggregation(vllm, serveArgs, serverEnv, model, numGpus, env)
+      : undefined;
   const numNodes = disaggregated ? 1 : ((vllm['num_nodes'] as number | null | undefined) ?? 1);
   const serverArgs = numNodes > 1 ? ensureFlag(serveArgs, RAY_FLAG, 'ray') : serveArgs;
   // Disaggregated: the tools talk to the proxy, which serves what the decode role serves.
@@ -241,10 +281,13 @@ export function resolveWorkload({ path, stem, data, profile, env, warnings }: Re
   configs.forEach((raw, configIndex) => {
     const config = raw as PyMap;
     const name = config['name'] as string;
-    const concurrency = Array.isArray(config['max_concurrency']) ? (config['max_concurrency'] as number[]) : [config['max_concurrency'] as number];
+    const concurrency = Array.isArray(config['max_concurrency'])
+      ? (config['max_concurrency'] as number[])
+      : [config['max_concurrency'] as number];
     const prompts = config['num_prompts'];
     const extraArgs: Record<string, PyValue> = {};
-    if (isMap(config['args'])) for (const [key, value] of Object.entries(config['args'])) extraArgs[normalizeBenchArgKey(key)] = value;
+    if (isMap(config['args']))
+      for (const [key, value] of Object.entries(config['args'])) extraArgs[normalizeBenchArgKey(key)] = value;
     concurrency.forEach((conc, j) => {
       const run: ResolvedBenchRun = {
         runName: benchRunName(name, conc),
@@ -283,7 +326,12 @@ export function resolveWorkload({ path, stem, data, profile, env, warnings }: Re
     };
     const include = pick<string>(task, lmBlock, 'include_path', (v): v is string => typeof v === 'string');
     if (include) resolved.includePath = isAbsolute(include) ? include : resolvePath(dirname(path), include);
-    const limit = pick<number | PyFloat>(task, lmBlock, 'limit', (v): v is number => typeof v === 'number' || v instanceof PyFloat);
+    const limit = pick<number | PyFloat>(
+      task,
+      lmBlock,
+      'limit',
+      (v): v is number => typeof v === 'number' || v instanceof PyFloat,
+    );
     if (limit !== undefined) resolved.limit = Number(limit);
     const seed = pick<number>(task, lmBlock, 'seed', (v): v is number => typeof v === 'number');
     if (seed !== undefined) resolved.seed = seed;
@@ -295,7 +343,9 @@ export function resolveWorkload({ path, stem, data, profile, env, warnings }: Re
 
   const bfcl: ResolvedBfclRun[] = [];
   const bfclBlock = isMap(data['bfcl']) ? data['bfcl'] : {};
-  const categories = Array.isArray(bfclBlock['test_categories']) ? (bfclBlock['test_categories'] as string[]) : [];
+  const categories = Array.isArray(bfclBlock['test_categories'])
+    ? (bfclBlock['test_categories'] as string[])
+    : [];
   const maxCases = bfclBlock['max_test_cases'];
   for (const category of categories) {
     const row: ResolvedBfclRun = {
@@ -306,7 +356,8 @@ export function resolveWorkload({ path, stem, data, profile, env, warnings }: Re
     const steps = bfclBlock['maximum_step_limit'];
     if (typeof steps === 'number') row.maximumStepLimit = steps;
     if (typeof maxCases === 'number') row.maxTestCases = maxCases;
-    else if (isMap(maxCases) && typeof maxCases[category] === 'number') row.maxTestCases = maxCases[category] as number;
+    else if (isMap(maxCases) && typeof maxCases[category] === 'number')
+      row.maxTestCases = maxCases[category] as number;
     bfcl.push(row);
   }
 
@@ -320,7 +371,11 @@ export function resolveWorkload({ path, stem, data, profile, env, warnings }: Re
     sources: {
       device: optionalString(metadata['device'] as PyValue) ? 'metadata' : 'gpu',
       tp: typeof metadata['tp'] === 'number' ? 'metadata' : 'serve_args',
-      precision: metaPrecision ? 'metadata' : /fp4|fp8|int4|int8|bf16|fp16/.test(model.toLowerCase()) ? 'model' : 'default',
+      precision: metaPrecision
+        ? 'metadata'
+        : /fp4|fp8|int4|int8|bf16|fp16/.test(model.toLowerCase())
+          ? 'model'
+          : 'default',
     },
   };
 
@@ -347,7 +402,10 @@ export function resolveWorkload({ path, stem, data, profile, env, warnings }: Re
   if (isMap(data['gates'])) workload.gates = resolveGates(data['gates']);
   if (isMap(data['sweep']) && isMap(data['sweep']['serve_args'])) {
     workload.sweep = {
-      serveArgs: Object.entries(data['sweep']['serve_args']).map(([flag, values]) => ({ flag, values: (values as PyValue[]).map((v) => pyStr(v)) })),
+      serveArgs: Object.entries(data['sweep']['serve_args']).map(([flag, values]) => ({
+        flag,
+        values: (values as PyValue[]).map((v) => pyStr(v)),
+      })),
     };
   }
   return workload;
@@ -367,7 +425,8 @@ function resolveRole(
   let tokens = [...shared, ...splitServeArgs(text)];
   const numNodes = (spec['num_nodes'] as number | null | undefined) ?? 1;
   // A --kv-transfer-config already in the serve args wins over the kv_transfer block.
-  const kvTransferConfig = flagValue(tokens, '--kv-transfer-config') || kvTransferConfigJson(role, kv.connector, kv.threads);
+  const kvTransferConfig =
+    flagValue(tokens, '--kv-transfer-config') || kvTransferConfigJson(role, kv.connector, kv.threads);
   tokens = ensureFlag(tokens, '--kv-transfer-config', kvTransferConfig);
   if (numNodes > 1) tokens = ensureFlag(tokens, RAY_FLAG, 'ray');
   const env: Record<string, string> = { ...serverEnv };
@@ -400,8 +459,14 @@ function resolveDisaggregation(
 ): ResolvedDisaggregation {
   const prefillSpec = vllm['prefill'] as PyMap;
   const decodeSpec = vllm['decode'] as PyMap;
-  const ids = (spec: PyMap): number[] | undefined => (Array.isArray(spec['gpu_ids']) ? (spec['gpu_ids'] as number[]) : undefined);
-  const split = splitGpus({ prefillIds: ids(prefillSpec), decodeIds: ids(decodeSpec), cudaVisibleDevices: env['CUDA_VISIBLE_DEVICES'], numGpus });
+  const ids = (spec: PyMap): number[] | undefined =>
+    Array.isArray(spec['gpu_ids']) ? (spec['gpu_ids'] as number[]) : undefined;
+  const split = splitGpus({
+    prefillIds: ids(prefillSpec),
+    decodeIds: ids(decodeSpec),
+    cudaVisibleDevices: env['CUDA_VISIBLE_DEVICES'],
+    numGpus,
+  });
   // Validation reports every impossible split with its position; reaching this is a loader bug.
   if ('error' in split) throw new Error(`unvalidated GPU split: ${split.error}`);
   const kvBlock = isMap(vllm['kv_transfer']) ? vllm['kv_transfer'] : {};
@@ -409,12 +474,24 @@ function resolveDisaggregation(
     connector: optionalString(kvBlock['connector'] as PyValue) ?? DEFAULT_KV_CONNECTOR,
     threads: typeof kvBlock['num_threads'] === 'number' ? kvBlock['num_threads'] : undefined,
   };
-  const prefill = resolveRole('prefill', prefillSpec, shared, serverEnv, split.prefill, split.source, model, kv);
+  const prefill = resolveRole(
+    'prefill',
+    prefillSpec,
+    shared,
+    serverEnv,
+    split.prefill,
+    split.source,
+    model,
+    kv,
+  );
   const decode = resolveRole('decode', decodeSpec, shared, serverEnv, split.decode, split.source, model, kv);
   if (kv.connector === DEFAULT_KV_CONNECTOR) {
     // Both roles on one host need distinct NIXL side-channel ports (vLLM adds the rank to the base).
-    const base = Number(serverEnv['VLLM_NIXL_SIDE_CHANNEL_PORT'] ?? DEFAULT_NIXL_SIDE_CHANNEL_PORT) || DEFAULT_NIXL_SIDE_CHANNEL_PORT;
-    if (!isMap(prefillSpec['env']) || !('VLLM_NIXL_SIDE_CHANNEL_PORT' in prefillSpec['env'])) prefill.env['VLLM_NIXL_SIDE_CHANNEL_PORT'] = String(base);
+    const base =
+      Number(serverEnv['VLLM_NIXL_SIDE_CHANNEL_PORT'] ?? DEFAULT_NIXL_SIDE_CHANNEL_PORT) ||
+      DEFAULT_NIXL_SIDE_CHANNEL_PORT;
+    if (!isMap(prefillSpec['env']) || !('VLLM_NIXL_SIDE_CHANNEL_PORT' in prefillSpec['env']))
+      prefill.env['VLLM_NIXL_SIDE_CHANNEL_PORT'] = String(base);
     if (!isMap(decodeSpec['env']) || !('VLLM_NIXL_SIDE_CHANNEL_PORT' in decodeSpec['env'])) {
       decode.env['VLLM_NIXL_SIDE_CHANNEL_PORT'] = String(base + prefill.gpuIds.length);
     }
@@ -431,7 +508,10 @@ function resolveDisaggregation(
   return out;
 }
 
-function resolveSemanticEval(block: PyMap, env: Readonly<Record<string, string | undefined>>): ResolvedSemanticEval {
+function resolveSemanticEval(
+  block: PyMap,
+  env: Readonly<Record<string, string | undefined>>,
+): ResolvedSemanticEval {
   const command = block['command'];
   const custom = typeof command === 'string' || Array.isArray(command);
   return {
@@ -443,7 +523,10 @@ function resolveSemanticEval(block: PyMap, env: Readonly<Record<string, string |
           env,
         }),
     outputPath: optionalString(block['output_path'] as PyValue) ?? DEFAULT_SEMANTIC_EVAL_OUTPUT,
-    timeoutMinutes: typeof block['timeout_minutes'] === 'number' ? block['timeout_minutes'] : DEFAULT_SEMANTIC_EVAL_TIMEOUT_MINUTES,
+    timeoutMinutes:
+      typeof block['timeout_minutes'] === 'number'
+        ? block['timeout_minutes']
+        : DEFAULT_SEMANTIC_EVAL_TIMEOUT_MINUTES,
     defaultCommand: !custom,
   };
 }

@@ -43,7 +43,11 @@ export class SemanticEvalTemplateError extends PerfEvalError {
     readonly placeholder: string,
     readonly token: string,
   ) {
-    super('E_RECIPE_TEMPLATE', `semantic_eval token '${token}' has unknown placeholder '{${placeholder}}' (known: ${SEMANTIC_EVAL_PLACEHOLDERS.map((p) => `{${p}}`).join(', ')})`, { category: 'validation' });
+    super(
+      'E_RECIPE_TEMPLATE',
+      `semantic_eval token '${token}' has unknown placeholder '{${placeholder}}' (known: ${SEMANTIC_EVAL_PLACEHOLDERS.map((p) => `{${p}}`).join(', ')})`,
+      { category: 'validation' },
+    );
   }
 }
 
@@ -80,13 +84,20 @@ export function defaultSemanticEvalCommand(options: {
 }
 
 /** The result file: `{result_dir}` substituted; a relative template is taken under `resultDir`. */
-export function semanticEvalOutputPath(template: Pick<ResolvedSemanticEval, 'outputPath'>, resultDir: string): string {
-  if (template.outputPath.includes('{result_dir}')) return template.outputPath.replaceAll('{result_dir}', resultDir);
+export function semanticEvalOutputPath(
+  template: Pick<ResolvedSemanticEval, 'outputPath'>,
+  resultDir: string,
+): string {
+  if (template.outputPath.includes('{result_dir}'))
+    return template.outputPath.replaceAll('{result_dir}', resultDir);
   return isAbsolute(template.outputPath) ? template.outputPath : join(resultDir, template.outputPath);
 }
 
 /** The argv to run: every placeholder filled in. Throws `SemanticEvalTemplateError` on an unknown one. */
-export function renderSemanticEval(template: Pick<ResolvedSemanticEval, 'command' | 'outputPath'>, values: SemanticEvalValues): string[] {
+export function renderSemanticEval(
+  template: Pick<ResolvedSemanticEval, 'command' | 'outputPath'>,
+  values: SemanticEvalValues,
+): string[] {
   const table: Record<string, string> = {
     model: values.model,
     host: values.host,

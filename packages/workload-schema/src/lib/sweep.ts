@@ -37,7 +37,10 @@ export function pathSafe(value: string): string {
  * flag in sweep key order, e.g. `qwen3_5-h200--max-num-seqs-128--gpu-memory-utilization-0.9`.
  */
 export function variantName(baseName: string, settings: Readonly<Record<string, string>>): string {
-  return [baseName, ...Object.entries(settings).map(([flag, value]) => `${flag.replace(/^-+/, '')}-${pathSafe(value)}`)].join('--');
+  return [
+    baseName,
+    ...Object.entries(settings).map(([flag, value]) => `${flag.replace(/^-+/, '')}-${pathSafe(value)}`),
+  ].join('--');
 }
 
 /** Number of variants of a sweep (the product of the list lengths). */
@@ -77,17 +80,30 @@ export function setFlag(tokens: readonly string[], flag: string, value: string):
 
 function combinations(dimensions: readonly SweepDimension[]): Record<string, string>[] {
   let out: Record<string, string>[] = [{}];
-  for (const { flag, values } of dimensions) out = out.flatMap((partial) => values.map((value) => ({ ...partial, [flag]: value })));
+  for (const { flag, values } of dimensions)
+    out = out.flatMap((partial) => values.map((value) => ({ ...partial, [flag]: value })));
   return out;
 }
 
 function applyToTokens(tokens: readonly string[], settings: Readonly<Record<string, string>>): string[] {
-  return Object.entries(settings).reduce<string[]>((acc, [flag, value]) => setFlag(acc, flag, value), [...tokens]);
+  return Object.entries(settings).reduce<string[]>(
+    (acc, [flag, value]) => setFlag(acc, flag, value),
+    [...tokens],
+  );
 }
 
-function applyToRole(role: ResolvedRole, settings: Readonly<Record<string, string>>, model: string): ResolvedRole {
+function applyToRole(
+  role: ResolvedRole,
+  settings: Readonly<Record<string, string>>,
+  model: string,
+): ResolvedRole {
   const serveArgs = applyToTokens(role.serveArgs, settings);
-  return { ...role, serveArgs, servedModelName: servedModelNameOf(serveArgs) ?? model, trustRemoteCode: hasTrustRemoteCode(serveArgs) };
+  return {
+    ...role,
+    serveArgs,
+    servedModelName: servedModelNameOf(serveArgs) ?? model,
+    trustRemoteCode: hasTrustRemoteCode(serveArgs),
+  };
 }
 
 /**
@@ -123,7 +139,9 @@ export function expandVariants(workload: ResolvedWorkload): ResolvedWorkload[] {
       variant.server.trustRemoteCode = decode.trustRemoteCode;
     }
     if (workload.perf.sources.tp === 'serve_args') {
-      const tokens = variant.disaggregated ? variant.disaggregated.decode.serveArgs : variant.server.serveArgs;
+      const tokens = variant.disaggregated
+        ? variant.disaggregated.decode.serveArgs
+        : variant.server.serveArgs;
       variant.perf = { ...workload.perf, tp: parallelismOf(tokens).product };
     }
     return variant;

@@ -89,7 +89,10 @@ export function splitGpus(input: {
   const { prefillIds, decodeIds } = input;
   if (prefillIds && decodeIds) {
     const overlap = prefillIds.filter((id) => decodeIds.includes(id));
-    if (overlap.length > 0) return { error: `vllm.prefill.gpu_ids and vllm.decode.gpu_ids overlap on GPU(s) ${[...new Set(overlap)].join(', ')}` };
+    if (overlap.length > 0)
+      return {
+        error: `vllm.prefill.gpu_ids and vllm.decode.gpu_ids overlap on GPU(s) ${[...new Set(overlap)].join(', ')}`,
+      };
     return { prefill: prefillIds, decode: decodeIds, source: 'gpu_ids' };
   }
   if (prefillIds || decodeIds) {
@@ -98,12 +101,22 @@ export function splitGpus(input: {
   }
   const visible = parseCudaVisibleDevices(input.cudaVisibleDevices);
   const hint = 'set vllm.prefill.gpu_ids and vllm.decode.gpu_ids';
-  if (visible === null) return { error: `CUDA_VISIBLE_DEVICES='${input.cudaVisibleDevices ?? ''}' is not a list of GPU indices; ${hint}` };
+  if (visible === null)
+    return {
+      error: `CUDA_VISIBLE_DEVICES='${input.cudaVisibleDevices ?? ''}' is not a list of GPU indices; ${hint}`,
+    };
   const all = visible ?? Array.from({ length: input.numGpus }, (_, i) => i);
   const from = visible ? `CUDA_VISIBLE_DEVICES=${visible.join(',')}` : `num_gpus: ${input.numGpus}`;
-  if (all.length % 2 !== 0) return { error: `cannot split ${all.length} GPU(s) (${from}) evenly between prefill and decode; ${hint}` };
+  if (all.length % 2 !== 0)
+    return {
+      error: `cannot split ${all.length} GPU(s) (${from}) evenly between prefill and decode; ${hint}`,
+    };
   const mid = all.length / 2;
-  return { prefill: all.slice(0, mid), decode: all.slice(mid), source: visible ? 'CUDA_VISIBLE_DEVICES' : 'num_gpus' };
+  return {
+    prefill: all.slice(0, mid),
+    decode: all.slice(mid),
+    source: visible ? 'CUDA_VISIBLE_DEVICES' : 'num_gpus',
+  };
 }
 
 /** The value of `--flag v` / `--flag=v` (first occurrence), `''` for a bare flag, else undefined. */
@@ -111,7 +124,10 @@ export function flagValue(tokens: readonly string[], flag: string): string | und
   for (let i = 0; i < tokens.length; i++) {
     const token = tokens[i] as string;
     if (token.startsWith(`${flag}=`)) return token.slice(flag.length + 1);
-    if (token === flag) return i + 1 < tokens.length && !(tokens[i + 1] as string).startsWith('--') ? (tokens[i + 1] as string) : '';
+    if (token === flag)
+      return i + 1 < tokens.length && !(tokens[i + 1] as string).startsWith('--')
+        ? (tokens[i + 1] as string)
+        : '';
   }
   return undefined;
 }
@@ -123,7 +139,10 @@ export function ensureFlag(tokens: readonly string[], flag: string, value: strin
 
 /** The compact `--kv-transfer-config` JSON of a role (one argv token; no shell, so no quoting). */
 export function kvTransferConfigJson(role: RoleName, connector: string, numThreads?: number): string {
-  const config: Record<string, unknown> = { kv_connector: connector, kv_role: role === 'prefill' ? 'kv_producer' : 'kv_consumer' };
+  const config: Record<string, unknown> = {
+    kv_connector: connector,
+    kv_role: role === 'prefill' ? 'kv_producer' : 'kv_consumer',
+  };
   if (numThreads !== undefined) config['kv_connector_extra_config'] = { num_threads: numThreads };
   return JSON.stringify(config);
 }
@@ -151,7 +170,10 @@ export interface TopologyPorts {
  * server keeps it. Disaggregated: the proxy takes it (so every tool talks to the proxy), prefill
  * gets port + 1 and decode port + 2; explicit `port:` values win.
  */
-export function topologyPorts(workload: { disaggregated?: ResolvedDisaggregation | undefined }, basePort: number): TopologyPorts {
+export function topologyPorts(
+  workload: { disaggregated?: ResolvedDisaggregation | undefined },
+  basePort: number,
+): TopologyPorts {
   const disagg = workload.disaggregated;
   if (!disagg) return { client: basePort };
   const ports = {
@@ -161,7 +183,10 @@ export function topologyPorts(workload: { disaggregated?: ResolvedDisaggregation
   };
   for (const [service, port] of Object.entries(ports)) {
     if (port > 65535) {
-      throw new TopologyPortError(`${service} port ${port} is above 65535 (resolved port ${basePort}); set VLLM_PORT lower or give vllm.${service}.port`, ports);
+      throw new TopologyPortError(
+        `${service} port ${port} is above 65535 (resolved port ${basePort}); set VLLM_PORT lower or give vllm.${service}.port`,
+        ports,
+      );
     }
   }
   const entries = Object.entries(ports);
@@ -169,14 +194,22 @@ export function topologyPorts(workload: { disaggregated?: ResolvedDisaggregation
     for (let j = i + 1; j < entries.length; j++) {
       const [a, pa] = entries[i] as [string, number];
       const [b, pb] = entries[j] as [string, number];
-      if (pa === pb) throw new TopologyPortError(`${a} and ${b} would both listen on port ${pa}; set distinct vllm.${a}.port / vllm.${b}.port`, ports);
+      if (pa === pb)
+        throw new TopologyPortError(
+          `${a} and ${b} would both listen on port ${pa}; set distinct vllm.${a}.port / vllm.${b}.port`,
+          ports,
+        );
     }
   }
   return { client: ports.proxy, ...ports };
 }
 
 /** The toy proxy's argv (vLLM's `toy_proxy_server.py` flags); prefill and decode run on `host`. */
-export function renderProxyArgv(proxy: ResolvedProxy, ports: { proxy: number; prefill: number; decode: number }, host = 'localhost'): string[] {
+export function renderProxyArgv(
+  proxy: ResolvedProxy,
+  ports: { proxy: number; prefill: number; decode: number },
+  host = 'localhost',
+): string[] {
   return [
     proxy.python,
     proxy.script,

@@ -6,7 +6,15 @@
 import { PyFloat, pyRepr, pyStr, type PyValue } from '@perf-eval/util';
 import { DiagnosticCollector, didYouMean } from './diagnostics.js';
 import { BENCH_RESERVED_OPTIONS } from '@perf-eval/util';
-import { BENCH_DATASETS, BFCL_CATEGORIES, KNOWN_KEYS, MAX_SWEEP_VARIANTS, MAX_TIMEOUT_MINUTES, MAX_TIMEOUT_SECONDS, SEMANTIC_EVAL_PLACEHOLDERS } from './schema.js';
+import {
+  BENCH_DATASETS,
+  BFCL_CATEGORIES,
+  KNOWN_KEYS,
+  MAX_SWEEP_VARIANTS,
+  MAX_TIMEOUT_MINUTES,
+  MAX_TIMEOUT_SECONDS,
+  SEMANTIC_EVAL_PLACEHOLDERS,
+} from './schema.js';
 import { placeholdersOf, semanticEvalTokens } from './semantic-eval.js';
 import { pathSafe } from './sweep.js';
 import { splitGpus } from './topology.js';
@@ -41,7 +49,11 @@ const isPresent = (value: unknown): boolean => value !== null && value !== undef
 export function isTruthyFlag(value: unknown): boolean {
   if (value === true) return true;
   if (value === null || value === undefined || value === false) return false;
-  return ['1', 'true', 'yes'].includes(pyStr(value as PyValue).trim().toLowerCase());
+  return ['1', 'true', 'yes'].includes(
+    pyStr(value as PyValue)
+      .trim()
+      .toLowerCase(),
+  );
 }
 
 /** bench `args` key normalisation: strip leading `-` and `_` (D5), then `_` → `-`. */
@@ -81,7 +93,10 @@ function checkUnknownKeys(
 ): void {
   for (const key of Object.keys(map)) {
     if (known.includes(key)) continue;
-    const dotted = [...path, key].map((s) => (typeof s === 'number' ? `[${s}]` : s)).join('.').replace(/\.\[/g, '[');
+    const dotted = [...path, key]
+      .map((s) => (typeof s === 'number' ? `[${s}]` : s))
+      .join('.')
+      .replace(/\.\[/g, '[');
     out.error([...path, key], `unknown field '${dotted}'${didYouMean(key, known)}`, rank, true);
   }
 }
@@ -99,11 +114,20 @@ function checkBooleanField(out: DiagnosticCollector, map: PyMap, key: string, pa
   }
 }
 
-function checkPositiveIntField(out: DiagnosticCollector, map: PyMap, key: string, path: Path, label: string, rank: number[], max?: number): void {
+function checkPositiveIntField(
+  out: DiagnosticCollector,
+  map: PyMap,
+  key: string,
+  path: Path,
+  label: string,
+  rank: number[],
+  max?: number,
+): void {
   if (!(key in map) || !isPresent(map[key])) return;
   const value = map[key];
   if (!isPositiveInt(value)) out.error([...path, key], `${label} must be a positive integer`, rank);
-  else if (max !== undefined && value > max) out.error([...path, key], timerLimitMessage(label, value, max), rank);
+  else if (max !== undefined && value > max)
+    out.error([...path, key], timerLimitMessage(label, value, max), rank);
 }
 
 function timerLimitMessage(label: string, value: number, max: number): string {
@@ -127,7 +151,8 @@ export function workloadNameProblem(name: string, field = 'name'): string | unde
   if (name === '.' || name === '..') {
     return `${field} '${name}' would put the results outside the results directory (results/${name}/); use a real name such as 'my-model-h200'`;
   }
-  if (!/^[^\s/\\]+$/.test(name)) return `${field} must be a non-empty string without '/', '\\' or whitespace (it names results/<name>/)`;
+  if (!/^[^\s/\\]+$/.test(name))
+    return `${field} must be a non-empty string without '/', '\\' or whitespace (it names results/<name>/)`;
   return undefined;
 }
 
@@ -138,7 +163,8 @@ function checkScalarMap(out: DiagnosticCollector, value: PyValue, path: Path, la
     return;
   }
   for (const [key, item] of Object.entries(value)) {
-    if (isMap(item) || Array.isArray(item)) out.error([...path, key], `${label}.${key} must be a string, number, boolean or null`, [R_OTHER]);
+    if (isMap(item) || Array.isArray(item))
+      out.error([...path, key], `${label}.${key} must be a string, number, boolean or null`, [R_OTHER]);
   }
 }
 
@@ -161,23 +187,36 @@ function validateVllm(out: DiagnosticCollector, recipe: PyMap, context: Validati
     out.error(['vllm', 'image'], `vllm.image must be a non-empty string`, [R_OTHER]);
   }
   if (isPresent(vllm['serve_args']) && typeof vllm['serve_args'] !== 'string') {
-    out.error(['vllm', 'serve_args'], `vllm.serve_args must be a string (use a '>-' folded block)`, [R_OTHER]);
+    out.error(['vllm', 'serve_args'], `vllm.serve_args must be a string (use a '>-' folded block)`, [
+      R_OTHER,
+    ]);
   }
   checkScalarMap(out, vllm['env'] as PyValue, ['vllm', 'env'], 'vllm.env');
   if ('startup_timeout_s' in vllm && !isPositiveInt(vllm['startup_timeout_s'])) {
     out.error(['vllm', 'startup_timeout_s'], `vllm.startup_timeout_s must be a positive integer`, [R_OTHER]);
   } else if (isPositiveInt(vllm['startup_timeout_s']) && vllm['startup_timeout_s'] > MAX_TIMEOUT_SECONDS) {
-    out.error(['vllm', 'startup_timeout_s'], timerLimitMessage('vllm.startup_timeout_s', vllm['startup_timeout_s'], MAX_TIMEOUT_SECONDS), [R_OTHER]);
+    out.error(
+      ['vllm', 'startup_timeout_s'],
+      timerLimitMessage('vllm.startup_timeout_s', vllm['startup_timeout_s'], MAX_TIMEOUT_SECONDS),
+      [R_OTHER],
+    );
   }
   validateTopology(out, recipe, vllm, context);
 }
 
 function checkPortField(out: DiagnosticCollector, map: PyMap, path: Path, label: string): void {
   if (!isPresent(map['port'])) return;
-  if (!(isInt(map['port']) && map['port'] >= 1 && map['port'] <= 65535)) out.error([...path, 'port'], `${label}.port must be a port number (1-65535)`, [R_OTHER]);
+  if (!(isInt(map['port']) && map['port'] >= 1 && map['port'] <= 65535))
+    out.error([...path, 'port'], `${label}.port must be a port number (1-65535)`, [R_OTHER]);
 }
 
-function checkNonEmptyString(out: DiagnosticCollector, map: PyMap, key: string, path: Path, label: string): void {
+function checkNonEmptyString(
+  out: DiagnosticCollector,
+  map: PyMap,
+  key: string,
+  path: Path,
+  label: string,
+): void {
   if (isPresent(map[key]) && (typeof map[key] !== 'string' || (map[key] as string).trim() === '')) {
     out.error([...path, key], `${label}.${key} must be a non-empty string`, [R_OTHER]);
   }
@@ -195,7 +234,11 @@ function roleGpuIds(out: DiagnosticCollector, role: PyMap, name: string): number
   let ok = true;
   ids.forEach((id, i) => {
     if (!(isInt(id) && id >= 0)) {
-      out.error([...path, i], `vllm.${name}.gpu_ids[${i}] must be a GPU index (an integer >= 0), got ${pyRepr(id)}`, [R_OTHER]);
+      out.error(
+        [...path, i],
+        `vllm.${name}.gpu_ids[${i}] must be a GPU index (an integer >= 0), got ${pyRepr(id)}`,
+        [R_OTHER],
+      );
       ok = false;
     } else if (ids.indexOf(id) !== i) {
       out.error([...path, i], `vllm.${name}.gpu_ids lists GPU ${id} twice`, [R_OTHER]);
@@ -209,7 +252,9 @@ function validateRole(out: DiagnosticCollector, role: PyMap, name: 'prefill' | '
   const path = ['vllm', name];
   checkUnknownKeys(out, role, KNOWN_KEYS.vllm_role, path, [R_OTHER]);
   if (isPresent(role['serve_args']) && typeof role['serve_args'] !== 'string') {
-    out.error([...path, 'serve_args'], `vllm.${name}.serve_args must be a string (use a '>-' folded block)`, [R_OTHER]);
+    out.error([...path, 'serve_args'], `vllm.${name}.serve_args must be a string (use a '>-' folded block)`, [
+      R_OTHER,
+    ]);
   }
   checkPositiveIntField(out, role, 'num_nodes', path, `vllm.${name}.num_nodes`, [R_OTHER]);
   checkPortField(out, role, path, `vllm.${name}`);
@@ -217,21 +262,41 @@ function validateRole(out: DiagnosticCollector, role: PyMap, name: 'prefill' | '
 }
 
 /** Disaggregated prefill/decode, kv_transfer, proxy and num_nodes (perf-eval extensions). */
-function validateTopology(out: DiagnosticCollector, recipe: PyMap, vllm: PyMap, context: ValidationContext): void {
+function validateTopology(
+  out: DiagnosticCollector,
+  recipe: PyMap,
+  vllm: PyMap,
+  context: ValidationContext,
+): void {
   checkPositiveIntField(out, vllm, 'num_nodes', ['vllm'], 'vllm.num_nodes', [R_OTHER]);
   const roles = (['prefill', 'decode'] as const).filter((name) => isPresent(vllm[name]));
   for (const name of roles) {
-    if (!isMap(vllm[name])) out.error(['vllm', name], `vllm.${name} must be a map (its serve_args, gpu_ids, num_nodes, port, env)`, [R_OTHER]);
+    if (!isMap(vllm[name]))
+      out.error(
+        ['vllm', name],
+        `vllm.${name} must be a map (its serve_args, gpu_ids, num_nodes, port, env)`,
+        [R_OTHER],
+      );
     else validateRole(out, vllm[name] as PyMap, name);
   }
   if (roles.length === 1) {
     const [set, unset] = roles[0] === 'prefill' ? ['prefill', 'decode'] : ['decode', 'prefill'];
-    out.error(['vllm', set as string], `vllm.${set} needs vllm.${unset}: disaggregated serving sets both roles`, [R_OTHER], true);
+    out.error(
+      ['vllm', set as string],
+      `vllm.${set} needs vllm.${unset}: disaggregated serving sets both roles`,
+      [R_OTHER],
+      true,
+    );
   }
   for (const block of ['kv_transfer', 'proxy'] as const) {
     if (!isPresent(vllm[block])) continue;
     if (roles.length === 0) {
-      out.error(['vllm', block], `vllm.${block} needs vllm.prefill and vllm.decode (disaggregated serving)`, [R_OTHER], true);
+      out.error(
+        ['vllm', block],
+        `vllm.${block} needs vllm.prefill and vllm.decode (disaggregated serving)`,
+        [R_OTHER],
+        true,
+      );
     } else if (!isMap(vllm[block])) {
       out.error(['vllm', block], `vllm.${block} must be a map`, [R_OTHER]);
     } else {
@@ -240,21 +305,32 @@ function validateTopology(out: DiagnosticCollector, recipe: PyMap, vllm: PyMap, 
   }
   const kv = isMap(vllm['kv_transfer']) ? vllm['kv_transfer'] : {};
   checkNonEmptyString(out, kv, 'connector', ['vllm', 'kv_transfer'], 'vllm.kv_transfer');
-  checkPositiveIntField(out, kv, 'num_threads', ['vllm', 'kv_transfer'], 'vllm.kv_transfer.num_threads', [R_OTHER]);
+  checkPositiveIntField(out, kv, 'num_threads', ['vllm', 'kv_transfer'], 'vllm.kv_transfer.num_threads', [
+    R_OTHER,
+  ]);
   const proxy = isMap(vllm['proxy']) ? vllm['proxy'] : {};
   checkNonEmptyString(out, proxy, 'script', ['vllm', 'proxy'], 'vllm.proxy');
   checkNonEmptyString(out, proxy, 'python', ['vllm', 'proxy'], 'vllm.proxy');
   checkPortField(out, proxy, ['vllm', 'proxy'], 'vllm.proxy');
   const health = proxy['health_path'];
   if (isPresent(health) && !(typeof health === 'string' && health.startsWith('/'))) {
-    out.error(['vllm', 'proxy', 'health_path'], `vllm.proxy.health_path must be a path starting with '/', got ${pyRepr(health)}`, [R_OTHER]);
+    out.error(
+      ['vllm', 'proxy', 'health_path'],
+      `vllm.proxy.health_path must be a path starting with '/', got ${pyRepr(health)}`,
+      [R_OTHER],
+    );
   }
   const prefill = vllm['prefill'];
   const decode = vllm['decode'];
   if (!isMap(prefill) || !isMap(decode)) return;
 
   if (isPresent(vllm['num_nodes'])) {
-    out.error(['vllm', 'num_nodes'], `vllm.num_nodes applies to the aggregated server; with prefill/decode set vllm.prefill.num_nodes and vllm.decode.num_nodes`, [R_OTHER], true);
+    out.error(
+      ['vllm', 'num_nodes'],
+      `vllm.num_nodes applies to the aggregated server; with prefill/decode set vllm.prefill.num_nodes and vllm.decode.num_nodes`,
+      [R_OTHER],
+      true,
+    );
   }
   const gpu = recipe['gpu'];
   const runtime = typeof gpu === 'string' ? context.runtimeOf?.(gpu) : undefined;
@@ -267,70 +343,153 @@ function validateTopology(out: DiagnosticCollector, recipe: PyMap, vllm: PyMap, 
     );
   }
   const ports: [string, number][] = [];
-  for (const [label, map] of [['proxy', proxy], ['prefill', prefill], ['decode', decode]] as const) {
+  for (const [label, map] of [
+    ['proxy', proxy],
+    ['prefill', prefill],
+    ['decode', decode],
+  ] as const) {
     const port = map['port'];
     if (!(isInt(port) && port >= 1 && port <= 65535)) continue;
     const clash = ports.find(([, other]) => other === port);
-    if (clash) out.error(['vllm', label, 'port'], `vllm.${label}.port ${port} is also vllm.${clash[0]}.port; each service needs its own port`, [R_OTHER]);
+    if (clash)
+      out.error(
+        ['vllm', label, 'port'],
+        `vllm.${label}.port ${port} is also vllm.${clash[0]}.port; each service needs its own port`,
+        [R_OTHER],
+      );
     ports.push([label, port]);
   }
   const prefillIds = roleGpuIds(out, prefill, 'prefill');
   const decodeIds = roleGpuIds(out, decode, 'decode');
-  const idsInvalid = (isPresent(prefill['gpu_ids']) && !prefillIds) || (isPresent(decode['gpu_ids']) && !decodeIds);
+  const idsInvalid =
+    (isPresent(prefill['gpu_ids']) && !prefillIds) || (isPresent(decode['gpu_ids']) && !decodeIds);
   if (idsInvalid) return;
   const numGpus = isPositiveInt(recipe['num_gpus']) ? recipe['num_gpus'] : 1;
-  const split = splitGpus({ prefillIds, decodeIds, cudaVisibleDevices: context.env?.['CUDA_VISIBLE_DEVICES'], numGpus });
+  const split = splitGpus({
+    prefillIds,
+    decodeIds,
+    cudaVisibleDevices: context.env?.['CUDA_VISIBLE_DEVICES'],
+    numGpus,
+  });
   if ('error' in split) {
-    const at = prefillIds && decodeIds ? ['vllm', 'decode', 'gpu_ids'] : prefillIds ? ['vllm', 'prefill', 'gpu_ids'] : decodeIds ? ['vllm', 'decode', 'gpu_ids'] : ['vllm', 'prefill'];
+    const at =
+      prefillIds && decodeIds
+        ? ['vllm', 'decode', 'gpu_ids']
+        : prefillIds
+          ? ['vllm', 'prefill', 'gpu_ids']
+          : decodeIds
+            ? ['vllm', 'decode', 'gpu_ids']
+            : ['vllm', 'prefill'];
     out.error(at, split.error, [R_OTHER], at.length === 2);
   }
 }
 
-function checkPlaceholders(out: DiagnosticCollector, text: string, path: Path, label: string, known: readonly string[]): void {
+function checkPlaceholders(
+  out: DiagnosticCollector,
+  text: string,
+  path: Path,
+  label: string,
+  known: readonly string[],
+): void {
   for (const name of placeholdersOf(text)) {
     if (known.includes(name)) continue;
     const hint = didYouMean(name, known);
-    out.error(path, `${label} has unknown placeholder '{${name}}' (known: ${known.map((k) => `{${k}}`).join(', ')})${hint.replace(/'([^']+)'/, "'{$1}'")}`, [R_OTHER]);
+    out.error(
+      path,
+      `${label} has unknown placeholder '{${name}}' (known: ${known.map((k) => `{${k}}`).join(', ')})${hint.replace(/'([^']+)'/, "'{$1}'")}`,
+      [R_OTHER],
+    );
   }
 }
 
 function validateSemanticEval(out: DiagnosticCollector, block: PyValue): void {
   if (!isPresent(block)) return;
   if (!isMap(block)) {
-    out.error(['semantic_eval'], `semantic_eval must be a map (command, python, num_questions, timeout_minutes, output_path)`, [R_OTHER]);
+    out.error(
+      ['semantic_eval'],
+      `semantic_eval must be a map (command, python, num_questions, timeout_minutes, output_path)`,
+      [R_OTHER],
+    );
     return;
   }
   checkUnknownKeys(out, block, KNOWN_KEYS.semantic_eval, ['semantic_eval'], [R_OTHER]);
   const command = block['command'];
   if (isPresent(command)) {
     if (typeof command === 'string') {
-      if (semanticEvalTokens(command).length === 0) out.error(['semantic_eval', 'command'], `semantic_eval.command must not be empty`, [R_OTHER]);
-      checkPlaceholders(out, command, ['semantic_eval', 'command'], 'semantic_eval.command', SEMANTIC_EVAL_PLACEHOLDERS);
+      if (semanticEvalTokens(command).length === 0)
+        out.error(['semantic_eval', 'command'], `semantic_eval.command must not be empty`, [R_OTHER]);
+      checkPlaceholders(
+        out,
+        command,
+        ['semantic_eval', 'command'],
+        'semantic_eval.command',
+        SEMANTIC_EVAL_PLACEHOLDERS,
+      );
     } else if (Array.isArray(command) && command.length > 0) {
       command.forEach((token, i) => {
         if (typeof token !== 'string' || token === '') {
-          out.error(['semantic_eval', 'command', i], `semantic_eval.command[${i}] must be a non-empty string, got ${pyRepr(token)}`, [R_OTHER]);
+          out.error(
+            ['semantic_eval', 'command', i],
+            `semantic_eval.command[${i}] must be a non-empty string, got ${pyRepr(token)}`,
+            [R_OTHER],
+          );
         } else {
-          checkPlaceholders(out, token, ['semantic_eval', 'command', i], `semantic_eval.command[${i}]`, SEMANTIC_EVAL_PLACEHOLDERS);
+          checkPlaceholders(
+            out,
+            token,
+            ['semantic_eval', 'command', i],
+            `semantic_eval.command[${i}]`,
+            SEMANTIC_EVAL_PLACEHOLDERS,
+          );
         }
       });
     } else {
-      out.error(['semantic_eval', 'command'], `semantic_eval.command must be a non-empty list of arguments or a string`, [R_OTHER]);
+      out.error(
+        ['semantic_eval', 'command'],
+        `semantic_eval.command must be a non-empty list of arguments or a string`,
+        [R_OTHER],
+      );
     }
     if (isPresent(block['python'])) {
-      out.error(['semantic_eval', 'python'], `semantic_eval.python only applies to the default command; put the interpreter in semantic_eval.command`, [R_OTHER], true);
+      out.error(
+        ['semantic_eval', 'python'],
+        `semantic_eval.python only applies to the default command; put the interpreter in semantic_eval.command`,
+        [R_OTHER],
+        true,
+      );
     }
     if (isPresent(block['num_questions'])) {
-      out.error(['semantic_eval', 'num_questions'], `semantic_eval.num_questions only applies to the default command; put --num-questions in semantic_eval.command`, [R_OTHER], true);
+      out.error(
+        ['semantic_eval', 'num_questions'],
+        `semantic_eval.num_questions only applies to the default command; put --num-questions in semantic_eval.command`,
+        [R_OTHER],
+        true,
+      );
     }
   }
   checkNonEmptyString(out, block, 'python', ['semantic_eval'], 'semantic_eval');
-  checkPositiveIntField(out, block, 'num_questions', ['semantic_eval'], 'semantic_eval.num_questions', [R_OTHER]);
-  checkPositiveIntField(out, block, 'timeout_minutes', ['semantic_eval'], 'semantic_eval.timeout_minutes', [R_OTHER], MAX_TIMEOUT_MINUTES);
+  checkPositiveIntField(out, block, 'num_questions', ['semantic_eval'], 'semantic_eval.num_questions', [
+    R_OTHER,
+  ]);
+  checkPositiveIntField(
+    out,
+    block,
+    'timeout_minutes',
+    ['semantic_eval'],
+    'semantic_eval.timeout_minutes',
+    [R_OTHER],
+    MAX_TIMEOUT_MINUTES,
+  );
   const output = block['output_path'];
   if (isPresent(output)) {
-    if (typeof output !== 'string' || output.trim() === '') out.error(['semantic_eval', 'output_path'], `semantic_eval.output_path must be a non-empty string`, [R_OTHER]);
-    else checkPlaceholders(out, output, ['semantic_eval', 'output_path'], 'semantic_eval.output_path', ['result_dir']);
+    if (typeof output !== 'string' || output.trim() === '')
+      out.error(['semantic_eval', 'output_path'], `semantic_eval.output_path must be a non-empty string`, [
+        R_OTHER,
+      ]);
+    else
+      checkPlaceholders(out, output, ['semantic_eval', 'output_path'], 'semantic_eval.output_path', [
+        'result_dir',
+      ]);
   }
 }
 
@@ -343,7 +502,12 @@ function validateSweep(out: DiagnosticCollector, block: PyValue): void {
   checkUnknownKeys(out, block, KNOWN_KEYS.sweep, ['sweep'], [R_OTHER]);
   const serveArgs = block['serve_args'];
   if (!isMap(serveArgs) || Object.keys(serveArgs).length === 0) {
-    out.error(['sweep', 'serve_args'], `sweep.serve_args must map serve flags to lists of values, e.g. {--max-num-seqs: [128, 256]}`, [R_OTHER], true);
+    out.error(
+      ['sweep', 'serve_args'],
+      `sweep.serve_args must map serve flags to lists of values, e.g. {--max-num-seqs: [128, 256]}`,
+      [R_OTHER],
+      true,
+    );
     return;
   }
   const counts: number[] = [];
@@ -352,7 +516,12 @@ function validateSweep(out: DiagnosticCollector, block: PyValue): void {
     const label = `sweep.serve_args['${flag}']`;
     if (!/^--[A-Za-z0-9][A-Za-z0-9._-]*$/.test(flag) || out.isNonStringKey(path)) {
       const bare = flag.replace(/^-+/, '').split('=')[0] as string;
-      out.error(path, `sweep.serve_args key '${flag}' is not a serve flag; write it as '--${bare}'`, [R_OTHER], true);
+      out.error(
+        path,
+        `sweep.serve_args key '${flag}' is not a serve flag; write it as '--${bare}'`,
+        [R_OTHER],
+        true,
+      );
     }
     if (!Array.isArray(values)) {
       out.error(path, `${label} must be a list of values`, [R_OTHER]);
@@ -364,36 +533,60 @@ function validateSweep(out: DiagnosticCollector, block: PyValue): void {
     }
     const parts = new Map<string, string>();
     values.forEach((value, i) => {
-      const ok = (typeof value === 'string' && value.trim() !== '' && !/\s/.test(value)) || typeof value === 'number' || value instanceof PyFloat;
+      const ok =
+        (typeof value === 'string' && value.trim() !== '' && !/\s/.test(value)) ||
+        typeof value === 'number' ||
+        value instanceof PyFloat;
       if (!ok) {
-        out.error([...path, i], `${label}[${i}] must be a number or a non-empty string without whitespace, got ${pyRepr(value)}`, [R_OTHER]);
+        out.error(
+          [...path, i],
+          `${label}[${i}] must be a number or a non-empty string without whitespace, got ${pyRepr(value)}`,
+          [R_OTHER],
+        );
         return;
       }
       const text = pyStr(value);
       const part = pathSafe(text);
       const previous = parts.get(part);
       if (previous === text) out.error([...path, i], `${label} lists ${text} twice`, [R_OTHER]);
-      else if (previous !== undefined) out.error([...path, i], `${label} values '${previous}' and '${text}' give the same variant name part '${part}'`, [R_OTHER]);
+      else if (previous !== undefined)
+        out.error(
+          [...path, i],
+          `${label} values '${previous}' and '${text}' give the same variant name part '${part}'`,
+          [R_OTHER],
+        );
       parts.set(part, text);
     });
     counts.push(values.length);
   }
   const total = counts.reduce((a, b) => a * b, 1);
   if (total > MAX_SWEEP_VARIANTS) {
-    out.error(['sweep'], `sweep expands to ${total} variants (${counts.join(' × ')}); at most ${MAX_SWEEP_VARIANTS} are allowed`, [R_OTHER], true);
+    out.error(
+      ['sweep'],
+      `sweep expands to ${total} variants (${counts.join(' × ')}); at most ${MAX_SWEEP_VARIANTS} are allowed`,
+      [R_OTHER],
+      true,
+    );
   }
 }
 
 function validateLmEvalOptions(out: DiagnosticCollector, map: PyMap, path: Path, rank: number[]): void {
   checkBooleanField(out, map, 'chat', path);
-  if (isPresent(map['include_path']) && (typeof map['include_path'] !== 'string' || map['include_path'] === '')) {
+  if (
+    isPresent(map['include_path']) &&
+    (typeof map['include_path'] !== 'string' || map['include_path'] === '')
+  ) {
     out.error([...path, 'include_path'], `include_path must be a non-empty string`, rank);
   }
   const limit = map['limit'];
-  if (isPresent(limit) && !(isNumber(limit) && numberOf(limit) > 0 && (isInt(limit) || numberOf(limit) < 1))) {
+  if (
+    isPresent(limit) &&
+    !(isNumber(limit) && numberOf(limit) > 0 && (isInt(limit) || numberOf(limit) < 1))
+  ) {
     out.error([...path, 'limit'], `limit must be a positive integer or a fraction between 0 and 1`, rank);
   }
-  if (isPresent(map['seed']) && !isInt(map['seed'])) out.error([...path, 'seed'], `seed must be an integer`, rank);
+  if (isPresent(map['seed']) && !isInt(map['seed']))
+    out.error([...path, 'seed'], `seed must be an integer`, rank);
   const gen = map['gen_kwargs'];
   if (isPresent(gen) && !(typeof gen === 'string' && gen !== '') && !isMap(gen)) {
     out.error([...path, 'gen_kwargs'], `gen_kwargs must be a 'k=v,…' string or a map`, rank);
@@ -454,10 +647,18 @@ function validateLmEval(out: DiagnosticCollector, block: PyValue): void {
     }
     const fewshot = task['num_fewshot'];
     if (isPresent(fewshot) && !(isInt(fewshot) && fewshot >= 0)) {
-      out.error([...path, 'num_fewshot'], `task ${pyRepr(name as PyValue)} num_fewshot must be an integer >= 0`, [R_LMEVAL, i, 3]);
+      out.error(
+        [...path, 'num_fewshot'],
+        `task ${pyRepr(name as PyValue)} num_fewshot must be an integer >= 0`,
+        [R_LMEVAL, i, 3],
+      );
     }
     if (isPresent(task['model_args']) && !isMap(task['model_args'])) {
-      out.error([...path, 'model_args'], `task ${pyRepr(name as PyValue)} model_args must be a map`, [R_LMEVAL, i, 4]);
+      out.error([...path, 'model_args'], `task ${pyRepr(name as PyValue)} model_args must be a map`, [
+        R_LMEVAL,
+        i,
+        4,
+      ]);
     }
     validateLmEvalOptions(out, task, path, [R_LMEVAL, i, 5]);
   });
@@ -468,48 +669,90 @@ function validateBfcl(out: DiagnosticCollector, block: PyMap, serveArgs: string,
     .filter((key) => !KNOWN_KEYS.bfcl.includes(key))
     .sort();
   if (unknown.length > 0) {
-    out.error(['bfcl', unknown[0] as string], `bfcl block has unsupported fields ${pyRepr(unknown)}${didYouMean(unknown[0] as string, KNOWN_KEYS.bfcl)}`, [R_BFCL, 1], true);
+    out.error(
+      ['bfcl', unknown[0] as string],
+      `bfcl block has unsupported fields ${pyRepr(unknown)}${didYouMean(unknown[0] as string, KNOWN_KEYS.bfcl)}`,
+      [R_BFCL, 1],
+      true,
+    );
   }
   const categories = block['test_categories'];
   if (!Array.isArray(categories) || categories.length === 0) {
-    out.error(['bfcl', 'test_categories'], `bfcl block requires at least one test_categories entry`, [R_BFCL, 2], true);
+    out.error(
+      ['bfcl', 'test_categories'],
+      `bfcl block requires at least one test_categories entry`,
+      [R_BFCL, 2],
+      true,
+    );
   } else {
     categories.forEach((category, i) => {
       if (typeof category !== 'string' || !BFCL_CATEGORIES.includes(category)) {
         const hint = typeof category === 'string' ? didYouMean(category, BFCL_CATEGORIES) : '';
-        out.error(['bfcl', 'test_categories', i], `unknown bfcl test category ${pyRepr(category as PyValue)}${hint}`, [R_BFCL, 2, i]);
+        out.error(
+          ['bfcl', 'test_categories', i],
+          `unknown bfcl test category ${pyRepr(category as PyValue)}${hint}`,
+          [R_BFCL, 2, i],
+        );
       }
     });
     const duplicates = categories.filter((c, i) => categories.indexOf(c) !== i);
     for (const duplicate of new Set(duplicates)) {
-      out.error(['bfcl', 'test_categories', categories.lastIndexOf(duplicate)], `duplicate bfcl test category ${pyRepr(duplicate)}`, [R_BFCL, 3]);
+      out.error(
+        ['bfcl', 'test_categories', categories.lastIndexOf(duplicate)],
+        `duplicate bfcl test category ${pyRepr(duplicate)}`,
+        [R_BFCL, 3],
+      );
     }
   }
   if (!serveArgs.includes('--tool-call-parser') && !simulated) {
-    out.warn(['bfcl'], `bfcl without --tool-call-parser in serve_args; some models may need it for function-calling`, true);
+    out.warn(
+      ['bfcl'],
+      `bfcl without --tool-call-parser in serve_args; some models may need it for function-calling`,
+      true,
+    );
   }
   if ('maximum_step_limit' in block && !isPositiveInt(block['maximum_step_limit'])) {
-    out.error(['bfcl', 'maximum_step_limit'], `bfcl.maximum_step_limit must be a positive integer`, [R_BFCL, 4]);
+    out.error(['bfcl', 'maximum_step_limit'], `bfcl.maximum_step_limit must be a positive integer`, [
+      R_BFCL,
+      4,
+    ]);
   }
   if ('max_test_cases' in block) {
     const cases = block['max_test_cases'];
     if (isMap(cases)) {
       for (const [category, value] of Object.entries(cases)) {
         if (!BFCL_CATEGORIES.includes(category)) {
-          out.error(['bfcl', 'max_test_cases', category], `unknown bfcl max_test_cases category '${category}'${didYouMean(category, BFCL_CATEGORIES)}`, [R_BFCL, 5], true);
+          out.error(
+            ['bfcl', 'max_test_cases', category],
+            `unknown bfcl max_test_cases category '${category}'${didYouMean(category, BFCL_CATEGORIES)}`,
+            [R_BFCL, 5],
+            true,
+          );
         } else if (!isPositiveInt(value)) {
-          out.error(['bfcl', 'max_test_cases', category], `bfcl.max_test_cases['${category}'] must be a positive integer`, [R_BFCL, 5]);
+          out.error(
+            ['bfcl', 'max_test_cases', category],
+            `bfcl.max_test_cases['${category}'] must be a positive integer`,
+            [R_BFCL, 5],
+          );
         }
       }
     } else if (isInt(cases)) {
-      if (cases < 1) out.error(['bfcl', 'max_test_cases'], `bfcl.max_test_cases must be a positive integer`, [R_BFCL, 5]);
+      if (cases < 1)
+        out.error(['bfcl', 'max_test_cases'], `bfcl.max_test_cases must be a positive integer`, [R_BFCL, 5]);
     } else {
-      out.error(['bfcl', 'max_test_cases'], `bfcl.max_test_cases must be a positive integer or category map`, [R_BFCL, 5]);
+      out.error(
+        ['bfcl', 'max_test_cases'],
+        `bfcl.max_test_cases must be a positive integer or category map`,
+        [R_BFCL, 5],
+      );
     }
   }
   checkPositiveIntField(out, block, 'num_threads', ['bfcl'], 'bfcl.num_threads', [R_BFCL, 6]);
   const temperature = block['temperature'];
-  if (isPresent(temperature) && !(isNumber(temperature) && Number.isFinite(numberOf(temperature)) && numberOf(temperature) >= 0)) {
+  if (
+    isPresent(temperature) &&
+    !(isNumber(temperature) && Number.isFinite(numberOf(temperature)) && numberOf(temperature) >= 0)
+  ) {
     out.error(['bfcl', 'temperature'], `bfcl.temperature must be a finite number >= 0`, [R_BFCL, 7]);
   }
 }
@@ -517,7 +760,12 @@ function validateBfcl(out: DiagnosticCollector, block: PyMap, serveArgs: string,
 const BENCH_ALLOWED_UPSTREAM = [...KNOWN_KEYS.bench_config].sort();
 const REQUIRED_BENCH = ['name', 'input_len', 'output_len', 'num_prompts', 'max_concurrency'] as const;
 
-function validateBenchConfig(out: DiagnosticCollector, config: PyValue, i: number, runNames: Map<string, number>): void {
+function validateBenchConfig(
+  out: DiagnosticCollector,
+  config: PyValue,
+  i: number,
+  runNames: Map<string, number>,
+): void {
   const path = ['vllm_bench', 'configs', i] as const;
   const rank = (check: number, sub = 0): number[] => [R_BENCH, i, check, sub];
   if (!isMap(config)) {
@@ -557,9 +805,19 @@ function validateBenchConfig(out: DiagnosticCollector, config: PyValue, i: numbe
         if (normalized === '' || out.isNonStringKey([...path, 'args', key])) {
           out.error([...path, 'args', key], `${label} args keys must be non-empty strings`, rank(5), true);
         } else if ((BENCH_RESERVED_OPTIONS as readonly string[]).includes(normalized)) {
-          out.error([...path, 'args', key], `${label} args cannot override wrapper-owned option --${normalized}`, rank(6), true);
+          out.error(
+            [...path, 'args', key],
+            `${label} args cannot override wrapper-owned option --${normalized}`,
+            rank(6),
+            true,
+          );
         } else if (seen.has(normalized)) {
-          out.error([...path, 'args', key], `${label} args contains duplicate option --${normalized} after normalization`, rank(7), true);
+          out.error(
+            [...path, 'args', key],
+            `${label} args contains duplicate option --${normalized} after normalization`,
+            rank(7),
+            true,
+          );
         }
         seen.add(normalized);
       }
@@ -571,8 +829,17 @@ function validateBenchConfig(out: DiagnosticCollector, config: PyValue, i: numbe
     out.error([...path, 'max_concurrency'], `${label} has an empty max_concurrency list`, rank(8));
   }
   if (Array.isArray(prompts) && isPresent(concurrency) && !Array.isArray(concurrency)) {
-    out.error([...path, 'num_prompts'], `${label} num_prompts may only be a list when max_concurrency is a list`, rank(9));
-  } else if (Array.isArray(prompts) && Array.isArray(concurrency) && concurrency.length > 0 && prompts.length !== concurrency.length) {
+    out.error(
+      [...path, 'num_prompts'],
+      `${label} num_prompts may only be a list when max_concurrency is a list`,
+      rank(9),
+    );
+  } else if (
+    Array.isArray(prompts) &&
+    Array.isArray(concurrency) &&
+    concurrency.length > 0 &&
+    prompts.length !== concurrency.length
+  ) {
     out.error(
       [...path, 'num_prompts'],
       `${label} num_prompts list has ${prompts.length} entries but max_concurrency has ${concurrency.length}`,
@@ -582,12 +849,20 @@ function validateBenchConfig(out: DiagnosticCollector, config: PyValue, i: numbe
   if (isPresent(prompts)) {
     const values = Array.isArray(prompts) ? prompts : [prompts];
     if (values.length === 0 || !values.every(isPositiveInt)) {
-      out.error([...path, 'num_prompts'], `${label} num_prompts must be a positive integer (or a list of them matching max_concurrency)`, rank(11));
+      out.error(
+        [...path, 'num_prompts'],
+        `${label} num_prompts must be a positive integer (or a list of them matching max_concurrency)`,
+        rank(11),
+      );
     }
   }
   // Checks upstream did not have (D13/D14/D27) come after its own, in the same config.
   if (isPresent(name) && (typeof name !== 'string' || name.trim() === '' || /[\s/]/.test(name))) {
-    out.error([...path, 'name'], `${label} name must be a non-empty string without '/' or whitespace`, rank(13));
+    out.error(
+      [...path, 'name'],
+      `${label} name must be a non-empty string without '/' or whitespace`,
+      rank(13),
+    );
   }
   for (const field of ['input_len', 'output_len'] as const) {
     if (isPresent(config[field]) && !isPositiveInt(config[field])) {
@@ -598,8 +873,14 @@ function validateBenchConfig(out: DiagnosticCollector, config: PyValue, i: numbe
     const values = Array.isArray(concurrency) ? concurrency : [concurrency];
     values.forEach((value, j) => {
       if (!isPositiveInt(value)) {
-        const at = Array.isArray(concurrency) ? [...path, 'max_concurrency', j] : [...path, 'max_concurrency'];
-        out.error(at, `${label} max_concurrency values must be positive integers, got ${pyRepr(value)}`, rank(15, j));
+        const at = Array.isArray(concurrency)
+          ? [...path, 'max_concurrency', j]
+          : [...path, 'max_concurrency'];
+        out.error(
+          at,
+          `${label} max_concurrency values must be positive integers, got ${pyRepr(value)}`,
+          rank(15, j),
+        );
       }
     });
     if (typeof name === 'string') {
@@ -615,7 +896,8 @@ function validateBenchConfig(out: DiagnosticCollector, config: PyValue, i: numbe
     }
   }
   const backend = config['backend'];
-  if (isPresent(backend) && typeof backend !== 'string') out.error([...path, 'backend'], `${label} backend must be a string`, rank(16));
+  if (isPresent(backend) && typeof backend !== 'string')
+    out.error([...path, 'backend'], `${label} backend must be a string`, rank(16));
   const dataset = config['dataset'];
   if (isPresent(dataset) && !(BENCH_DATASETS as readonly string[]).includes(dataset as string)) {
     out.error(
@@ -644,15 +926,24 @@ function validateBench(out: DiagnosticCollector, block: PyValue): void {
   const metadata = block['metadata'];
   if (isPresent(metadata)) {
     if (!isMap(metadata)) {
-      out.error(['vllm_bench', 'metadata'], `vllm_bench.metadata must be a map of device, tp, precision`, [R_BENCH, -1]);
+      out.error(['vllm_bench', 'metadata'], `vllm_bench.metadata must be a map of device, tp, precision`, [
+        R_BENCH,
+        -1,
+      ]);
     } else {
       checkUnknownKeys(out, metadata, KNOWN_KEYS.bench_metadata, ['vllm_bench', 'metadata'], [R_BENCH, -1]);
       for (const key of ['device', 'precision'] as const) {
         if (isPresent(metadata[key]) && typeof metadata[key] !== 'string') {
-          out.error(['vllm_bench', 'metadata', key], `vllm_bench.metadata.${key} must be a string`, [R_BENCH, -1]);
+          out.error(['vllm_bench', 'metadata', key], `vllm_bench.metadata.${key} must be a string`, [
+            R_BENCH,
+            -1,
+          ]);
         }
       }
-      checkPositiveIntField(out, metadata, 'tp', ['vllm_bench', 'metadata'], 'vllm_bench.metadata.tp', [R_BENCH, -1]);
+      checkPositiveIntField(out, metadata, 'tp', ['vllm_bench', 'metadata'], 'vllm_bench.metadata.tp', [
+        R_BENCH,
+        -1,
+      ]);
     }
   }
   const configs = block['configs'];
@@ -676,7 +967,11 @@ function blockIsPresent(value: PyValue, listKey: string): boolean {
 /** Validate a parsed recipe; diagnostics go to `out`. */
 export function validateRecipe(out: DiagnosticCollector, data: PyValue, context: ValidationContext): void {
   if (!isMap(data)) {
-    out.error([], `a recipe must be a YAML mapping, got ${data === null ? 'an empty document' : pyRepr(data).slice(0, 40)}`, [0]);
+    out.error(
+      [],
+      `a recipe must be a YAML mapping, got ${data === null ? 'an empty document' : pyRepr(data).slice(0, 40)}`,
+      [0],
+    );
     return;
   }
   const gpu = data['gpu'];
@@ -695,7 +990,8 @@ export function validateRecipe(out: DiagnosticCollector, data: PyValue, context:
     blockIsPresent(data['lm_eval'] as PyValue, 'tasks') ||
     blockIsPresent(data['vllm_bench'] as PyValue, 'configs') ||
     blockIsPresent(data['bfcl'] as PyValue, 'test_categories');
-  if (!hasBlock) out.error([], `workload must define at least one of lm_eval, vllm_bench, or bfcl`, [R_BLOCKS]);
+  if (!hasBlock)
+    out.error([], `workload must define at least one of lm_eval, vllm_bench, or bfcl`, [R_BLOCKS]);
 
   validateLmEval(out, data['lm_eval'] as PyValue);
   const vllm = data['vllm'];
@@ -703,7 +999,8 @@ export function validateRecipe(out: DiagnosticCollector, data: PyValue, context:
   const bfcl = data['bfcl'];
   if (isPresent(bfcl)) {
     if (!isMap(bfcl)) out.error(['bfcl'], `bfcl must be a map`, [R_BFCL]);
-    else if (Object.keys(bfcl).length > 0) validateBfcl(out, bfcl, serveArgs, typeof gpu === 'string' && context.runtimeOf?.(gpu) === 'sim');
+    else if (Object.keys(bfcl).length > 0)
+      validateBfcl(out, bfcl, serveArgs, typeof gpu === 'string' && context.runtimeOf?.(gpu) === 'sim');
   }
   validateBench(out, data['vllm_bench'] as PyValue);
 
@@ -716,7 +1013,15 @@ export function validateRecipe(out: DiagnosticCollector, data: PyValue, context:
   checkBooleanField(out, data, 'nightly', []);
   checkBooleanField(out, data, 'bench_only', []);
   checkPositiveIntField(out, data, 'num_gpus', [], 'num_gpus', [R_OTHER]);
-  checkPositiveIntField(out, data, 'timeout_in_minutes', [], 'timeout_in_minutes', [R_OTHER], MAX_TIMEOUT_MINUTES);
+  checkPositiveIntField(
+    out,
+    data,
+    'timeout_in_minutes',
+    [],
+    'timeout_in_minutes',
+    [R_OTHER],
+    MAX_TIMEOUT_MINUTES,
+  );
   validateVllm(out, data, context);
   validateSemanticEval(out, data['semantic_eval'] as PyValue);
   validateSweep(out, data['sweep'] as PyValue);
@@ -731,11 +1036,16 @@ function validateGates(out: DiagnosticCollector, block: PyValue): void {
   }
   checkUnknownKeys(out, block, KNOWN_KEYS.gates, ['gates'], [R_OTHER]);
   const failOn = block['fail_on'];
-  if (isPresent(failOn) && failOn !== 'regression') out.error(['gates', 'fail_on'], `gates.fail_on must be 'regression', got ${pyRepr(failOn)}`, [R_OTHER]);
+  if (isPresent(failOn) && failOn !== 'regression')
+    out.error(['gates', 'fail_on'], `gates.fail_on must be 'regression', got ${pyRepr(failOn)}`, [R_OTHER]);
   const accuracy = block['accuracy'];
   if (!isPresent(accuracy)) return;
   if (!Array.isArray(accuracy)) {
-    out.error(['gates', 'accuracy'], `gates.accuracy must be a list of {task, metric, expected, rtol, wilson}`, [R_OTHER]);
+    out.error(
+      ['gates', 'accuracy'],
+      `gates.accuracy must be a list of {task, metric, expected, rtol, wilson}`,
+      [R_OTHER],
+    );
     return;
   }
   accuracy.forEach((gate, i) => {
@@ -747,12 +1057,25 @@ function validateGates(out: DiagnosticCollector, block: PyValue): void {
     }
     checkUnknownKeys(out, gate, KNOWN_KEYS.accuracy_gate, path, [R_OTHER]);
     for (const key of ['task', 'metric']) {
-      if (typeof gate[key] !== 'string' || gate[key] === '') out.error([...path, key], `${label}.${key} must be a non-empty string, got ${pyRepr(gate[key] ?? null)}`, [R_OTHER]);
+      if (typeof gate[key] !== 'string' || gate[key] === '')
+        out.error(
+          [...path, key],
+          `${label}.${key} must be a non-empty string, got ${pyRepr(gate[key] ?? null)}`,
+          [R_OTHER],
+        );
     }
     const expected = gate['expected'];
-    if (!isNumber(expected) || !Number.isFinite(numberOf(expected)) || numberOf(expected) < 0) out.error([...path, 'expected'], `${label}.expected must be a number >= 0, got ${pyRepr(expected ?? null)}`, [R_OTHER]);
+    if (!isNumber(expected) || !Number.isFinite(numberOf(expected)) || numberOf(expected) < 0)
+      out.error(
+        [...path, 'expected'],
+        `${label}.expected must be a number >= 0, got ${pyRepr(expected ?? null)}`,
+        [R_OTHER],
+      );
     const rtol = gate['rtol'];
-    if (isPresent(rtol) && (!isNumber(rtol) || !(numberOf(rtol) >= 0 && numberOf(rtol) <= 1))) out.error([...path, 'rtol'], `${label}.rtol must be a number between 0 and 1, got ${pyRepr(rtol)}`, [R_OTHER]);
+    if (isPresent(rtol) && (!isNumber(rtol) || !(numberOf(rtol) >= 0 && numberOf(rtol) <= 1)))
+      out.error([...path, 'rtol'], `${label}.rtol must be a number between 0 and 1, got ${pyRepr(rtol)}`, [
+        R_OTHER,
+      ]);
     checkBooleanField(out, gate, 'wilson', path);
   });
 }

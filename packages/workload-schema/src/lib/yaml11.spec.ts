@@ -176,9 +176,15 @@ describe('loadYaml11: merge keys', () => {
   });
 
   it('merged scalars keep their PyYAML types', () => {
-    const { data } = loadYaml11('defaults: &d {timeout: 6000, max_length: 40960.0, tokenized_requests: false}\nmodel_args:\n  <<: *d\n');
+    const { data } = loadYaml11(
+      'defaults: &d {timeout: 6000, max_length: 40960.0, tokenized_requests: false}\nmodel_args:\n  <<: *d\n',
+    );
     const args = (data as Record<string, PyValue>)['model_args'] as Record<string, PyValue>;
-    expect(Object.entries(args).map(([k, v]) => `${k}=${pyStr(v)}`)).toEqual(['timeout=6000', 'max_length=40960.0', 'tokenized_requests=False']);
+    expect(Object.entries(args).map(([k, v]) => `${k}=${pyStr(v)}`)).toEqual([
+      'timeout=6000',
+      'max_length=40960.0',
+      'tokenized_requests=False',
+    ]);
   });
 
   it('a quoted "<<" is an ordinary key', () => {
@@ -196,12 +202,20 @@ describe('loadYaml11: errors and positions', () => {
   it('rejects duplicate keys (PyYAML would keep the last) with the position of the duplicate', () => {
     const loaded = loadYaml11('a: 1\nb: 2\na: 3\n');
     expect(loaded.data).toBeNull();
-    expect(loaded.errors[0]).toEqual({ message: "duplicate key 'a': first on line 1, again on line 3; keep one of them", line: 3, col: 1 });
+    expect(loaded.errors[0]).toEqual({
+      message: "duplicate key 'a': first on line 1, again on line 3; keep one of them",
+      line: 3,
+      col: 1,
+    });
   });
 
   it('rejects duplicate keys in nested maps', () => {
     const loaded = loadYaml11('vllm:\n  model: a\n  env:\n    X: 1\n    X: 2\n');
-    expect(loaded.errors[0]).toMatchObject({ message: "duplicate key 'X' in vllm.env: first on line 4, again on line 5; keep one of them", line: 5, col: 5 });
+    expect(loaded.errors[0]).toMatchObject({
+      message: "duplicate key 'X' in vllm.env: first on line 4, again on line 5; keep one of them",
+      line: 5,
+      col: 5,
+    });
   });
 
   it('reports bad indentation with line and column', () => {
@@ -220,8 +234,15 @@ describe('loadYaml11: errors and positions', () => {
 
   it('records 1-based positions of keys and values by path', () => {
     const loaded = loadYaml11('gpu: H200\nvllm:\n  model: m\nlist:\n  - name: a\n');
-    expect(loaded.nodes.get('gpu')).toMatchObject({ key: { line: 1, col: 1 }, value: { line: 1, col: 6 }, source: 'H200' });
-    expect(loaded.nodes.get('vllm.model')).toMatchObject({ key: { line: 3, col: 3 }, value: { line: 3, col: 10 } });
+    expect(loaded.nodes.get('gpu')).toMatchObject({
+      key: { line: 1, col: 1 },
+      value: { line: 1, col: 6 },
+      source: 'H200',
+    });
+    expect(loaded.nodes.get('vllm.model')).toMatchObject({
+      key: { line: 3, col: 3 },
+      value: { line: 3, col: 10 },
+    });
     expect(loaded.nodes.get('list[0].name')).toMatchObject({ value: { line: 5, col: 11 } });
   });
 
@@ -251,13 +272,20 @@ describe('loadYaml11: hostile documents hit limits, not the heap or the stack', 
     const loaded = loadYaml11(ALIAS_BOMB);
     expect(loaded.data).toBeNull();
     expect(loaded.errors).toEqual([
-      { message: `aliases expand to more than ${MAX_ALIAS_NODES} nodes (an alias bomb?); write the values out or use fewer aliases`, line: expect.any(Number), col: expect.any(Number) },
+      {
+        message: `aliases expand to more than ${MAX_ALIAS_NODES} nodes (an alias bomb?); write the values out or use fewer aliases`,
+        line: expect.any(Number),
+        col: expect.any(Number),
+      },
     ]);
   });
 
   it('counts merge keys as expansions too', () => {
     const lines = ['a0: &a0 {k: 1, l: 2, m: 3, n: 4, o: 5, p: 6, q: 7, r: 8, s: 9, t: 10}'];
-    for (let i = 1; i < 8; i++) lines.push(`a${i}: &a${i} {${Array.from({ length: 10 }, (_, j) => `x${j}: {<<: *a${i - 1}}`).join(', ')}}`);
+    for (let i = 1; i < 8; i++)
+      lines.push(
+        `a${i}: &a${i} {${Array.from({ length: 10 }, (_, j) => `x${j}: {<<: *a${i - 1}}`).join(', ')}}`,
+      );
     const loaded = loadYaml11(lines.join('\n'));
     expect(loaded.errors[0]?.message).toMatch(/^aliases expand to more than/);
   });
@@ -265,21 +293,34 @@ describe('loadYaml11: hostile documents hit limits, not the heap or the stack', 
   it('keeps ordinary anchors, aliases and merges working', () => {
     const loaded = loadYaml11('base: &b {x: 1, y: [1, 2]}\nuse: *b\nmerged: {<<: *b, y: 3}\n');
     expect(loaded.errors).toEqual([]);
-    expect(loaded.data).toEqual({ base: { x: 1, y: [1, 2] }, use: { x: 1, y: [1, 2] }, merged: { x: 1, y: 3 } });
+    expect(loaded.data).toEqual({
+      base: { x: 1, y: [1, 2] },
+      use: { x: 1, y: [1, 2] },
+      merged: { x: 1, y: 3 },
+    });
   });
 
   it('rejects a recursive alias instead of recursing', () => {
-    expect(loadYaml11('a: &a [1, *a]\n').errors[0]?.message).toBe('alias *a refers to a node that contains it (a recursive alias); use a plain value');
+    expect(loadYaml11('a: &a [1, *a]\n').errors[0]?.message).toBe(
+      'alias *a refers to a node that contains it (a recursive alias); use a plain value',
+    );
     expect(loadYaml11('a: &a {b: 1, <<: *a}\n').errors[0]?.message).toMatch(/recursive alias/);
   });
 
   it('accepts nesting up to the limit and rejects deeper nesting while parsing', () => {
     expect(loadYaml11(flowNest(MAX_NESTING_DEPTH - 1)).errors).toEqual([]);
-    for (const text of [flowNest(MAX_NESTING_DEPTH + 5), flowNest(100_000), `${'- '.repeat(100_000)}x\n`, 'a: {'.repeat(50_000)]) {
+    for (const text of [
+      flowNest(MAX_NESTING_DEPTH + 5),
+      flowNest(100_000),
+      `${'- '.repeat(100_000)}x\n`,
+      'a: {'.repeat(50_000),
+    ]) {
       const loaded = loadYaml11(text);
       expect(loaded.data).toBeNull();
       expect(loaded.errors).toHaveLength(1);
-      expect(loaded.errors[0]?.message).toBe(`nested deeper than ${MAX_NESTING_DEPTH} levels; flatten the document`);
+      expect(loaded.errors[0]?.message).toBe(
+        `nested deeper than ${MAX_NESTING_DEPTH} levels; flatten the document`,
+      );
       expect(loaded.errors[0]?.line).toBe(1);
     }
   });
@@ -287,35 +328,63 @@ describe('loadYaml11: hostile documents hit limits, not the heap or the stack', 
   it('rejects deep nesting built from aliases', () => {
     const lines = ['l0: &l0 [1]'];
     for (let i = 1; i <= 40; i++) lines.push(`l${i}: &l${i} [[*l${i - 1}]]`);
-    expect(loadYaml11(lines.join('\n')).errors[0]?.message).toMatch(/^nested deeper than 64 levels \(aliases included\)|^aliases expand/);
+    expect(loadYaml11(lines.join('\n')).errors[0]?.message).toMatch(
+      /^nested deeper than 64 levels \(aliases included\)|^aliases expand/,
+    );
   });
 
   it('rejects text above the size limit without parsing it', () => {
     const loaded = loadYaml11(`a: "${'x'.repeat(MAX_YAML_BYTES)}"\n`);
-    expect(loaded.errors).toEqual([{ message: `the document is ${MAX_YAML_BYTES + 6} bytes, above the ${MAX_YAML_BYTES}-byte (1 MiB) limit`, line: 1, col: 1 }]);
+    expect(loaded.errors).toEqual([
+      {
+        message: `the document is ${MAX_YAML_BYTES + 6} bytes, above the ${MAX_YAML_BYTES}-byte (1 MiB) limit`,
+        line: 1,
+        col: 1,
+      },
+    ]);
   });
 
   it('rejects a list or map as a mapping key (PyYAML: unhashable) without stringifying it (found by fast-check)', () => {
-    expect(loadYaml11('? <<: *a').errors).toEqual([{ message: 'a map cannot be a mapping key (PyYAML: unhashable key); use a string key', line: 1, col: 5 }]);
-    expect(loadYaml11('? [1, 2]\n: x\n').errors[0]?.message).toBe('a list cannot be a mapping key (PyYAML: unhashable key); use a string key');
+    expect(loadYaml11('? <<: *a').errors).toEqual([
+      {
+        message: 'a map cannot be a mapping key (PyYAML: unhashable key); use a string key',
+        line: 1,
+        col: 5,
+      },
+    ]);
+    expect(loadYaml11('? [1, 2]\n: x\n').errors[0]?.message).toBe(
+      'a list cannot be a mapping key (PyYAML: unhashable key); use a string key',
+    );
     expect(loadYaml11('k: &k key\n*k : v\n').data).toEqual({ k: 'key', key: 'v' });
   });
 
   it('rejects a second document naming the separator', () => {
-    expect(loadYaml11('a: 1\n---\nb: 2\n').errors).toEqual([{ message: 'the file holds more than one YAML document (a second ---); keep one', line: 2, col: 1 }]);
+    expect(loadYaml11('a: 1\n---\nb: 2\n').errors).toEqual([
+      { message: 'the file holds more than one YAML document (a second ---); keep one', line: 2, col: 1 },
+    ]);
   });
 
   it('finds duplicates among many keys and names both lines', () => {
     const keys = Array.from({ length: 2000 }, (_, i) => `k${i}: ${i}`);
     keys.push('k7: again');
     const loaded = loadYaml11(keys.join('\n'));
-    expect(loaded.errors).toEqual([{ message: "duplicate key 'k7': first on line 8, again on line 2001; keep one of them", line: 2001, col: 1 }]);
+    expect(loaded.errors).toEqual([
+      {
+        message: "duplicate key 'k7': first on line 8, again on line 2001; keep one of them",
+        line: 2001,
+        col: 1,
+      },
+    ]);
   });
 
   it('stops lexing a document with too many tokens (a 1 MiB flat list is half a million nodes)', () => {
     const loaded = loadYaml11(`x: [${'1,'.repeat(400_000)}1]\n`);
     expect(loaded.errors).toEqual([
-      { message: `the document has more than ${MAX_YAML_TOKENS} YAML tokens (a recipe has a few hundred); is this the right file?`, line: 1, col: expect.any(Number) },
+      {
+        message: `the document has more than ${MAX_YAML_TOKENS} YAML tokens (a recipe has a few hundred); is this the right file?`,
+        line: 1,
+        col: expect.any(Number),
+      },
     ]);
   });
 });

@@ -43,7 +43,8 @@ export const MAX_ALIAS_NODES = 10_000;
 
 const BOOL_TRUE = new Set(['yes', 'Yes', 'YES', 'true', 'True', 'TRUE', 'on', 'On', 'ON']);
 const BOOL_RE = /^(?:yes|Yes|YES|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF)$/;
-const INT_RE = /^(?:[-+]?0b[0-1_]+|[-+]?0[0-7_]+|[-+]?(?:0|[1-9][0-9_]*)|[-+]?0x[0-9a-fA-F_]+|[-+]?[1-9][0-9_]*(?::[0-5]?[0-9])+)$/;
+const INT_RE =
+  /^(?:[-+]?0b[0-1_]+|[-+]?0[0-7_]+|[-+]?(?:0|[1-9][0-9_]*)|[-+]?0x[0-9a-fA-F_]+|[-+]?[1-9][0-9_]*(?::[0-5]?[0-9])+)$/;
 const FLOAT_RE =
   /^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+][0-9]+)?|\.[0-9][0-9_]*(?:[eE][-+][0-9]+)?|[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+\.[0-9_]*|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$/;
 /** The scalars that only YAML 1.1 reads as booleans; worth a warning where a boolean is expected. */
@@ -108,10 +109,30 @@ const pyFloat: ScalarTag = {
   stringify: ({ value }) => String(value),
 };
 
-const REPLACED = new Set(['tag:yaml.org,2002:bool', 'tag:yaml.org,2002:int', 'tag:yaml.org,2002:float', 'tag:yaml.org,2002:timestamp']);
+const REPLACED = new Set([
+  'tag:yaml.org,2002:bool',
+  'tag:yaml.org,2002:int',
+  'tag:yaml.org,2002:float',
+  'tag:yaml.org,2002:timestamp',
+]);
 
 function pyyamlTags(tags: Tags): Tags {
-  const kept = tags.filter((tag) => typeof tag === 'string' ? !['bool', 'int', 'intHex', 'intOct', 'intTime', 'float', 'floatExp', 'floatNaN', 'floatTime', 'timestamp'].includes(tag) : !REPLACED.has(tag.tag));
+  const kept = tags.filter((tag) =>
+    typeof tag === 'string'
+      ? ![
+          'bool',
+          'int',
+          'intHex',
+          'intOct',
+          'intTime',
+          'float',
+          'floatExp',
+          'floatNaN',
+          'floatTime',
+          'timestamp',
+        ].includes(tag)
+      : !REPLACED.has(tag.tag),
+  );
   // Implicit resolution tries tags in order; PyYAML's patterns do not overlap, so placement is free.
   return [...kept, pyBool, pyInt, pyFloat];
 }
@@ -175,22 +196,37 @@ function parseGuarded(text: string, lineCounter: LineCounter): Document {
     let count = 0;
     for (const lexeme of new Lexer().lex(text)) {
       if (++count > MAX_YAML_TOKENS) {
-        throw new LoaderLimit(`the document has more than ${MAX_YAML_TOKENS} YAML tokens (a recipe has a few hundred); is this the right file?`, parser.offset);
+        throw new LoaderLimit(
+          `the document has more than ${MAX_YAML_TOKENS} YAML tokens (a recipe has a few hundred); is this the right file?`,
+          parser.offset,
+        );
       }
       yield* parser.next(lexeme);
       if (parser.stack.length > MAX_NESTING_DEPTH + 3) {
-        throw new LoaderLimit(`nested deeper than ${MAX_NESTING_DEPTH} levels; flatten the document`, parser.offset);
+        throw new LoaderLimit(
+          `nested deeper than ${MAX_NESTING_DEPTH} levels; flatten the document`,
+          parser.offset,
+        );
       }
     }
     yield* parser.end();
   }
   // Duplicate keys are found by the walk below (it names both lines, and yaml's check is quadratic).
-  const composer = new Composer({ version: '1.1', customTags: pyyamlTags, uniqueKeys: false, merge: true, prettyErrors: false });
+  const composer = new Composer({
+    version: '1.1',
+    customTags: pyyamlTags,
+    uniqueKeys: false,
+    merge: true,
+    prettyErrors: false,
+  });
   let doc: Document | undefined;
   for (const next of composer.compose(tokens(), true, text.length)) {
     if (!doc) doc = next;
     else {
-      throw new LoaderLimit('the file holds more than one YAML document (a second ---); keep one', next.range[0]);
+      throw new LoaderLimit(
+        'the file holds more than one YAML document (a second ---); keep one',
+        next.range[0],
+      );
     }
   }
   return doc as Document;
@@ -205,7 +241,17 @@ export function loadYaml11(text: string): LoadedYaml {
   const nodes = new Map<string, NodeInfo>();
   const size = Buffer.byteLength(text, 'utf8');
   if (size > MAX_YAML_BYTES) {
-    return { data: null, nodes, errors: [{ message: `the document is ${size} bytes, above the ${MAX_YAML_BYTES}-byte (1 MiB) limit`, line: 1, col: 1 }] };
+    return {
+      data: null,
+      nodes,
+      errors: [
+        {
+          message: `the document is ${size} bytes, above the ${MAX_YAML_BYTES}-byte (1 MiB) limit`,
+          line: 1,
+          col: 1,
+        },
+      ],
+    };
   }
   let doc: Document;
   try {
@@ -235,7 +281,11 @@ export function loadYaml11(text: string): LoadedYaml {
   });
   const resolveAlias = (alias: Alias): unknown => {
     const target = aliasTargets.get(alias);
-    if (target === undefined) throw new LoaderLimit(`alias *${alias.source} has no anchor &${alias.source} before it`, offsetOf(alias));
+    if (target === undefined)
+      throw new LoaderLimit(
+        `alias *${alias.source} has no anchor &${alias.source} before it`,
+        offsetOf(alias),
+      );
     return target;
   };
 
@@ -252,28 +302,49 @@ export function loadYaml11(text: string): LoadedYaml {
     }
     if (key === null || key === undefined) return 'None';
     // PyYAML: "found unhashable key". (Stringifying it would also expand any aliases inside.)
-    throw new LoaderLimit(`a ${isSeq(key) ? 'list' : 'map'} cannot be a mapping key (PyYAML: unhashable key); use a string key`, offsetOf(node));
+    throw new LoaderLimit(
+      `a ${isSeq(key) ? 'list' : 'map'} cannot be a mapping key (PyYAML: unhashable key); use a string key`,
+      offsetOf(node),
+    );
   };
 
   const nonStringKeys = new Set<string>();
   // Ancestors of the node being walked: an alias to one of them would recurse forever.
   const open = new Set<unknown>();
   let aliasNodes = 0;
-  const walk = (node: unknown, path: PathSegment[], keyPos: SourcePosition | undefined, depth: number, expanded: boolean): PyValue => {
+  const walk = (
+    node: unknown,
+    path: PathSegment[],
+    keyPos: SourcePosition | undefined,
+    depth: number,
+    expanded: boolean,
+  ): PyValue => {
     let target = node;
     if (isAlias(target)) {
       target = resolveAlias(target as Alias);
-      if (open.has(target)) throw new LoaderLimit(`alias *${(node as Alias).source} refers to a node that contains it (a recursive alias); use a plain value`, offsetOf(node));
+      if (open.has(target))
+        throw new LoaderLimit(
+          `alias *${(node as Alias).source} refers to a node that contains it (a recursive alias); use a plain value`,
+          offsetOf(node),
+        );
       expanded = true;
     }
-    if (depth > MAX_NESTING_DEPTH) throw new LoaderLimit(`nested deeper than ${MAX_NESTING_DEPTH} levels (aliases included); flatten the document`, offsetOf(node));
+    if (depth > MAX_NESTING_DEPTH)
+      throw new LoaderLimit(
+        `nested deeper than ${MAX_NESTING_DEPTH} levels (aliases included); flatten the document`,
+        offsetOf(node),
+      );
     if (expanded && ++aliasNodes > MAX_ALIAS_NODES) {
-      throw new LoaderLimit(`aliases expand to more than ${MAX_ALIAS_NODES} nodes (an alias bomb?); write the values out or use fewer aliases`, offsetOf(node));
+      throw new LoaderLimit(
+        `aliases expand to more than ${MAX_ALIAS_NODES} nodes (an alias bomb?); write the values out or use fewer aliases`,
+        offsetOf(node),
+      );
     }
     const info: NodeInfo = { value: position(offsetOf(target)) };
     if (keyPos) info.key = keyPos;
     if (nonStringKeys.has(pathToString(path))) info.nonStringKey = true;
-    if (isScalar(target)) info.source = typeof target.source === 'string' ? target.source : String(target.value);
+    if (isScalar(target))
+      info.source = typeof target.source === 'string' ? target.source : String(target.value);
     nodes.set(pathToString(path), info);
     if (target === null || target === undefined) return null;
     if (isScalar(target)) {
@@ -283,7 +354,9 @@ export function loadYaml11(text: string): LoadedYaml {
     }
     if (isSeq(target)) {
       open.add(target);
-      const out = target.items.map((item, index) => walk(item, [...path, index], undefined, depth + 1, expanded));
+      const out = target.items.map((item, index) =>
+        walk(item, [...path, index], undefined, depth + 1, expanded),
+      );
       open.delete(target);
       return out;
     }
@@ -303,12 +376,22 @@ export function loadYaml11(text: string): LoadedYaml {
           for (const source of sources) {
             const resolved = isAlias(source) ? resolveAlias(source as Alias) : source;
             if (!isMap(resolved)) continue;
-            if (open.has(resolved)) throw new LoaderLimit(`merge key << refers to a map that contains it (a recursive alias)`, offsetOf(source));
+            if (open.has(resolved))
+              throw new LoaderLimit(
+                `merge key << refers to a map that contains it (a recursive alias)`,
+                offsetOf(source),
+              );
             for (const merged of resolved.items) {
               if (!isPair(merged)) continue;
               const name = keyText(merged.key);
               if (!(name in out)) {
-                out[name] = walk(merged.value, [...path, name], position(offsetOf(merged.key)), depth + 1, true);
+                out[name] = walk(
+                  merged.value,
+                  [...path, name],
+                  position(offsetOf(merged.key)),
+                  depth + 1,
+                  true,
+                );
               }
             }
           }
@@ -324,7 +407,8 @@ export function loadYaml11(text: string): LoadedYaml {
           );
         }
         seen.set(name, keyPosition);
-        if (!(isScalar(key) && typeof key.value === 'string')) nonStringKeys.add(pathToString([...path, name]));
+        if (!(isScalar(key) && typeof key.value === 'string'))
+          nonStringKeys.add(pathToString([...path, name]));
         explicit.push([name, pair.value, keyPosition]);
       }
       for (const [name, value, keyPosition] of explicit) {
