@@ -193,6 +193,14 @@ describe('perf-eval report', () => {
       '<td>TTFT p50</td><td class="num">55.68</td><td class="num">44.92</td><td class="num"><span class="worse">+23.9%</span></td>',
     );
     expect(html).toContain('baseline output tok/s');
+    // The verdict table comes from @perf-eval/verdicts: one row per (task, metric) with its reason.
+    const verdicts = html.slice(
+      html.indexOf('<section id="section-verdicts">'),
+      html.indexOf('</section>', html.indexOf('<section id="section-verdicts">')),
+    );
+    expect(verdicts).not.toContain('No verdicts were computed');
+    expect(verdicts).toContain('median_ttft_ms');
+    expect(verdicts).toMatch(/regression|noisy|unchanged|not-comparable|insufficient/);
     // Same GSM8K file on both sides: Δ 0 points, z 0.
     expect(html).toMatch(
       /exact_match,strict-match<\/td><td class="num">95\.2%<\/td>.*?<td class="num">95\.2%<\/td>.*?<td class="num">\+?0\.0<\/td><td class="num">0<\/td>/,

@@ -20,6 +20,7 @@ import type {
 import { readResultsDir, seriesOf, type MetricSeries, type RunResults } from '@perf-eval/results';
 import { PerfEvalError } from '@perf-eval/util';
 import type { RunSummary } from '@perf-eval/run';
+import { compareRuns, type VerdictRow } from '@perf-eval/verdicts';
 /** A results directory the report cannot read (exit 2: nothing to report on). */
 export class ReportInputError extends PerfEvalError {
   constructor(
@@ -265,6 +266,8 @@ async function planEnvOf(resultsDir: string): Promise<Record<string, string>> {
 
 interface OneRun {
   summary: RunSummary | undefined;
+  /** The record set; undefined when the result files could not be read (the summary still shows). */
+  results: RunResults | undefined;
   run: ReportRunInfo;
   collected: Collected;
   tasks: ReportTask[];
@@ -313,7 +316,7 @@ async function readOneRun(dir: string): Promise<OneRun> {
         name: t.task.slice(t.task.indexOf(':') + 1),
         status: 'ok',
       }));
-  return { summary, run: runInfoOf(results, summary, await planEnvOf(dir), dir), collected, tasks };
+  return { summary, results, run: runInfoOf(results, summary, await planEnvOf(dir), dir), collected, tasks };
 }
 
 export interface AssembleOptions {
@@ -357,8 +360,23 @@ export async function assembleReportData(
         ...(summary.server.diagnosis ? { diagnosis: summary.server.diagnosis } : {}),
       }
     : undefined;
+  // Verdicts: computed against --baseline here, else the ones `run --baseline` put into summary.json.
+  const rows: readonly VerdictRow[] | undefined =
+    baseline?.results && current.results
+      ? compareRuns(baseline.results, current.results).rows
+      : (summary?.verdicts?.rows as readonly VerdictRow[] | undefined);
+  const verdicts = rows?.map((row) => ({
+    subject: row.task,
+    metric: row.metric,
+    verdict: row.suspected ? `suspected ${row.suspected}` : row.verdict,
+    ...(row.base !== null ? { baseline: row.base } : {}),
+    ...(row.new !== null ? { current: row.new } : {}),
+    ...(row.deltaPct !== null ? { changePct: row.deltaPct } : {}),
+    detail: row.reason,
+  }));
   return {
     run: { ...current.run, ...options.run },
+    ...(verdicts ? { verdicts } : {}),
     ...(baseline ? { baseline: baseline.run } : {}),
     ...(server ? { server } : {}),
     tasks: current.tasks,
