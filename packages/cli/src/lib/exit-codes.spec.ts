@@ -33,6 +33,8 @@ const EXPECTED: Record<string, Expected> = {
   RecipeInvalidError: 'validation',
   ProfileInvalidError: 'validation',
   RecipeNotFoundError: 'usage',
+  RecipeReadError: 'usage',
+  FileReadError: 'usage',
   TopologyPortError: 'validation',
   SemanticEvalTemplateError: 'validation',
   // server-lifecycle
