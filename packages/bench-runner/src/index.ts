@@ -39,5 +39,10 @@ export {
   SpeedBenchOfflineError,
   SpeedBenchPrepError,
 } from './lib/errors.js';
-export { validityFlags, WARM_CACHE_HIT_RATE, CLIENT_BOUND_FRACTION } from './lib/validity.js';
+export {
+  validityFlags,
+  WARM_CACHE_HIT_RATE,
+  CLIENT_BOUND_FRACTION,
+  MIN_LOAD_SAMPLES,
+} from './lib/validity.js';
 export type { ValidityFlag, ValidityCode, ValidityInput, ServerLoadView } from './lib/validity.js';

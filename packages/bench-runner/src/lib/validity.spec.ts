@@ -64,6 +64,21 @@ describe('validityFlags', () => {
         server: { ...healthy, running: { mean: 20, peak: 31 } },
       }),
     ).toEqual([]);
+    // A run of a few seconds has too few samples to judge (the idle edges dominate the mean).
+    expect(
+      validityFlags({
+        result,
+        datasetName: 'random',
+        server: { ...healthy, samples: 4, running: { mean: 20, peak: 31 } },
+      }),
+    ).toEqual([]);
+    expect(
+      validityFlags({
+        result,
+        datasetName: 'random',
+        server: { ...healthy, samples: 5, running: { mean: 20, peak: 31 } },
+      }),
+    ).toHaveLength(1);
     // No concurrency target (request-rate runs): nothing to compare with.
     expect(
       validityFlags({

@@ -7,10 +7,12 @@
  * |---|---|---|---|
  * | `failed-requests` | invalid | `failed > 0` | latencies and throughput describe a different workload than the one asked for |
  * | `warm-prefix-cache` | invalid | dataset `random` and prefix-cache hit rate > 1 % | random prompts share no prefixes; hits mean an earlier run's cache inflated throughput (vLLM 52884, 54227) |
- * | `client-bound` | invalid | `max_concurrency` set, at least 2 × that many prompts, and mean running requests < 50 % of it | the client, not the server, limited the load: the number measures the client |
+ * | `client-bound` | invalid | `max_concurrency` set, at least 2 × that many prompts, mean running requests < 50 % of it, over at least 5 samples | the client, not the server, limited the load: the number measures the client |
  * | `preemptions` | warning | preemptions > 0 during the run | KV-cache pressure; real behaviour under load, but worth knowing when numbers move |
  *
  * The 1 % and 50 % thresholds are deliberately loose: they catch broken measurements, not small effects.
+ * A run shorter than a few sampling intervals is not judged client-bound: with 1–4 samples the idle
+ * moments around the first and last request dominate the mean.
  */
 
 export type ValidityCode = 'failed-requests' | 'warm-prefix-cache' | 'client-bound' | 'preemptions';
@@ -25,6 +27,8 @@ export interface ValidityFlag {
 
 /** What validity needs of the server's view (the shape of server-lifecycle's `ServerView`). */
 export interface ServerLoadView {
+  /** Successful `/metrics` samples behind the numbers; too few cannot judge the load (MIN_LOAD_SAMPLES). */
+  samples?: number;
   running: { mean: number; peak: number } | null;
   prefixCacheQueries: number | null;
   prefixCacheHits: number | null;
@@ -48,6 +52,7 @@ export interface ValidityInput {
 
 export const WARM_CACHE_HIT_RATE = 0.01;
 export const CLIENT_BOUND_FRACTION = 0.5;
+export const MIN_LOAD_SAMPLES = 5;
 
 export function validityFlags(input: ValidityInput): ValidityFlag[] {
   const flags: ValidityFlag[] = [];
@@ -77,7 +82,9 @@ export function validityFlags(input: ValidityInput): ValidityFlag[] {
   }
   const target = result.max_concurrency ?? undefined;
   const prompts = result.num_prompts;
+  const enoughSamples = (server.samples ?? MIN_LOAD_SAMPLES) >= MIN_LOAD_SAMPLES;
   if (
+    enoughSamples &&
     target !== undefined &&
     target > 0 &&
     prompts !== undefined &&
