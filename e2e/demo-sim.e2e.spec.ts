@@ -129,7 +129,7 @@ describe('demo_sim.yaml with the real tools', () => {
         category,
       ).toBe(true);
     const phases = (charts[5]?.rows ?? []).map((r) => r[0]);
-    expect(phases).toEqual(expect.arrayContaining(['server start-up', ...summary.tasks.map((t) => t.id)]));
+    expect(phases).toEqual(expect.arrayContaining(['server launch', ...summary.tasks.map((t) => t.id)]));
     report(`report: ${page.bytes} bytes, ${charts.length} charts, screenshot ${page.screenshot}`);
 
     // Dry-run ingestion: payloads as JSON lines on stdout, nothing posted (no token in the env).

@@ -430,6 +430,7 @@ describe('executeRun: GPU time, caches and the server view (issue 15)', () => {
         return {
           stop: async () => ({
             samples: 5,
+            activeSamples: 5,
             failedScrapes: 0,
             durationS: 4,
             running: { mean: 0.5, peak: 1 },

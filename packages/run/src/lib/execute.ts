@@ -592,7 +592,8 @@ class Execution {
       ? validityFlags({
           result: outcome.result as Parameters<typeof validityFlags>[0]['result'],
           datasetName,
-          server: server ?? undefined,
+          // Judged over the active window only (the client's start-up is not load the server missed).
+          server: server ? { ...server, samples: server.activeSamples } : undefined,
         })
       : [];
     (record.repetitions ??= []).push({

@@ -84,7 +84,7 @@ describe('summarizeSnapshots', () => {
     preemptions,
   });
 
-  it('means and peaks of gauges exclude the idle first and last sample; counters are deltas', () => {
+  it('means and peaks of gauges use the active window (first to last busy sample); counters are deltas', () => {
     const view = summarizeSnapshots(
       [
         snap(0, 0, 100, 50, 1),
@@ -104,6 +104,23 @@ describe('summarizeSnapshots', () => {
     expect(view.preemptions).toBe(3);
     expect(view.kvCacheUsage).toBeNull();
     expect(view.missing).toEqual(['vllm:kv_cache_usage_perc']);
+  });
+
+  it("the client's start-up and the idle tail are outside the window: a 5-sample idle lead-in does not dilute the mean", () => {
+    const idle = (t: number): MetricsSnapshot => snap(t, 0, 0, 0);
+    const view = summarizeSnapshots([
+      idle(0),
+      idle(1),
+      idle(2),
+      idle(3),
+      idle(4),
+      snap(5, 2, 0, 0),
+      snap(6, 1, 0, 0),
+      idle(7),
+    ]);
+    expect(view.activeSamples).toBe(2);
+    expect(view.running).toEqual({ mean: 1.5, peak: 2 });
+    expect(summarizeSnapshots([idle(0), idle(1)]).activeSamples).toBe(0);
   });
 
   it('a counter that goes down (server restart) counts from zero again', () => {

@@ -98,6 +98,8 @@ export interface GaugeSummary {
 export interface ServerView {
   /** Successful scrapes. */
   samples: number;
+  /** Scrapes from the first to the last one with a running or waiting request: the gauges' window. */
+  activeSamples: number;
   /** Failed scrapes (timeouts, non-200), counted rather than fatal: the bench result stands on its own. */
   failedScrapes: number;
   durationS: number;
@@ -139,21 +141,31 @@ function counterDelta(
   return delta;
 }
 
-/** Reduce the snapshots of one run. Gauges use every sample but the first and last when there are more than
- * two, so the idle moments before the first request and after the last do not dilute the mean. */
+/**
+ * Reduce the snapshots of one run. Gauges use the active window only — from the first to the last sample
+ * with a running or waiting request — so the client's start-up (a Python process importing vLLM takes
+ * seconds) and the idle moments after the last request do not dilute the mean. Without any load
+ * metric the window is every sample.
+ */
 export function summarizeSnapshots(snapshots: readonly MetricsSnapshot[], failedScrapes = 0): ServerView {
-  const inner = snapshots.length > 2 ? snapshots.slice(1, -1) : snapshots;
+  const busy = (s: MetricsSnapshot): boolean => (s.running ?? 0) + (s.waiting ?? 0) > 0;
+  const hasLoadMetric = snapshots.some((s) => s.running !== undefined || s.waiting !== undefined);
+  const first = snapshots.findIndex(busy);
+  const last = snapshots.length - 1 - [...snapshots].reverse().findIndex(busy);
+  const inner = !hasLoadMetric ? snapshots : first >= 0 ? snapshots.slice(first, last + 1) : snapshots;
+  const activeSamples = hasLoadMetric && first >= 0 ? last - first + 1 : 0;
   const queries = counterDelta(snapshots, 'prefixCacheQueries');
   const hits = counterDelta(snapshots, 'prefixCacheHits');
-  const first = snapshots[0];
-  const last = snapshots[snapshots.length - 1];
+  const firstSample = snapshots[0];
+  const lastSample = snapshots[snapshots.length - 1];
   const missing = (Object.keys(SERVER_METRIC_NAMES) as (keyof typeof SERVER_METRIC_NAMES)[])
     .filter((key) => snapshots.every((s) => s[key] === undefined))
     .map((key) => SERVER_METRIC_NAMES[key]);
   return {
     samples: snapshots.length,
+    activeSamples,
     failedScrapes,
-    durationS: first && last ? (last.atMs - first.atMs) / 1000 : 0,
+    durationS: firstSample && lastSample ? (lastSample.atMs - firstSample.atMs) / 1000 : 0,
     running: gauge(inner, 'running'),
     waiting: gauge(inner, 'waiting'),
     kvCacheUsage: gauge(inner, 'kvCacheUsage'),
