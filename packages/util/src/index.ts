@@ -20,6 +20,7 @@ export {
   redactArgv,
   secretValuesOf,
   secretList,
+  scrubSorted,
   scrubText,
   scrubValues,
 } from './lib/redact.js';

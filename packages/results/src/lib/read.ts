@@ -54,20 +54,22 @@ function task(c: Collector, id: string, kind: TaskInfo['kind'], config: unknown,
   return info;
 }
 
-/** The task config `run` recorded in summary.json (`tasks[].config`), when present. */
-function summaryConfig(c: Collector, id: string): unknown {
+/** The task record `run` wrote in summary.json (`tasks[]`, matched by `<kind>:<name>`), when present. */
+function summaryTask(c: Collector, id: string): Record<string, unknown> | undefined {
   const tasks = c.summary?.['tasks'];
   if (!Array.isArray(tasks)) return undefined;
   const found = tasks.find((t) => isRecord(t) && `${t['kind']}:${t['name']}` === id);
-  return isRecord(found) ? found['config'] : undefined;
+  return isRecord(found) ? found : undefined;
+}
+
+/** The task config `run` recorded in summary.json (`tasks[].config`), when present. */
+function summaryConfig(c: Collector, id: string): unknown {
+  return summaryTask(c, id)?.['config'];
 }
 
 /** The `invalid` validity flag codes `run` recorded for a task in summary.json (`tasks[].validity`). */
 function summaryValidity(c: Collector, id: string): string[] {
-  const tasks = c.summary?.['tasks'];
-  if (!Array.isArray(tasks)) return [];
-  const found = tasks.find((t) => isRecord(t) && `${t['kind']}:${t['name']}` === id);
-  const flags = isRecord(found) ? found['validity'] : undefined;
+  const flags = summaryTask(c, id)?.['validity'];
   if (!Array.isArray(flags)) return [];
   return flags
     .filter((flag) => isRecord(flag) && flag['severity'] === 'invalid' && typeof flag['code'] === 'string')

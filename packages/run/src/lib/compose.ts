@@ -19,13 +19,11 @@ import {
 } from '@perf-eval/lmeval-runner';
 import {
   buildkiteLabels,
-  specSecrets,
   stopGraceFromEnv,
   type ServerSpec,
   type TopologyServerSpec,
   type TopologySpec,
 } from '@perf-eval/server-lifecycle';
-import { secretList, secretValuesOf } from '@perf-eval/util';
 import {
   isTruthyFlag,
   renderProxyArgv,
@@ -115,17 +113,6 @@ export function serverSpec(context: RunContext): ServerSpec {
   if (runtime === 'native') spec.binary = context.tools.vllm[0] as string;
   if (runtime === 'sim') spec.binary = context.tools.simulator;
   return spec;
-}
-
-/**
- * Every secret value a run may see printed: secret-named variables of the environment and
- * everything passed to the server(s) by name (secret-named recipe env, `--api-key`). Scrubbed from
- * the plan, the console and the summary.
- */
-export function runSecrets(context: RunContext): string[] {
-  const specs: Array<Pick<ServerSpec, 'env' | 'serveArgs'>> = [serverSpec(context)];
-  if (isDisaggregated(context)) specs.push(...roleServerSpecs(context));
-  return secretList([...secretValuesOf(context.env), ...specs.flatMap((spec) => specSecrets(spec))]);
 }
 
 /** True when this run launches prefill and decode servers behind a proxy. */

@@ -15,7 +15,7 @@ import {
   type ProxySpec,
   type ServerSpec,
 } from '@perf-eval/server-lifecycle';
-import { redactArgv, redactEnv, REDACTED, secretList, secretValuesOf } from '@perf-eval/util';
+import { redactArgv, redactEnv, scrubSorted, secretList, secretValuesOf } from '@perf-eval/util';
 import {
   expandVariants,
   proxyHealthUrl,
@@ -504,12 +504,9 @@ export function planRun(recipe: ResolvedWorkload, options: PlanRunOptions): RunP
  * so a secret a recipe put into serve args is masked here, never in what runs.
  */
 export function redactPlan(plan: RunPlan, secretValues: readonly string[]): RunPlan {
-  const secrets = [...new Set(secretValues.filter((value) => value.length >= 4))].sort(
-    (a, b) => b.length - a.length,
-  );
+  const secrets = secretList(secretValues);
   const scrub = (value: unknown): unknown => {
-    if (typeof value === 'string')
-      return secrets.reduce((text, secret) => text.split(secret).join(REDACTED), value);
+    if (typeof value === 'string') return scrubSorted(value, secrets);
     // Argv-like string lists also lose values of secret flags (`--api-key x`) and `NAME=value` tokens.
     if (Array.isArray(value))
       return value.every((item) => typeof item === 'string')
