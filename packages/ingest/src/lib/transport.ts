@@ -213,6 +213,8 @@ export function createTransport(options: TransportOptions): IngestTransport {
             reason: scrub(oneLine(error.message)),
           });
           await sleep(retryAfterMs, outerSignal);
+          // Budget spent by the wait: give up here, not by p-retry's own clock (it starts a moment later).
+          if (Date.now() - started >= overallTimeoutMs) throw error;
         },
         retries: retry.retries ?? 4,
         minTimeout: retry.minTimeout ?? 1000,
