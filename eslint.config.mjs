@@ -42,6 +42,8 @@ export default [
                 'type:ingest',
                 'type:results',
                 'type:verdicts',
+                // Preflight and tool provisioning during the server launch are part of a run.
+                'type:toolchain',
               ],
             },
             {
