@@ -16,7 +16,6 @@ export {
   stepKeyFor,
   hashedStepKey,
   MAX_KEY_LENGTH,
-  setupComponents,
   gpuEmoji,
   queueFor,
   hfCacheVolumeFor,
@@ -32,7 +31,7 @@ export type { Env } from './lib/steps.js';
 export {
   nodeCount,
   checkMultiNode,
-  multiNodeSetup,
+  multiNodeFetch,
   multiNodeRun,
   rayMetaDataKeys,
   RAY_HEAD_PORT,

@@ -35,3 +35,12 @@ export {
 export type { SemanticEvalResult } from './lib/semantic-eval.js';
 export { accountGpuTime, describeGpuTime, MEASURING_KINDS, Timeline } from './lib/timeline.js';
 export type { GpuAccounting, IdleCause, PhaseKind, TimelinePhase } from './lib/timeline.js';
+export {
+  discoverRunTools,
+  NO_AUTO_SETUP_ENV,
+  preflightRun,
+  PreflightError,
+  prepareDuringLaunch,
+  resolveRunTools,
+} from './lib/preflight.js';
+export type { RunTools, RunToolsOptions } from './lib/preflight.js';

@@ -18,8 +18,13 @@ async function plan(
   const io: Io = {
     stdout: { write: (text: string) => (stdout += text) },
     stderr: { write: (text: string) => (stderr += text) },
-    // No tools dir and an empty PATH: tool commands are the bare names.
-    env: { PERF_EVAL_TOOLS_DIR: '/nonexistent/perf-eval-tools', PATH: '', ...env },
+    // No tools dir, an empty PATH and no provisioning by run: tool commands are the bare names.
+    env: {
+      PERF_EVAL_TOOLS_DIR: '/nonexistent/perf-eval-tools',
+      PATH: '',
+      PERF_EVAL_NO_AUTO_SETUP: '1',
+      ...env,
+    },
     cwd,
     signal: new AbortController().signal,
   };
@@ -259,6 +264,14 @@ describe('perf-eval plan details', () => {
     expect(
       await planJson('gpt_oss_120b_h200', { BUILDKITE_JOB_ID: '0190a5e3-0000-4000-8000-000000000001' }),
     ).toEqual(derived);
+  });
+
+  it('tools a run would provision while its server starts are shown at their provisioned paths', async () => {
+    const p = await planJson('gpt_oss_120b_h200', { PERF_EVAL_NO_AUTO_SETUP: '' });
+    expect(p.lmEval[0].argv[0]).toBe('/nonexistent/perf-eval-tools/venvs/lmeval/bin/lm_eval');
+    // The docker server benches inside its container: nothing to provision for that.
+    expect(p.bench[0].argv.slice(0, 2)).toEqual(['docker', 'exec']);
+    expect(p.bfcl[0].argv[0]).toBe('/nonexistent/perf-eval-tools/venvs/bfcl/bin/python');
   });
 
   it('BENCH_ONLY=1 plans only the bench phase', async () => {

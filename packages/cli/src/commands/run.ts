@@ -1,44 +1,30 @@
 import { existsSync } from 'node:fs';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join, relative, resolve, sep } from 'node:path';
 import { execa } from 'execa';
-import { checkTaskNames, listLmEvalTasks } from '@perf-eval/lmeval-runner';
 import {
   ALL_PHASES,
-  benchOnly,
   DEFAULT_JOBS,
   executeRun,
   planSecrets,
+  preflightRun,
+  PreflightError,
+  prepareDuringLaunch,
   renderSummaryMarkdown,
+  resolveRunTools,
   serverEnvironments,
-  toolEnvValues,
   type Phase,
-  type RunPlan,
   type RunSummary,
+  type RunToolsOptions,
 } from '@perf-eval/run';
-import { assertPortFree } from '@perf-eval/server-lifecycle';
-import { PerfEvalError, secretValuesOf } from '@perf-eval/util';
-import { ingestUrlProblems } from '@perf-eval/ingest';
-import type { ResolvedWorkload } from '@perf-eval/workload-schema';
+import { secretValuesOf } from '@perf-eval/util';
 import { parseCommandArgs, parsePositiveInt, UsageError } from '../lib/args.js';
 import { EXIT, exitCodeFor } from '../lib/exit-codes.js';
 import { writeLine, type Io } from '../lib/io.js';
 import { planFor } from '../lib/plan-options.js';
 import { Reporter } from '../lib/reporter.js';
 import { interruptionOf } from '../lib/signals.js';
-import {
-  checkToolVersions,
-  componentsFor,
-  discoverTools,
-  ensureTools,
-  findOnPath,
-  SERVER_VLLM_ENV,
-  toolPaths,
-  toolsDir,
-  type DiscoveredTools,
-  type VersionCheck,
-} from '@perf-eval/toolchain';
-import { setupProgress, verifyBfclWithDriver } from '../lib/provisioning.js';
+import { findOnPath } from '@perf-eval/toolchain';
+import { verifyBfclWithDriver } from '../lib/provisioning.js';
 import { GateFailedError } from '@perf-eval/verdicts';
 import { identityOf, verdictPostRun } from '../lib/verdict-step.js';
 import { selectVariant, variantRequiredError } from '../lib/variants.js';
@@ -92,21 +78,6 @@ interface RunFlags {
   baseline?: string;
 }
 
-/** Failed preflight: nothing was started (exit 2). */
-export class PreflightError extends PerfEvalError {
-  constructor(
-    readonly problems: readonly string[],
-    /** The checks that ran while the server started: the server was started, and torn down again. */
-    readonly duringLaunch = false,
-  ) {
-    super(
-      'E_PREFLIGHT',
-      `preflight failed (${duringLaunch ? 'checked while the server started; no task ran and the server was stopped' : 'nothing was started'}):\n${problems.map((p) => `  - ${p}`).join('\n')}`,
-      { category: 'preflight' },
-    );
-  }
-}
-
 function parsePhases(value: string | undefined): Set<Phase> {
   if (!value) return new Set(ALL_PHASES);
   const phases = new Set<Phase>();
@@ -119,218 +90,6 @@ function parsePhases(value: string | undefined): Set<Phase> {
     phases.add(item as Phase);
   }
   return phases;
-}
-
-/** Whether argv[0] can be started: an existing path, or a name on PATH. */
-function commandExists(command: string, io: Io): boolean {
-  return command.includes('/')
-    ? existsSync(resolve(io.cwd, command))
-    : findOnPath(command, io.env) !== undefined;
-}
-
-async function portProblem(label: string, port: number): Promise<string | undefined> {
-  try {
-    await assertPortFree(port);
-    return undefined;
-  } catch (error) {
-    return `${label}${(error as Error).message}`;
-  }
-}
-
-/** Launch checks: the runtime's binary, free ports; disaggregated: the proxy's interpreter and script. */
-async function launchProblems(
-  plan: RunPlan,
-  workload: ResolvedWorkload,
-  tools: DiscoveredTools,
-  io: Io,
-  setupHint: string,
-): Promise<string[]> {
-  const { launch } = plan;
-  if (launch.kind === 'external') return [];
-  const problems: string[] = [];
-  const runtime = plan.server.runtime;
-  if (runtime === 'docker' && !tools.found.docker)
-    problems.push(`docker runtime: 'docker' not found on PATH`);
-  if (runtime === 'native' && !tools.found.vllm)
-    // The provisioned bench client is CPU-only: it never serves, so setup cannot fix this.
-    problems.push(
-      `native runtime: the serving 'vllm' was not found on PATH; install vLLM there or set ${SERVER_VLLM_ENV} to its vllm`,
-    );
-  if (runtime === 'sim' && !tools.found.simulator)
-    problems.push(`sim runtime: 'llm-d-inference-sim' not found; ${setupHint}`);
-  if (launch.kind === 'server') {
-    const problem = await portProblem('', launch.server.port);
-    if (problem) problems.push(problem);
-    return problems;
-  }
-  for (const [role, port] of [
-    ...launch.servers.map((server) => [server.role as string, server.port] as const),
-    ['proxy', launch.proxy.port] as const,
-  ]) {
-    const problem = await portProblem(`${role}: `, port);
-    if (problem) problems.push(problem);
-  }
-  const proxy = workload.disaggregated?.proxy;
-  if (proxy && !commandExists(proxy.python, io))
-    problems.push(`proxy: interpreter '${proxy.python}' not found (vllm.proxy.python)`);
-  if (proxy && !existsSync(resolve(io.cwd, proxy.script))) {
-    problems.push(
-      `proxy: script ${proxy.script} not found; set VLLM_SOURCE_DIR to a vLLM source checkout${io.env['VLLM_SOURCE_DIR'] ? ` (now ${io.env['VLLM_SOURCE_DIR']})` : ''} or vllm.proxy.script to its path`,
-    );
-  }
-  return problems;
-}
-
-/** The semantic eval's command (and, for the default gsm8k_eval.py command, its script) must exist. */
-function semanticEvalProblems(plan: RunPlan, io: Io): string[] {
-  const semantic = plan.semanticEval;
-  if (!semantic) return [];
-  const problems: string[] = [];
-  const [command, script] = semantic.argv;
-  if (command && !commandExists(command, io))
-    problems.push(`semantic_eval: '${command}' not found (semantic_eval.command / semantic_eval.python)`);
-  if (semantic.defaultCommand && script && !existsSync(resolve(io.cwd, script))) {
-    problems.push(
-      `semantic_eval: ${script} not found; set VLLM_SOURCE_DIR to a vLLM source checkout or give semantic_eval.command`,
-    );
-  }
-  return problems;
-}
-
-async function lmEvalProblems(plan: RunPlan, tools: DiscoveredTools, io: Io): Promise<string[]> {
-  const problems: string[] = [];
-  const byInclude = new Map<string | undefined, string[]>();
-  for (const task of plan.lmEval)
-    byInclude.set(task.spec.includePath, [...(byInclude.get(task.spec.includePath) ?? []), task.task]);
-  for (const [includePath, names] of byInclude) {
-    try {
-      const known = await listLmEvalTasks({
-        python: tools.lmEvalPython,
-        lmEval: tools.commands.lmEval,
-        cacheDir: toolPaths(tools.dir).cache,
-        env: toolEnvValues(plan.toolEnv, io.env),
-        signal: io.signal,
-        ...(includePath ? { includePath } : {}),
-      });
-      for (const unknown of checkTaskNames(names, known)) {
-        problems.push(
-          `${plan.workload.path}: unknown lm_eval task '${unknown.name}'${unknown.suggestions[0] ? ` (did you mean '${unknown.suggestions[0]}'?)` : ''}`,
-        );
-      }
-    } catch (error) {
-      problems.push((error as Error).message);
-    }
-  }
-  return problems;
-}
-
-/** Everything the plan will start must be there, before any GPU time is spent. */
-async function preflight(
-  plan: RunPlan,
-  workload: ResolvedWorkload,
-  tools: DiscoveredTools,
-  io: Io,
-): Promise<void> {
-  const setupHint = `run 'npx perf-eval setup ${plan.workload.path}' (tools dir ${tools.dir}) or put it on PATH`;
-  const problems = await launchProblems(plan, workload, tools, io, setupHint);
-  problems.push(...semanticEvalProblems(plan, io));
-  const hostBench = plan.bench.some((bench) => bench.executor.kind === 'native');
-  if (hostBench && !tools.found.benchVllm)
-    problems.push(
-      `bench: 'vllm' (for vllm bench serve) not found; ${setupHint} (--only lm_eval,bfcl skips the bench)`,
-    );
-  const tokenizer = plan.bench[0]?.spec.extraArgs['tokenizer'];
-  if (
-    workload.server.runtime === 'sim' &&
-    tokenizer === toolPaths(tools.dir).simTokenizer &&
-    !existsSync(join(tokenizer, 'tokenizer.json'))
-  ) {
-    problems.push(
-      `bench: the offline tokenizer for the simulator (${tokenizer}) is missing; run 'npx perf-eval setup ${plan.workload.path}'`,
-    );
-  }
-  if (plan.lmEval.length > 0 && !tools.found.lm_eval)
-    problems.push(`lm_eval: 'lm_eval' not found; ${setupHint}`);
-  if (plan.bfcl.length > 0 && !tools.found.bfcl)
-    problems.push(`bfcl: the BFCL virtualenv was not found; ${setupHint}`);
-  try {
-    await mkdir(plan.resultsDir, { recursive: true });
-    const probe = join(plan.resultsDir, `.write-probe-${process.pid}`);
-    await writeFile(probe, '');
-    await rm(probe);
-  } catch (error) {
-    problems.push(
-      `results dir ${plan.resultsDir} is not writable (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`,
-    );
-  }
-  // An INGEST_URL / PERF_INGEST_URL that is not an http(s) URL: refuse before any GPU time is spent.
-  if (!plan.ingest.disabled) problems.push(...ingestUrlProblems(io.env));
-  // Missing token with --strict-ingest: refuse before any GPU time is spent.
-  if (plan.ingest.strict && !plan.ingest.enabled && !plan.ingest.disabled)
-    problems.push(`--strict-ingest: ${plan.ingest.reason}`);
-  if (problems.length > 0) throw new PreflightError(problems);
-}
-
-/**
- * The slow tool checks — importing each Python tool for its version, listing lm-eval's 14k task names
- * (10–30 s cold) — need no server: they run while it starts (`executeRun`'s `prepare`), so the GPUs
- * do not wait for them. A problem fails the run before any task, exit 2.
- */
-async function toolChecks(plan: RunPlan, tools: DiscoveredTools, io: Io, signal: AbortSignal): Promise<void> {
-  const problems: string[] = [];
-  const hostBench = plan.bench.some((bench) => bench.executor.kind === 'native');
-  if (plan.lmEval.length > 0 && tools.found.lm_eval)
-    problems.push(...(await lmEvalProblems(plan, tools, { ...io, signal })));
-  // Tools that will run must be of versions whose contracts we encode.
-  const versionChecks: VersionCheck[] = [];
-  if (hostBench && tools.found.benchVllm)
-    versionChecks.push({ tool: 'vllm', executable: tools.found.benchVllm });
-  if (plan.lmEval.length > 0 && tools.found.lm_eval)
-    versionChecks.push({ tool: 'lm_eval', executable: tools.found.lm_eval });
-  if (plan.bfcl.length > 0 && tools.found.bfcl)
-    versionChecks.push({ tool: 'bfcl', executable: tools.found.bfcl });
-  const versions = await checkToolVersions(
-    versionChecks,
-    toolEnvValues({ inherit: plan.toolEnv.inherit, set: { PYTHONUNBUFFERED: '1' } }, io.env),
-    signal,
-  );
-  problems.push(...versions.problems);
-  for (const unknown of versions.unknown)
-    writeLine(io.stderr, `warning: could not read the version of ${unknown}`);
-  if (problems.length > 0) throw new PreflightError(problems, true);
-}
-
-/** A fresh machine runs a recipe without a separate `setup`: provision what it needs and lacks first. */
-async function provisionMissingTools(
-  workload: ResolvedWorkload,
-  phases: ReadonlySet<Phase>,
-  externalServer: boolean,
-  io: Io,
-): Promise<void> {
-  if (io.env['PERF_EVAL_NO_AUTO_SETUP'] === '1') return;
-  const accuracy = !benchOnly({ workload, env: io.env });
-  const components = componentsFor({
-    runtime: workload.server.runtime,
-    bench: phases.has('bench') && workload.bench.length > 0,
-    lmEval: accuracy && phases.has('lm_eval') && workload.lmEval.length > 0,
-    bfcl: accuracy && phases.has('bfcl') && workload.bfcl.length > 0,
-    externalServer,
-  });
-  const dir = toolsDir(io.env);
-  const print = (line: string): void => writeLine(io.stdout, line);
-  const result = await ensureTools(components, {
-    dir,
-    python: io.env['PERF_EVAL_PYTHON']?.trim() || 'python3',
-    force: false,
-    verbose: false,
-    env: io.env,
-    signal: io.signal,
-    print,
-    progress: setupProgress(io),
-    verifyBfcl: verifyBfclWithDriver,
-  });
-  if (result.provisioned.length > 0)
-    print(`provisioned ${result.provisioned.join(', ')} into ${dir} (what 'perf-eval setup' does)`);
 }
 
 /**
@@ -411,11 +170,19 @@ export async function run(argv: string[], io: Io): Promise<number> {
   const recipe = loadRecipe(file, io, values.profiles);
   if (recipe.sweep && values.variant === undefined) throw variantRequiredError(recipe, file);
   const workload = values.variant === undefined ? recipe : selectVariant(recipe, values.variant, file, 'run');
-  await provisionMissingTools(workload, phases, Boolean(values['server-url']), io);
-  const tools = discoverTools(io.env, {
-    runtime: workload.server.runtime,
+  const toolOptions: RunToolsOptions = {
+    env: io.env,
+    cwd: io.cwd,
+    phases,
     externalServer: Boolean(values['server-url']),
-  });
+    print: (line) => writeLine(io.stdout, line),
+    warn: (line) => writeLine(io.stderr, line),
+    // Plain progress lines even on a TTY: provisioning shares the terminal with the server's log.
+    progress: {},
+    verifyBfcl: verifyBfclWithDriver,
+  };
+  // Only the simulator (it is the server) is provisioned here; the rest while the server starts.
+  const runTools = await resolveRunTools(workload, { ...toolOptions, signal: io.signal });
   const plan = planFor(
     workload,
     io,
@@ -427,7 +194,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
       jobs,
       ingest: { disabled: Boolean(values['no-ingest']), strict: Boolean(values['strict-ingest']) },
     },
-    tools,
+    runTools.tools,
   );
   const baselineSpec = values.baseline;
   if (
@@ -440,7 +207,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
       `perf-eval run: --baseline ${baselineSpec} does not exist; pass a results dir, a history.jsonl, buildkite:<build> or auto`,
     );
   }
-  await preflight(plan, workload, tools, io);
+  await preflightRun(plan, workload, runTools, toolOptions);
   // After the tasks, before the final summary: verdicts against the baseline, history.jsonl, gates.
   const verdicts = verdictPostRun({
     workload,
@@ -457,7 +224,11 @@ export async function run(argv: string[], io: Io): Promise<number> {
   let toolCheckFailure: PreflightError | undefined;
   const summary = await executeRun(plan, {
     prepare: (signal) =>
-      toolChecks(plan, tools, io, signal).catch((error: unknown) => {
+      prepareDuringLaunch(
+        plan,
+        runTools,
+        toolOptions,
+      )(signal).catch((error: unknown) => {
         if (error instanceof PreflightError) toolCheckFailure = error;
         throw error;
       }),
@@ -470,7 +241,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
     ...(io.forceSignal ? { forceSignal: io.forceSignal } : {}),
     reporter: new Reporter(io),
     verbose: Boolean(values.verbose),
-    toolRoles: tools.roles,
+    toolRoles: runTools.tools.roles,
     identity: await identityOf(workload, io.env),
     postRun: [verdicts],
   });

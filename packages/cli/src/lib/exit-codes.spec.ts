@@ -13,7 +13,6 @@ import { InterruptedError, PerfEvalError, ToolError } from '@perf-eval/util';
 import type { ErrorCategory } from '@perf-eval/util';
 import * as workloadSchema from '@perf-eval/workload-schema';
 import { describe, expect, it } from 'vitest';
-import { PreflightError } from '../commands/run.js';
 import { UsageError } from './args.js';
 import { ReportInputError } from './report-data.js';
 import { EXIT, exitCodeFor, exitCodeForSignal } from './exit-codes.js';
@@ -103,6 +102,7 @@ const EXPECTED: Record<string, Expected> = {
   SetupPrerequisiteError: 'preflight',
   // run
   PlanEnvMismatchError: 'internal',
+  PreflightError: 'preflight',
   SemanticEvalFailedError: 'failure',
   SemanticEvalResultError: 'failure',
   // results
@@ -115,7 +115,6 @@ const EXPECTED: Record<string, Expected> = {
   GateFailedError: 'failure',
   // cli
   UsageError: 'usage',
-  PreflightError: 'preflight',
   ReportInputError: 'validation',
 };
 
@@ -157,7 +156,7 @@ function errorClassesOf(modules: Record<string, unknown>[]): Map<string, ErrorCl
   return classes;
 }
 
-const CLI_CLASSES = { UsageError, PreflightError, ReportInputError };
+const CLI_CLASSES = { UsageError, ReportInputError };
 
 describe('error categories', () => {
   const classes = errorClassesOf([

@@ -3,11 +3,11 @@
  * `perf-eval plan --json` shows exactly what `perf-eval run` executes.
  */
 import { defaultDriverCacheDir } from '@perf-eval/bfcl-runner';
-import { planRun, type Phase, type RunPlan, type ToolCommands } from '@perf-eval/run';
+import { discoverRunTools, planRun, type Phase, type RunPlan, type ToolCommands } from '@perf-eval/run';
 import type { ResolvedWorkload } from '@perf-eval/workload-schema';
 import { parseServerUrl } from './args.js';
 import type { Io } from './io.js';
-import { discoverTools, toolPaths, type DiscoveredTools } from '@perf-eval/toolchain';
+import { toolPaths, type DiscoveredTools } from '@perf-eval/toolchain';
 
 export interface PlanFlags {
   command: 'plan' | 'run';
@@ -32,10 +32,12 @@ export function planFor(
   workload: ResolvedWorkload,
   io: Io,
   flags: PlanFlags,
-  tools: DiscoveredTools = discoverTools(io.env, {
-    runtime: workload.server.runtime,
+  // What `run` uses: tools it would provision are named at their provisioned paths.
+  tools: DiscoveredTools = discoverRunTools(workload, {
+    env: io.env,
+    cwd: io.cwd,
     externalServer: Boolean(flags.serverUrl),
-  }),
+  }).tools,
 ): RunPlan {
   checkServerUrl(flags.command, flags.serverUrl);
   return planRun(workload, {

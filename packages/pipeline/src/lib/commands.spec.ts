@@ -4,8 +4,6 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync, statSync } from 'nod
 import { join, resolve } from 'node:path';
 import { FIXTURE_BIN, makeRoot, recipe, REPO_ROOT, tempDir } from '../../test/helpers.js';
 import { generatePipeline } from './generate.js';
-import { setupComponents } from './steps.js';
-import type { ResolvedWorkload } from '@perf-eval/workload-schema';
 import type { CommandStep } from './types.js';
 
 const FAKE_EXECUTABLE = resolve(import.meta.dirname, '../../test/fixtures/artifacts/perf-eval');
@@ -52,7 +50,7 @@ function stepFor(file: string, env: Record<string, string> = {}, root = REPO_ROO
 }
 
 describe('GPU step commands (recipe-compat.md §13.4)', () => {
-  it('docker step: downloads the executable, sets up lm_eval,bfcl, fetches the token first, runs the recipe', () => {
+  it('docker step: downloads the executable, fetches the token first, runs the recipe (no separate setup)', () => {
     const step = stepFor('glm_5_1_h200');
     const { checkout, results, calls } = job(step);
     expect(results.map((result) => result.status)).toEqual([0, 0]);
@@ -60,11 +58,10 @@ describe('GPU step commands (recipe-compat.md §13.4)', () => {
     const log = calls();
     expect(log.map((call) => `${call.tool ?? 'buildkite-agent'} ${call.argv.join(' ')}`)).toEqual([
       'buildkite-agent artifact download perf-eval . --step perf-eval-executable',
-      'perf-eval setup --only lm_eval,bfcl',
       'buildkite-agent secret get INGEST_BEARER_TOKEN',
       'perf-eval run workloads/glm_5_1_h200.yaml',
     ]);
-    const run = log[3] as Call;
+    const run = log[2] as Call;
     expect(run.env['INGEST_BEARER_TOKEN']).toBe('fake-ingest-token');
     expect(run.env['HF_HOME']).toBe(join(checkout, '.hf-cache'));
     expect(
@@ -76,15 +73,15 @@ describe('GPU step commands (recipe-compat.md §13.4)', () => {
       expect(`${result.stdout}${result.stderr}`).not.toContain('fake-ingest-token');
   });
 
-  it('Kubernetes step: keeps the pod HF_HOME (D19) and sets up the native bench client', () => {
+  it('Kubernetes step: keeps the pod HF_HOME (D19)', () => {
     const step = stepFor('minimax_m3_mi355x');
     expect(step.commands[1]).not.toContain('HF_HOME');
     const { results, calls } = job(step, { HF_HOME: '/root/.cache/huggingface' });
     expect(results.map((result) => result.status)).toEqual([0, 0]);
     const log = calls();
-    expect(log[1]?.argv).toEqual(['setup', '--only', 'bench,lm_eval']);
-    expect(log[3]?.argv).toEqual(['run', 'workloads/minimax_m3_mi355x.yaml']);
-    expect(log[3]?.env['HF_HOME']).toBe('/root/.cache/huggingface');
+    expect(log.map((call) => call.argv[0])).toEqual(['artifact', 'secret', 'run']);
+    expect(log[2]?.argv).toEqual(['run', 'workloads/minimax_m3_mi355x.yaml']);
+    expect(log[2]?.env['HF_HOME']).toBe('/root/.cache/huggingface');
   });
 
   it('does not start the run when the secret cannot be fetched', () => {
@@ -102,34 +99,19 @@ describe('GPU step commands (recipe-compat.md §13.4)', () => {
     expect(calls().at(-1)?.argv).toEqual(['run', 'workloads/$HOME_$(id).yaml']);
   });
 
-  it('chooses the setup components like upstream package sets (+bench off docker)', () => {
+  it('never runs a separate setup before the run: the run provisions while its server starts', () => {
     const root = makeRoot({
       recipes: {
-        'docker.yaml': recipe(),
         'docker_bfcl.yaml': recipe({ extra: 'bfcl:\n  test_categories: [simple_python]' }),
-        'docker_bench.yaml': recipe({ extra: 'bench_only: true' }),
         'native.yaml': recipe({ gpu: 'B200' }),
-        'native_bfcl.yaml': recipe({ gpu: 'B200', extra: 'bfcl:\n  test_categories: [simple_python]' }),
         'sim.yaml': recipe({ gpu: 'SIM' }),
       },
     });
-    const generated = generatePipeline({
-      root,
-      env: { WORKLOADS: 'docker,docker_bfcl,docker_bench,native,native_bfcl,sim' },
-    });
-    expect(generated.workloads.map((workload) => setupComponents(workload, {}).join(','))).toEqual([
-      'lm_eval',
-      'lm_eval,bfcl',
-      'bench',
-      'bench,lm_eval',
-      'bench,lm_eval,bfcl',
-      'bench,lm_eval',
-    ]);
-    expect(
-      generated.workloads.map((workload) => setupComponents(workload, { BENCH_ONLY: 'TRUE' }).join(',')),
-    ).toEqual(Array(6).fill('bench'));
-    expect(setupComponents(generated.workloads[0] as ResolvedWorkload, { BENCH_ONLY: '0' })).toEqual([
-      'lm_eval',
-    ]);
+    const { pipeline } = generatePipeline({ root, env: { WORKLOADS: 'docker_bfcl,native,sim' } });
+    for (const step of pipeline.steps as CommandStep[]) {
+      expect(step.commands).toHaveLength(2);
+      expect(step.commands.join('\n')).not.toMatch(/perf-eval setup|pip install/);
+      expect(step.commands[1]).toMatch(/\.\/perf-eval run workloads\/\w+\.yaml$/);
+    }
   });
 });

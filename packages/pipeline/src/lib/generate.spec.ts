@@ -109,7 +109,7 @@ describe('behaviour without a golden (recipe-compat.md §13.7)', () => {
     expect(container(steps[2] as CommandStep)['image']).toBe(`vllm/vllm-openai-rocm:nightly-${SHA}`);
     for (const step of steps) {
       expect(step.env).toEqual({ VLLM_IMAGE: image, VLLM_COMMIT: SHA, BENCH_ONLY: '1' });
-      expect(step.commands[0]).toMatch(/\.\/perf-eval setup --only bench$/);
+      expect(step.commands[0]).toMatch(/chmod \+x \.\/perf-eval$/);
     }
     expect(schema().validate(generated.pipeline)).toEqual([]);
   });
@@ -143,7 +143,7 @@ describe('behaviour without a golden (recipe-compat.md §13.7)', () => {
     expect(step?.agents).toEqual({ queue: 'cpu' });
     expect(step?.plugins).toBeUndefined();
     expect(step?.retry.automatic).toHaveLength(2);
-    expect(step?.commands[0]).toMatch(/setup --only bench,lm_eval$/);
+    expect(step?.commands[0]).toMatch(/chmod \+x \.\/perf-eval$/);
   });
 
   it('emits NIGHTLY only when it is set, and BENCH_ONLY "1" from a bench_only recipe', () => {

@@ -166,7 +166,7 @@ describe('multi-node steps', () => {
       resources: { limits: { 'nvidia.com/gpu': 8 } },
     });
     expect(step.commands[0]).toMatch(
-      /^if \[ "\$\{BUILDKITE_PARALLEL_JOB:-0\}" = 0 \]; then echo .* && \.\/perf-eval setup --only bench,lm_eval; else echo .*; fi$/,
+      /^if \[ "\$\{BUILDKITE_PARALLEL_JOB:-0\}" = 0 \]; then echo .* && chmod \+x \.\/perf-eval; else echo .*; fi$/,
     );
     expect(step.commands[1]).toContain("buildkite-agent meta-data set 'perf-eval:ray-head:wl-big'");
     expect(step.commands[1]).toContain('./perf-eval run workloads/big.yaml');
@@ -279,7 +279,7 @@ describe('multi-node commands in bash (fake buildkite-agent, ray, hostname)', ()
     const run = calls.find((call) => call.tool === 'perf-eval' && call.argv[0] === 'run') as Call;
     expect(run.argv).toEqual(['run', 'workloads/big.yaml']);
     expect(run.env['RAY_ADDRESS']).toBe('10.1.2.3:6379');
-    expect(calls.filter((call) => call.tool === 'perf-eval' && call.argv[0] === 'setup')).toHaveLength(1);
+    expect(calls.filter((call) => call.argv[0] === 'artifact')).toHaveLength(1);
     // The run starts only after both workers registered with this head.
     const runIndex = calls.indexOf(run);
     for (const worker of [1, 2]) {
@@ -339,7 +339,7 @@ describe('multi-node commands in bash (fake buildkite-agent, ray, hostname)', ()
     const c = cluster();
     const worker = await c.job(step, 1, { PERF_EVAL_RAY_WAIT_S: '1' });
     expect(worker.status).toBe(1);
-    expect(worker.output).toContain('Ray worker node: no perf-eval setup needed');
+    expect(worker.output).toContain('Ray worker node: no perf-eval executable needed');
     expect(worker.output).toContain(
       'no Ray head to join within 1s (PERF_EVAL_RAY_WAIT_S); did parallel job 0 start?',
     );

@@ -58,9 +58,9 @@ export function checkMultiNode(workload: ResolvedWorkload): number {
 const WAIT = `wait_s="\${PERF_EVAL_RAY_WAIT_S:-${DEFAULT_RAY_WAIT_S}}"; poll_s="\${PERF_EVAL_RAY_POLL_S:-${DEFAULT_RAY_POLL_S}}"`;
 const IS_HEAD = '[ "${BUILDKITE_PARALLEL_JOB:-0}" = 0 ]';
 
-/** Setup command of a multi-node step: only the head (job 0) sets up the orchestrator. */
-export function multiNodeSetup(setup: string): string {
-  return `if ${IS_HEAD}; then ${setup}; else echo '~~~ :ray: Ray worker node: no perf-eval setup needed'; fi`;
+/** First command of a multi-node step: only the head (job 0) runs the orchestrator, so only it fetches it. */
+export function multiNodeFetch(fetch: string): string {
+  return `if ${IS_HEAD}; then ${fetch}; else echo '~~~ :ray: Ray worker node: no perf-eval executable needed'; fi`;
 }
 
 /**

@@ -4,7 +4,7 @@ import { quoteArg } from '@perf-eval/util';
 import { isTruthyFlag, type GpuProfile, type ResolvedWorkload } from '@perf-eval/workload-schema';
 import { parse as parseYaml } from 'yaml';
 import { PipelineOverrideError } from './errors.js';
-import { checkMultiNode, multiNodeRun, multiNodeSetup } from './multinode.js';
+import { checkMultiNode, multiNodeFetch, multiNodeRun } from './multinode.js';
 import type { CommandStep, KubernetesPlugin, RetryRule } from './types.js';
 
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -243,24 +243,14 @@ export function isBenchOnly(workload: ResolvedWorkload, env: Env): boolean {
   return isTruthyFlag(env['BENCH_ONLY']) || workload.benchOnly;
 }
 
-/**
- * `perf-eval setup --only …` components, mirroring upstream's package sets: bench-only → bench;
- * a bfcl block → lm_eval,bfcl; else lm_eval. The bench client is only needed on the job host when
- * the server is not a docker container (native / sim), so those runtimes also get `bench`.
- */
-export function setupComponents(workload: ResolvedWorkload, env: Env): string[] {
-  if (isBenchOnly(workload, env)) return ['bench'];
-  const components = workload.bfcl.length > 0 ? ['lm_eval', 'bfcl'] : ['lm_eval'];
-  if (workload.profile.serverRuntime !== 'docker') components.unshift('bench');
-  return components;
-}
-
 export const SECRET_COMMAND =
   'INGEST_BEARER_TOKEN="$(buildkite-agent secret get INGEST_BEARER_TOKEN)" && export INGEST_BEARER_TOKEN';
 
 /**
- * `[setup, run]` (recipe-compat.md §13.4). The job needs no Node, npm or checkout build: it downloads
- * the self-contained `perf-eval` executable the executable step (`EXECUTABLE_STEP_KEY`) uploaded. Runtime `$` references are
+ * `[fetch, run]` (recipe-compat.md §13.4). The job needs no Node, npm or checkout build: it downloads
+ * the self-contained `perf-eval` executable the executable step (`EXECUTABLE_STEP_KEY`) uploaded.
+ * There is no separate `perf-eval setup`: `run` provisions the Python tools the recipe lacks while
+ * its server pulls the image and loads the model, so the GPUs wait max(launch, installs), not the sum. Runtime `$` references are
  * meant for the job shell; the bootstrap uploads with `--no-interpolation` (buildkite.md §5). A sweep
  * variant runs `run '<path>' --variant '<name>'`; a multi-node recipe branches on
  * `BUILDKITE_PARALLEL_JOB` (multinode.ts), its Ray meta-data keyed by `key`.
@@ -270,11 +260,10 @@ export function stepCommands(
   env: Env,
   key = stepKeyFor(workload),
 ): [string, string] {
-  const setup = [
-    `echo '~~~ :package: perf-eval setup'`,
+  const fetch = [
+    `echo '~~~ :package: perf-eval executable'`,
     `buildkite-agent artifact download ${EXECUTABLE} . --step ${EXECUTABLE_STEP_KEY}`,
     `chmod +x ./${EXECUTABLE}`,
-    `./${EXECUTABLE} setup --only ${setupComponents(workload, env).join(',')}`,
   ].join(' && ');
   const run = [SECRET_COMMAND, 'export PATH="$PWD/.venv/bin:$HOME/.local/bin:$PATH"'];
   // D19: Kubernetes pods keep the pod's HF_HOME (the mounted cache); only host jobs use a checkout cache.
@@ -282,8 +271,8 @@ export function stepCommands(
   const variant = workload.variant ? ` --variant ${quoteArg(workload.variant.name)}` : '';
   run.push(`./${EXECUTABLE} run ${quoteArg(workload.path)}${variant}`);
   const nodes = checkMultiNode(workload);
-  if (nodes > 1) return [multiNodeSetup(setup), multiNodeRun(run.join(' && '), key, nodes)];
-  return [setup, run.join(' && ')];
+  if (nodes > 1) return [multiNodeFetch(fetch), multiNodeRun(run.join(' && '), key, nodes)];
+  return [fetch, run.join(' && ')];
 }
 
 /** `VLLM_IMAGE`, `VLLM_COMMIT`, `BENCH_ONLY` (verbatim when non-empty; else `"1"` from the recipe), `NIGHTLY` when set. */

@@ -39,10 +39,9 @@ import {
 } from './pins.js';
 import { Heartbeat, type ProgressOptions } from './progress.js';
 import { BUILD_TOKENIZER_PY, SIM_TOKENIZER_VOCAB } from './tokenizer.js';
-import { findOnPath, isExecutable, toolPaths } from './tools.js';
+import { findOnPath, isExecutable, toolPaths, type Component } from './tools.js';
 
-export const COMPONENTS = ['bench', 'lm_eval', 'bfcl', 'sim'] as const;
-export type Component = (typeof COMPONENTS)[number];
+export { COMPONENTS, type Component } from './tools.js';
 
 /** A provisioning step failed (exit 1); `fullMessage` adds the command's output tail. */
 export class SetupStepError extends ToolError {

@@ -94,4 +94,23 @@ describe('discoverTools: roles', () => {
       JSON.parse(JSON.stringify({ ...provisioned.roles })),
     );
   });
+
+  it('names pending components at their provisioned paths before they exist (a run provisions them during the launch)', () => {
+    const paths = toolPaths(tools);
+    const now = discoverTools(env, { runtime: 'sim' });
+    expect(now.found).toMatchObject({ lm_eval: undefined, bfcl: undefined, benchVllm: undefined });
+    const pending = discoverTools(env, {
+      runtime: 'sim',
+      pending: new Set(['bench', 'lm_eval', 'bfcl'] as const),
+    });
+    expect(pending.roles.benchClient).toEqual({ binary: paths.vllm, source: 'provisioned' });
+    expect(pending.roles.lmEval).toEqual({ binary: paths.lmEval, source: 'provisioned' });
+    expect(pending.roles.bfclPython).toEqual({ binary: paths.bfclPython, source: 'provisioned' });
+    expect(pending.lmEvalPython).toBe(paths.lmEvalPython);
+    expect(pending.commands).toMatchObject({ benchVllm: [paths.vllm], lmEval: [paths.lmEval] });
+    // A pending bench client is still never the server.
+    expect(
+      discoverTools(env, { runtime: 'native', pending: new Set(['bench'] as const) }).roles.server.source,
+    ).toBe('missing');
+  });
 });

@@ -14,6 +14,10 @@ export const SERVER_VLLM_ENV = 'PERF_EVAL_VLLM';
 /** Explicit override of the `vllm` that runs `vllm bench serve` on this host. */
 export const BENCH_VLLM_ENV = 'PERF_EVAL_BENCH_VLLM';
 
+/** What `perf-eval setup` provisions (and a run provisions when missing). */
+export const COMPONENTS = ['bench', 'lm_eval', 'bfcl', 'sim'] as const;
+export type Component = (typeof COMPONENTS)[number];
+
 export function toolsDir(env: Env): string {
   const explicit = env['PERF_EVAL_TOOLS_DIR']?.trim();
   if (explicit) return explicit;
@@ -114,6 +118,11 @@ export interface DiscoverToolsOptions {
   externalServer?: boolean | undefined;
   /** Use the provisioned bench client even for a native server (default: the server's own vLLM). */
   provisionedBenchClient?: boolean | undefined;
+  /**
+   * Components a run provisions while its server starts: named at their provisioned paths as if
+   * they were there already, so the plan shows the commands that will run.
+   */
+  pending?: ReadonlySet<Component> | undefined;
 }
 
 export interface DiscoveredTools {
@@ -143,13 +152,15 @@ export function discoverTools(env: Env, options: DiscoverToolsOptions = {}): Dis
   const paths = toolPaths(dir);
   const runtime = options.runtime ?? 'native';
   const override = (name: string): string | undefined => env[name]?.trim() || undefined;
-  const provisionedClient = isExecutable(paths.vllm) ? paths.vllm : undefined;
+  const provisioned = (path: string, component: Component): boolean =>
+    options.pending?.has(component) === true || isExecutable(path);
+  const provisionedClient = provisioned(paths.vllm, 'bench') ? paths.vllm : undefined;
 
   const serverOverride = override(SERVER_VLLM_ENV);
   const pathVllm = findOnPath('vllm', env, [resolve(paths.vllm)]);
   const servingVllm = serverOverride ? role(serverOverride, 'override') : role(pathVllm, 'path');
 
-  const simulator = isExecutable(paths.simulator)
+  const simulator = provisioned(paths.simulator, 'sim')
     ? role(paths.simulator, 'provisioned')
     : role(findOnPath('llm-d-inference-sim', env), 'path');
   const server: ToolRole =
@@ -173,10 +184,10 @@ export function discoverTools(env: Env, options: DiscoverToolsOptions = {}): Dis
           ? { binary: 'vllm', source: 'container' }
           : servingVllm;
 
-  const lmEval = isExecutable(paths.lmEval)
+  const lmEval = provisioned(paths.lmEval, 'lm_eval')
     ? role(paths.lmEval, 'provisioned')
     : role(findOnPath('lm_eval', env), 'path');
-  const bfclPython = isExecutable(paths.bfclPython)
+  const bfclPython = provisioned(paths.bfclPython, 'bfcl')
     ? role(paths.bfclPython, 'provisioned')
     : role(undefined, 'missing');
   const docker = role(findOnPath('docker', env), 'path');
@@ -192,7 +203,7 @@ export function discoverTools(env: Env, options: DiscoverToolsOptions = {}): Dis
       docker: docker.binary ?? 'docker',
     },
     roles: { server, benchClient, lmEval, bfclPython, docker },
-    lmEvalPython: isExecutable(paths.lmEvalPython) ? paths.lmEvalPython : 'python3',
+    lmEvalPython: provisioned(paths.lmEvalPython, 'lm_eval') ? paths.lmEvalPython : 'python3',
     found: {
       vllm: servingVllm.binary,
       benchVllm: hostBench,
