@@ -1,3 +1,7 @@
+export { writeReport } from './lib/write.js';
+export type { WriteReportOptions } from './lib/write.js';
+export { assembleReportData, ReportInputError } from './lib/assemble.js';
+export type { AssembleReportOptions } from './lib/assemble.js';
 export { renderReport } from './lib/render.js';
 export type { ChartKind, RenderReportOptions } from './lib/render.js';
 export {

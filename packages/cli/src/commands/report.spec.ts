@@ -16,7 +16,6 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Io } from '../lib/io.js';
 import { run } from '../lib/main.js';
-import { benchGroupOf, timelineOf } from '../lib/report-data.js';
 import type { RunSummary, TaskRecord } from '@perf-eval/run';
 
 const FIXTURES = resolve(import.meta.dirname, '../../../../../shared/reference/fixtures');
@@ -326,34 +325,5 @@ describe('perf-eval report', () => {
     );
     expect(html).not.toContain('hf_abcdef123456');
     expect(html).toContain('auth failed for token ***');
-  });
-});
-
-describe('report data assembly', () => {
-  it('groups runs named <config>-conc-<N> by config', () => {
-    expect(benchGroupOf('8k-in-1k-out-conc-128')).toEqual({ group: '8k-in-1k-out', concurrency: 128 });
-    expect(benchGroupOf('sharegpt')).toEqual({ group: 'sharegpt', concurrency: undefined });
-  });
-
-  it('timeline: the recorded one when summary.json has it, else server start-up and the tasks', () => {
-    const base = {
-      startedAt: iso(0),
-      server: { status: 'stopped', readyAfterS: 10 },
-      tasks: [
-        taskRecord('bench', 'a', 'ok', 10, 20),
-        { ...taskRecord('lm_eval', 'b', 'skipped', 0, 0), startedAt: undefined },
-      ],
-    } as unknown as RunSummary;
-    expect(timelineOf(base)).toEqual([
-      { name: 'server start-up', kind: 'server', start: T0, end: T0 + 10_000 },
-      { name: 'bench:a', kind: 'bench', start: iso(10), end: iso(20) },
-    ]);
-    const recorded = [
-      { name: 'idle', kind: 'idle', start: 0, end: 5 },
-      { name: 'bad', kind: 'x' },
-    ];
-    expect(timelineOf({ ...base, timeline: recorded } as unknown as RunSummary)).toEqual([
-      { name: 'idle', kind: 'idle', start: 0, end: 5 },
-    ]);
   });
 });

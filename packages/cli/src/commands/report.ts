@@ -38,7 +38,8 @@ export async function run(argv: string[], io: Io): Promise<number> {
     );
   const resultsDir = resolve(io.cwd, positionals[0] as string);
   const output = resolve(io.cwd, values.output ?? resolve(resultsDir, 'report.html'));
-  const { writeReport } = await import('../lib/report-write.js');
+  // Loaded after the arguments are checked: rendering loads ECharts, which takes a while.
+  const { writeReport } = await import('@perf-eval/report');
   await writeReport(resultsDir, output, {
     baselineDir: values.baseline === undefined ? undefined : resolve(io.cwd, values.baseline),
     secrets: secretValuesOf(io.env),

@@ -98,7 +98,8 @@ function parsePhases(value: string | undefined): Set<Phase> {
  */
 async function writeRunReport(resultsDir: string, io: Io): Promise<string | undefined> {
   try {
-    const { writeReport } = await import('../lib/report-write.js');
+    // Loaded only here: rendering loads ECharts, which `run` otherwise never needs.
+    const { writeReport } = await import('@perf-eval/report');
     return (
       await writeReport(resultsDir, join(resultsDir, 'report.html'), { secrets: secretValuesOf(io.env) })
     ).path;

@@ -1,6 +1,6 @@
 /**
- * Everything one report shows, as plain data. The CLI assembles it from a results directory (and a
- * baseline); the renderer never reads files, so a report is a pure function of this value.
+ * Everything one report shows, as plain data. `assembleReportData` makes it from a results directory
+ * (and a baseline); the renderer never reads files, so a report is a pure function of this value.
  */
 
 /** Who and what ran. Every field is optional so a partial or failed run still renders. */

@@ -8,19 +8,20 @@
 import { existsSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
+import { readResultsDir, seriesOf, type MetricSeries, type RunResults } from '@perf-eval/results';
+import { PerfEvalError } from '@perf-eval/util';
+import { compareRuns, type VerdictRow } from '@perf-eval/verdicts';
 import type {
   ReportAccuracyResult,
   ReportBenchResult,
   ReportData,
+  ReportError,
   ReportPhase,
   ReportRunInfo,
   ReportTask,
   ReportValidityFlag,
-} from '@perf-eval/report';
-import { readResultsDir, seriesOf, type MetricSeries, type RunResults } from '@perf-eval/results';
-import { PerfEvalError } from '@perf-eval/util';
-import type { RunSummary } from '@perf-eval/run';
-import { compareRuns, type VerdictRow } from '@perf-eval/verdicts';
+} from './types.js';
+
 /** A results directory the report cannot read (exit 2: nothing to report on). */
 export class ReportInputError extends PerfEvalError {
   constructor(
@@ -36,10 +37,47 @@ export class ReportInputError extends PerfEvalError {
 /** Result files larger than this are not read (bounded memory). */
 export const MAX_RESULT_FILE_BYTES = 256 * 1024 * 1024;
 
+/**
+ * The fields of summary.json the report reads (`perf-eval run` writes more). Only `workload`, `tasks`
+ * (`id`, `kind`, `name`, `status`) and the shape of `server` are checked on reading; the rest is shown
+ * as found.
+ */
+export interface RunSummaryFields {
+  workload: string;
+  recipe?: string;
+  model?: string;
+  gpu?: string;
+  image?: string;
+  vllmCommit?: string;
+  runtime?: string;
+  status?: string;
+  startedAt?: string;
+  finishedAt?: string;
+  durationS?: number;
+  variant?: { name: string };
+  identity?: { gpuCount?: number; buildUrl?: string };
+  server?: { status: string; readyAfterS?: number; error?: ReportError; diagnosis?: string };
+  tasks: {
+    id: string;
+    kind: string;
+    name: string;
+    status: string;
+    startedAt?: string;
+    finishedAt?: string;
+    durationS?: number;
+    error?: ReportError;
+    reason?: string;
+  }[];
+  /** Phases `{name, kind, start, end}`; unreadable ones are left out. */
+  timeline?: unknown;
+  /** The comparison `run --baseline` made. */
+  verdicts?: { rows: readonly VerdictRow[] };
+}
+
 const TASK_STATUSES = new Set(['pending', 'running', 'ok', 'failed', 'skipped', 'cancelled']);
 
 /** Reads and checks summary.json: the fields the report needs, each named in the error with the fix. */
-export async function readRunSummary(resultsDir: string): Promise<RunSummary> {
+export async function readRunSummary(resultsDir: string): Promise<RunSummaryFields> {
   const file = join(resultsDir, 'summary.json');
   let text: string;
   try {
@@ -96,7 +134,7 @@ export async function readRunSummary(resultsDir: string): Promise<RunSummary> {
     (typeof summary['server'] !== 'object' || summary['server'] === null)
   )
     fail('server', 'an object');
-  return data as RunSummary;
+  return data as RunSummaryFields;
 }
 
 async function readJsonFile(file: string): Promise<{ value?: unknown; problem?: string }> {
@@ -199,8 +237,8 @@ export function collect(results: RunResults): Collected {
  * The step's phases: `summary.timeline` when the run recorded one (`{name, kind, start, end}`), else
  * what summary.json already has — server start-up (start → ready) and every task's start → finish.
  */
-export function timelineOf(summary: RunSummary): ReportPhase[] {
-  const recorded = (summary as { timeline?: unknown }).timeline;
+export function timelineOf(summary: RunSummaryFields): ReportPhase[] {
+  const recorded = summary.timeline;
   if (Array.isArray(recorded)) {
     return recorded.filter(
       (p): p is ReportPhase =>
@@ -213,7 +251,7 @@ export function timelineOf(summary: RunSummary): ReportPhase[] {
     );
   }
   const phases: ReportPhase[] = [];
-  const started = Date.parse(summary.startedAt);
+  const started = Date.parse(summary.startedAt ?? '');
   if (Number.isFinite(started) && summary.server?.readyAfterS !== undefined) {
     phases.push({
       name: 'server start-up',
@@ -231,7 +269,7 @@ export function timelineOf(summary: RunSummary): ReportPhase[] {
 
 function runInfoOf(
   results: RunResults | undefined,
-  summary: RunSummary | undefined,
+  summary: RunSummaryFields | undefined,
   planEnv: Record<string, string>,
   dir: string,
 ): ReportRunInfo {
@@ -265,7 +303,7 @@ async function planEnvOf(resultsDir: string): Promise<Record<string, string>> {
 }
 
 interface OneRun {
-  summary: RunSummary | undefined;
+  summary: RunSummaryFields | undefined;
   /** The record set; undefined when the result files could not be read (the summary still shows). */
   results: RunResults | undefined;
   run: ReportRunInfo;
@@ -319,16 +357,15 @@ async function readOneRun(dir: string): Promise<OneRun> {
   return { summary, results, run: runInfoOf(results, summary, await planEnvOf(dir), dir), collected, tasks };
 }
 
-export interface AssembleOptions {
+export interface AssembleReportOptions {
+  /** A results directory of an earlier run to compare against. */
   baselineDir?: string | undefined;
-  /** Overrides of the run's identity (e.g. the build URL known at run time). */
-  run?: Partial<ReportRunInfo> | undefined;
 }
 
 /** The report of `resultsDir`, compared with `baselineDir` when given. */
 export async function assembleReportData(
   resultsDir: string,
-  options: AssembleOptions = {},
+  options: AssembleReportOptions = {},
 ): Promise<ReportData> {
   const current = await readOneRun(resultsDir);
   const baseline = options.baselineDir !== undefined ? await readOneRun(options.baselineDir) : undefined;
@@ -364,7 +401,7 @@ export async function assembleReportData(
   const rows: readonly VerdictRow[] | undefined =
     baseline?.results && current.results
       ? compareRuns(baseline.results, current.results).rows
-      : (summary?.verdicts?.rows as readonly VerdictRow[] | undefined);
+      : summary?.verdicts?.rows;
   const verdicts = rows?.map((row) => ({
     subject: row.task,
     metric: row.metric,
@@ -375,7 +412,7 @@ export async function assembleReportData(
     detail: row.reason,
   }));
   return {
-    run: { ...current.run, ...options.run },
+    run: current.run,
     ...(verdicts ? { verdicts } : {}),
     ...(baseline ? { baseline: baseline.run } : {}),
     ...(server ? { server } : {}),
