@@ -13,8 +13,10 @@ import {
   mergeHistory,
   readHistoryOf,
   readResultsDir,
+  resolveBaseline,
   writeHistory,
   type HistoryEntry,
+  type ResolvedBaseline,
 } from '@perf-eval/results';
 import {
   compareRuns,
@@ -23,7 +25,6 @@ import {
   type Comparison,
   type GateResult,
 } from '@perf-eval/verdicts';
-import { resolveBaseline, type ResolvedBaseline } from './baseline.js';
 import type { PostRunStep, RunIdentityExtra, RunSummary } from '@perf-eval/run';
 import type { ResolvedWorkload } from '@perf-eval/workload-schema';
 
@@ -72,7 +73,11 @@ export async function verdictStep(options: VerdictStepOptions): Promise<VerdictS
   let baseline: ResolvedBaseline | undefined;
   if (options.baseline) {
     try {
-      baseline = await resolveBaseline(options.baseline, recipe, options.env, warn, options.signal);
+      baseline = await resolveBaseline(options.baseline, recipe, {
+        env: options.env,
+        warn,
+        signal: options.signal,
+      });
     } catch (error) {
       warn(`warning: no baseline: ${(error as Error).message}`);
     }
