@@ -40,7 +40,7 @@ import {
 } from '@perf-eval/toolchain';
 import { setupProgress, verifyBfclWithDriver } from '../lib/provisioning.js';
 import { GateFailedError } from '@perf-eval/verdicts';
-import { identityOf, verdictPostRun } from '../lib/verdict-step.js';
+import { runIdentityOf, verdictPostRun } from '@perf-eval/run';
 import { selectVariant, variantRequiredError } from '../lib/variants.js';
 import { loadRecipe } from '../lib/workload.js';
 
@@ -471,7 +471,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
     reporter: new Reporter(io),
     verbose: Boolean(values.verbose),
     toolRoles: tools.roles,
-    identity: await identityOf(workload, io.env),
+    identity: await runIdentityOf(workload, io.env),
     postRun: [verdicts],
   });
   const gateFailures = (summary.gates ?? []).filter((gate) => !gate.passed);
