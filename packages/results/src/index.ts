@@ -28,10 +28,13 @@ export {
   mergeHistory,
   renderHistory,
   writeHistory,
+  mergeHistoryFile,
 } from './lib/history.js';
 export type { HistoryEntry, HistorySeries } from './lib/history.js';
-export { readBaseline } from './lib/baseline.js';
-export type { Baseline } from './lib/baseline.js';
+export { readBaseline, resolveBaseline } from './lib/baseline.js';
+export type { Baseline, ResolveBaselineOptions, ResolvedBaseline } from './lib/baseline.js';
+export { importHistory } from './lib/history-import.js';
+export type { HistorySource, ImportedRuns, ImportHistoryOptions } from './lib/history-import.js';
 export { ResultsDirError, ResultsFileError, HistoryFileError } from './lib/errors.js';
 export {
   BuildkiteClient,

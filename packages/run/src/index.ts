@@ -15,6 +15,8 @@ export type { ServerEnvironments, ToolEnvPlan } from './lib/environment.js';
 export { formatPlan } from './lib/format.js';
 export { describeWriteError, executeRun, PlanEnvMismatchError, realAdapters } from './lib/execute.js';
 export type { ExecuteRunOptions, PostRunStep, RunAdapters, RunReporter } from './lib/execute.js';
+export { runIdentityOf, verdictPostRun } from './lib/verdict-step.js';
+export type { VerdictPostRunOptions } from './lib/verdict-step.js';
 export { renderSummaryMarkdown, writeSummary } from './lib/summary.js';
 export type {
   IngestSummary,

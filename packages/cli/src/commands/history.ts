@@ -1,19 +1,6 @@
-import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import {
-  DEFAULT_HISTORY_KEEP,
-  HISTORY_FILE,
-  historyEntryOf,
-  importBuildkiteHistory,
-  mergeHistory,
-  readHistory,
-  readHistoryOf,
-  readResultsDir,
-  writeHistory,
-  type HistoryEntry,
-} from '@perf-eval/results';
+import { DEFAULT_HISTORY_KEEP, HISTORY_FILE, importHistory, mergeHistoryFile } from '@perf-eval/results';
 import { parseCommandArgs, parsePositiveInt, UsageError } from '../lib/args.js';
-import { buildkiteClient, buildkiteToken, buildRefOf } from '../lib/baseline.js';
 import { EXIT } from '../lib/exit-codes.js';
 import { writeLine, type Io } from '../lib/io.js';
 
@@ -43,15 +30,6 @@ interface HistoryFlags {
   keep?: string;
 }
 
-async function exists(path: string): Promise<boolean> {
-  try {
-    await stat(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 export async function run(argv: string[], io: Io): Promise<number> {
   const { values, positionals } = parseCommandArgs<HistoryFlags>('history', argv, {
     build: { type: 'string' },
@@ -74,43 +52,21 @@ export async function run(argv: string[], io: Io): Promise<number> {
     );
   const keep = parsePositiveInt('history', '--keep', values.keep) ?? DEFAULT_HISTORY_KEEP;
   const out = resolve(io.cwd, values.out ?? HISTORY_FILE);
-  let imported: HistoryEntry[];
-  let from: string;
-  if (values.results !== undefined) {
-    const dir = resolve(io.cwd, values.results);
-    const runResults = await readResultsDir(dir, { samples: false });
-    imported = mergeHistory(await readHistoryOf(dir), [historyEntryOf(runResults)], Number.MAX_SAFE_INTEGER);
-    from = dir;
-  } else {
-    const ref = buildRefOf(values.build as string, io.env);
-    const { token, source } = await buildkiteToken(io.env, io.signal);
-    if (!token) {
-      writeLine(io.stderr, `warning: nothing imported: ${source}`);
-      return EXIT.ok;
-    }
-    const result = await importBuildkiteHistory(
-      buildkiteClient(token, io.env, io.signal),
-      ref,
-      values.recipe,
-    );
-    if (result.files.length === 0) {
-      writeLine(
-        io.stderr,
-        `warning: nothing imported: build ${ref.number} of ${ref.org}/${ref.pipeline} has no ${values.recipe ? `results/${values.recipe}/` : ''}${HISTORY_FILE} artifact`,
-      );
-      return EXIT.ok;
-    }
-    imported = result.entries;
-    from = `build ${ref.number} (${result.files.join(', ')})`;
+  const imported = await importHistory(
+    values.results !== undefined
+      ? { results: resolve(io.cwd, values.results) }
+      : { build: values.build as string },
+    { recipe: values.recipe, env: io.env, signal: io.signal },
+  );
+  if (imported.skipped) {
+    writeLine(io.stderr, `warning: nothing imported: ${imported.skipped}`);
+    return EXIT.ok;
   }
-  if (values.recipe) imported = imported.filter((e) => e.identity.recipe === values.recipe);
-  const existing = (await exists(out)) ? await readHistory(out) : [];
-  const merged = mergeHistory(existing, imported, keep);
-  await writeHistory(out, merged);
-  const recipes = new Set(imported.map((e) => e.identity.recipe));
+  const merged = await mergeHistoryFile(out, imported.entries, keep);
+  const recipes = new Set(imported.entries.map((e) => e.identity.recipe));
   writeLine(
     io.stderr,
-    `history: ${imported.length} run(s) of ${recipes.size} recipe(s) from ${from} → ${out} (${merged.length} run(s) kept)`,
+    `history: ${imported.entries.length} run(s) of ${recipes.size} recipe(s) from ${imported.from} → ${out} (${merged.length} run(s) kept)`,
   );
   return EXIT.ok;
 }

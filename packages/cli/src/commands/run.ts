@@ -11,10 +11,12 @@ import {
   prepareDuringLaunch,
   renderSummaryMarkdown,
   resolveRunTools,
+  runIdentityOf,
   serverEnvironments,
   type Phase,
   type RunSummary,
   type RunToolsOptions,
+  verdictPostRun,
 } from '@perf-eval/run';
 import { secretValuesOf } from '@perf-eval/util';
 import { parseCommandArgs, parsePositiveInt, UsageError } from '../lib/args.js';
@@ -26,7 +28,6 @@ import { interruptionOf } from '../lib/signals.js';
 import { findOnPath } from '@perf-eval/toolchain';
 import { verifyBfclWithDriver } from '../lib/provisioning.js';
 import { GateFailedError } from '@perf-eval/verdicts';
-import { identityOf, verdictPostRun } from '../lib/verdict-step.js';
 import { selectVariant, variantRequiredError } from '../lib/variants.js';
 import { loadRecipe } from '../lib/workload.js';
 
@@ -243,7 +244,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
     reporter: new Reporter(io),
     verbose: Boolean(values.verbose),
     toolRoles: runTools.tools.roles,
-    identity: await identityOf(workload, io.env),
+    identity: await runIdentityOf(workload, io.env),
     postRun: [verdicts],
   });
   const gateFailures = (summary.gates ?? []).filter((gate) => !gate.passed);

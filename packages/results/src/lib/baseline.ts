@@ -1,4 +1,11 @@
+/**
+ * Baselines: a results directory or a history file on disk (`compare`, `run --baseline <path>`), or the
+ * history artifact of a Buildkite build (`run --baseline buildkite:<n>|auto`).
+ */
 import { stat } from 'node:fs/promises';
+import type { EnvVars } from '@perf-eval/util';
+import { importBuildkiteHistory, type BuildRef } from './buildkite.js';
+import { buildkiteClient, buildkiteToken, buildRefOf } from './buildkite-env.js';
 import { ResultsDirError } from './errors.js';
 import { readHistory, readHistoryOf, runOfHistoryEntry, type HistoryEntry } from './history.js';
 import type { RunResults } from './model.js';
@@ -45,4 +52,83 @@ export async function readBaseline(
     );
   }
   return { run: runOfHistoryEntry(entry, path), history };
+}
+
+export interface ResolvedBaseline extends Baseline {
+  /** Human description: the path as given, or `Buildkite build 41 (<artifact paths>)`. */
+  description: string;
+}
+
+export interface ResolveBaselineOptions {
+  env: EnvVars;
+  /** Why there is no baseline after all (one line each); the caller goes on without one. */
+  warn: (line: string) => void;
+  signal?: AbortSignal | undefined;
+}
+
+/**
+ * `--baseline` of `run`: `<dir>`, `<history file>`, `buildkite:<number|url>` or `auto` (the previous
+ * finished build of this pipeline and branch). Buildkite problems are warnings and give undefined (a
+ * nightly without a baseline still runs); a local path that cannot be read throws.
+ */
+export async function resolveBaseline(
+  spec: string,
+  recipe: string,
+  options: ResolveBaselineOptions,
+): Promise<ResolvedBaseline | undefined> {
+  const { env, warn, signal } = options;
+  if (spec !== 'auto' && !spec.startsWith('buildkite:')) {
+    const baseline = await readBaseline(spec, recipe);
+    return { ...baseline, description: spec };
+  }
+  const { token, source } = await buildkiteToken(env, signal);
+  if (!token) {
+    warn(`warning: no baseline: ${source}`);
+    return undefined;
+  }
+  try {
+    const client = buildkiteClient(token, env, signal);
+    let ref: BuildRef;
+    if (spec === 'auto') {
+      const org = env['BUILDKITE_ORGANIZATION_SLUG'];
+      const pipeline = env['BUILDKITE_PIPELINE_SLUG'];
+      if (!org || !pipeline) {
+        warn(
+          'warning: no baseline: --baseline auto needs BUILDKITE_ORGANIZATION_SLUG and BUILDKITE_PIPELINE_SLUG',
+        );
+        return undefined;
+      }
+      const current = Number(env['BUILDKITE_BUILD_NUMBER'] ?? '');
+      const number = await client.previousBuild(org, pipeline, {
+        branch: env['BUILDKITE_BRANCH'],
+        before: Number.isFinite(current) && current > 0 ? current : undefined,
+      });
+      if (number === undefined) {
+        warn(
+          `warning: no baseline: no earlier finished build of ${org}/${pipeline}${env['BUILDKITE_BRANCH'] ? ` on ${env['BUILDKITE_BRANCH']}` : ''}`,
+        );
+        return undefined;
+      }
+      ref = { org, pipeline, number };
+    } else {
+      ref = buildRefOf(spec.slice('buildkite:'.length), env);
+    }
+    const imported = await importBuildkiteHistory(client, ref, recipe);
+    const ofRecipe = imported.entries.filter((e: HistoryEntry) => e.identity.recipe === recipe);
+    const latest = ofRecipe.at(-1);
+    if (!latest) {
+      warn(
+        `warning: no baseline: build ${ref.number} of ${ref.org}/${ref.pipeline} has no history of recipe ${recipe}`,
+      );
+      return undefined;
+    }
+    return {
+      run: runOfHistoryEntry(latest, `buildkite:${ref.number}`),
+      history: imported.entries,
+      description: `Buildkite build ${ref.number} (${imported.files.join(', ')})`,
+    };
+  } catch (error) {
+    warn(`warning: no baseline: ${(error as Error).message}`);
+    return undefined;
+  }
 }

@@ -223,3 +223,21 @@ export function renderHistory(entries: readonly HistoryEntry[]): string {
 export async function writeHistory(file: string, entries: readonly HistoryEntry[]): Promise<void> {
   await writeFileAtomic(file, renderHistory(entries));
 }
+
+/**
+ * Merges `additions` into the history file `file` (created when missing), keeping the last `keep` runs
+ * of each recipe; returns what was written.
+ */
+export async function mergeHistoryFile(
+  file: string,
+  additions: readonly HistoryEntry[],
+  keep = DEFAULT_HISTORY_KEEP,
+): Promise<HistoryEntry[]> {
+  const exists = await stat(file).then(
+    () => true,
+    () => false,
+  );
+  const merged = mergeHistory(exists ? await readHistory(file) : [], additions, keep);
+  await writeHistory(file, merged);
+  return merged;
+}

@@ -13,25 +13,19 @@ import {
   mergeHistory,
   readHistoryOf,
   readResultsDir,
+  resolveBaseline,
   writeHistory,
   type HistoryEntry,
+  type ResolvedBaseline,
 } from '@perf-eval/results';
-import {
-  compareRuns,
-  evaluateGates,
-  renderVerdictTable,
-  type Comparison,
-  type GateResult,
-} from '@perf-eval/verdicts';
-import { resolveBaseline, type ResolvedBaseline } from './baseline.js';
-import type { PostRunStep, RunIdentityExtra, RunSummary } from '@perf-eval/run';
+import type { EnvVars } from '@perf-eval/util';
+import { compareRuns, evaluateGates, renderVerdictTable, type Comparison } from '@perf-eval/verdicts';
 import type { ResolvedWorkload } from '@perf-eval/workload-schema';
+import type { PostRunStep } from './execute.js';
+import type { RunIdentityExtra, RunSummary } from './summary.js';
 
 /** What summary.json records beyond the recipe so runs can be compared (recipe hash, serve args, build). */
-export async function identityOf(
-  workload: ResolvedWorkload,
-  env: Readonly<Record<string, string | undefined>>,
-): Promise<RunIdentityExtra> {
+export async function runIdentityOf(workload: ResolvedWorkload, env: EnvVars): Promise<RunIdentityExtra> {
   const identity: RunIdentityExtra = {
     gpuCount: workload.numGpus,
     serveArgs: [...workload.server.serveArgs],
@@ -49,30 +43,34 @@ export async function identityOf(
   return identity;
 }
 
-export interface VerdictStepOptions {
+export interface VerdictPostRunOptions {
   workload: ResolvedWorkload;
   resultsDir: string;
-  env: Readonly<Record<string, string | undefined>>;
-  summary: RunSummary;
-  /** `--baseline` as given, or undefined. */
+  env: EnvVars;
+  /** A results dir or history file (an absolute path), `buildkite:<number|url>`, `auto`, or undefined. */
   baseline: string | undefined;
+  /** The verdict table (stdout). */
   print: (line: string) => void;
+  /** Why there are no verdicts or history (stderr). */
   warn: (line: string) => void;
+}
+
+interface VerdictStepInput extends VerdictPostRunOptions {
+  summary: RunSummary;
   signal: AbortSignal;
 }
 
-export interface VerdictStepOutcome {
-  comparison?: Comparison;
-  gates: GateResult[];
-}
-
-export async function verdictStep(options: VerdictStepOptions): Promise<VerdictStepOutcome> {
+async function verdictStep(options: VerdictStepInput): Promise<void> {
   const { workload, resultsDir, summary, warn } = options;
   const recipe = workload.name;
   let baseline: ResolvedBaseline | undefined;
   if (options.baseline) {
     try {
-      baseline = await resolveBaseline(options.baseline, recipe, options.env, warn, options.signal);
+      baseline = await resolveBaseline(options.baseline, recipe, {
+        env: options.env,
+        warn,
+        signal: options.signal,
+      });
     } catch (error) {
       warn(`warning: no baseline: ${(error as Error).message}`);
     }
@@ -82,14 +80,14 @@ export async function verdictStep(options: VerdictStepOptions): Promise<VerdictS
     run = await readResultsDir(resultsDir);
   } catch (error) {
     warn(`warning: no verdicts: ${(error as Error).message}`);
-    return { gates: [] };
+    return;
   }
-  const outcome: VerdictStepOutcome = { gates: [] };
+  let comparison: Comparison | undefined;
   if (baseline) {
-    outcome.comparison = compareRuns(baseline.run, run, { history: baseline.history });
-    summary.verdicts = { baseline: baseline.description, ...outcome.comparison };
+    comparison = compareRuns(baseline.run, run, { history: baseline.history });
+    summary.verdicts = { baseline: baseline.description, ...comparison };
     options.print(`--- :bar_chart: verdicts vs ${baseline.description}`);
-    for (const line of renderVerdictTable(outcome.comparison).trimEnd().split('\n')) options.print(line);
+    for (const line of renderVerdictTable(comparison).trimEnd().split('\n')) options.print(line);
   }
   // The history carries forward from the baseline's (or this directory's earlier) history.
   let prior: HistoryEntry[] = baseline?.history ?? [];
@@ -101,20 +99,13 @@ export async function verdictStep(options: VerdictStepOptions): Promise<VerdictS
     }
   }
   await writeHistory(join(resultsDir, HISTORY_FILE), mergeHistory(prior, [historyEntryOf(run)]));
-  const gates = workload.gates;
-  if (gates) {
-    outcome.gates = evaluateGates(run, gates, outcome.comparison);
-    summary.gates = outcome.gates;
-  }
-  return outcome;
+  if (workload.gates) summary.gates = evaluateGates(run, workload.gates, comparison);
 }
 
 /** The verdict step as a post-run step of `executeRun`: its verdicts and gates land in the final summary. */
-export function verdictPostRun(options: Omit<VerdictStepOptions, 'summary' | 'signal'>): PostRunStep {
+export function verdictPostRun(options: VerdictPostRunOptions): PostRunStep {
   return {
     name: 'verdicts',
-    run: async ({ summary, signal }) => {
-      await verdictStep({ ...options, summary, signal });
-    },
+    run: ({ summary, signal }) => verdictStep({ ...options, summary, signal }),
   };
 }
