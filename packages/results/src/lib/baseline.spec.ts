@@ -1,23 +1,13 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { startFakeBuildkite } from '../../test/fake-buildkite.js';
+import { historyEntry } from '../../test/history-entry.js';
 import { tempDir } from '../../test/tmp.js';
 import { resolveBaseline } from './baseline.js';
-import { historyEntryOf, renderHistory, writeHistory } from './history.js';
-import type { RunResults } from './model.js';
+import { renderHistory, writeHistory } from './history.js';
 
 const TOKEN = 'bkua_baseline_secret';
 
-function run(runId: string, recipe: string): RunResults {
-  return {
-    source: 'x',
-    identity: { runId, recipe },
-    tasks: [{ task: 'bench:a', kind: 'bench', configKey: '{}', flags: [], files: [] }],
-    records: [{ task: 'bench:a', metric: 'output_throughput', repetition: null, value: 1, better: 'higher' }],
-    samples: [],
-    warnings: [],
-  };
-}
 
 const CONFIG = {
   token: TOKEN,
@@ -32,15 +22,15 @@ const CONFIG = {
     '7': [
       {
         path: 'results/other/history.jsonl',
-        content: renderHistory([historyEntryOf(run('build-7', 'other'))]),
+        content: renderHistory([historyEntry('build-7', 'other')]),
       },
     ],
     '8': [
       {
         path: 'results/demo/history.jsonl',
         content: renderHistory([
-          historyEntryOf(run('build-7', 'demo')),
-          historyEntryOf(run('build-8', 'demo')),
+          historyEntry('build-7', 'demo'),
+          historyEntry('build-8', 'demo'),
         ]),
       },
     ],
@@ -56,7 +46,7 @@ async function resolveWith(spec: string, env: Record<string, string>) {
 describe('resolveBaseline', () => {
   it('reads a local history file: its latest run of the recipe', async () => {
     const file = join(await tempDir(), 'history.jsonl');
-    await writeHistory(file, [historyEntryOf(run('a', 'demo')), historyEntryOf(run('b', 'demo'))]);
+    await writeHistory(file, [historyEntry('a', 'demo'), historyEntry('b', 'demo')]);
     const { baseline, warnings } = await resolveWith(file, {});
     expect(baseline?.description).toBe(file);
     expect(baseline?.run.identity.runId).toBe('b');

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { startFakeBuildkite } from '../../test/fake-buildkite.js';
+import { historyEntry } from '../../test/history-entry.js';
 import { tempDir } from '../../test/tmp.js';
 import {
   BuildkiteApiError,
@@ -8,21 +9,10 @@ import {
   importBuildkiteHistory,
   parseBuildRef,
 } from './buildkite.js';
-import { historyEntryOf, renderHistory } from './history.js';
-import type { RunResults } from './model.js';
+import { renderHistory } from './history.js';
 
 const TOKEN = 'bkua_secret_token_value';
 
-function run(runId: string, recipe: string): RunResults {
-  return {
-    source: 'x',
-    identity: { runId, recipe },
-    tasks: [{ task: 'bench:a', kind: 'bench', configKey: '{}', flags: [], files: [] }],
-    records: [{ task: 'bench:a', metric: 'output_throughput', repetition: null, value: 1, better: 'higher' }],
-    samples: [],
-    warnings: [],
-  };
-}
 
 const CONFIG = {
   token: TOKEN,
@@ -41,13 +31,13 @@ const CONFIG = {
       {
         path: 'results/demo/history.jsonl',
         content: renderHistory([
-          historyEntryOf(run('build-7', 'demo')),
-          historyEntryOf(run('build-8', 'demo')),
+          historyEntry('build-7', 'demo'),
+          historyEntry('build-8', 'demo'),
         ]),
       },
       {
         path: 'results/other/history.jsonl',
-        content: renderHistory([historyEntryOf(run('build-8', 'other'))]),
+        content: renderHistory([historyEntry('build-8', 'other')]),
       },
     ],
   },

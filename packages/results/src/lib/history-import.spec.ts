@@ -2,23 +2,13 @@ import { copyFile, mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { startFakeBuildkite } from '../../test/fake-buildkite.js';
+import { historyEntry } from '../../test/history-entry.js';
 import { FIXTURES, tempDir } from '../../test/tmp.js';
-import { historyEntryOf, mergeHistoryFile, readHistory, renderHistory, writeHistory } from './history.js';
+import { mergeHistoryFile, readHistory, renderHistory, writeHistory } from './history.js';
 import { importHistory } from './history-import.js';
-import type { RunResults } from './model.js';
 
 const TOKEN = 'bkua_import_secret';
 
-function run(runId: string, recipe: string): RunResults {
-  return {
-    source: 'x',
-    identity: { runId, recipe },
-    tasks: [],
-    records: [],
-    samples: [],
-    warnings: [],
-  };
-}
 
 const ids = (entries: { identity: { recipe: string; runId: string } }[]): string[] =>
   entries.map((e) => `${e.identity.recipe}:${e.identity.runId}`);
@@ -28,7 +18,7 @@ describe('importHistory', () => {
     const dir = join(await tempDir(), 'demo');
     await mkdir(dir);
     await copyFile(join(FIXTURES, 'vllm_bench/er0080_bench_serve_v0.25.1.json'), join(dir, 'bench-a.json'));
-    await writeHistory(join(dir, 'history.jsonl'), [historyEntryOf(run('older', 'demo'))]);
+    await writeHistory(join(dir, 'history.jsonl'), [historyEntry('older', 'demo')]);
     const imported = await importHistory({ results: dir }, { env: {} });
     expect(imported.from).toBe(dir);
     expect(ids(imported.entries)).toEqual(['demo:older', 'demo:demo']);
@@ -46,8 +36,8 @@ describe('importHistory', () => {
           {
             path: 'results/demo/history.jsonl',
             content: renderHistory([
-              historyEntryOf(run('build-41', 'demo')),
-              historyEntryOf(run('build-41', 'x')),
+              historyEntry('build-41', 'demo'),
+              historyEntry('build-41', 'x'),
             ]),
           },
         ],
@@ -87,10 +77,10 @@ describe('importHistory', () => {
 describe('mergeHistoryFile', () => {
   it('creates the file, then merges into it keeping the last runs per recipe', async () => {
     const file = join(await tempDir(), 'h.jsonl');
-    expect(ids(await mergeHistoryFile(file, [historyEntryOf(run('1', 'demo'))]))).toEqual(['demo:1']);
+    expect(ids(await mergeHistoryFile(file, [historyEntry('1', 'demo')]))).toEqual(['demo:1']);
     const merged = await mergeHistoryFile(
       file,
-      [historyEntryOf(run('2', 'demo')), historyEntryOf(run('3', 'demo'))],
+      [historyEntry('2', 'demo'), historyEntry('3', 'demo')],
       2,
     );
     expect(ids(merged)).toEqual(['demo:2', 'demo:3']);
