@@ -46,3 +46,5 @@ export {
   resolveRunTools,
 } from './lib/preflight.js';
 export type { RunTools, RunToolsOptions } from './lib/preflight.js';
+export { annotateBuild, reportLinkMarkdown, runFailures } from './lib/annotation.js';
+export type { AnnotateOptions } from './lib/annotation.js';

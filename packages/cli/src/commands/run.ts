@@ -1,20 +1,19 @@
 import { existsSync } from 'node:fs';
-import { join, relative, resolve, sep } from 'node:path';
-import { execa } from 'execa';
+import { join, resolve } from 'node:path';
 import {
   ALL_PHASES,
+  annotateBuild,
   DEFAULT_JOBS,
   executeRun,
   planSecrets,
   preflightRun,
   PreflightError,
   prepareDuringLaunch,
-  renderSummaryMarkdown,
   resolveRunTools,
+  runFailures,
   runIdentityOf,
   serverEnvironments,
   type Phase,
-  type RunSummary,
   type RunToolsOptions,
   verdictPostRun,
 } from '@perf-eval/run';
@@ -25,7 +24,6 @@ import { writeLine, type Io } from '../lib/io.js';
 import { planFor } from '../lib/plan-options.js';
 import { Reporter } from '../lib/reporter.js';
 import { interruptionOf } from '../lib/signals.js';
-import { findOnPath } from '@perf-eval/toolchain';
 import { verifyBfclWithDriver } from '../lib/provisioning.js';
 import { GateFailedError } from '@perf-eval/verdicts';
 import { selectVariant, variantRequiredError } from '../lib/variants.js';
@@ -110,38 +108,6 @@ async function writeRunReport(resultsDir: string, io: Io): Promise<string | unde
       `warning: could not write the HTML report (${(error as Error).message.split('\n')[0]})`,
     );
     return undefined;
-  }
-}
-
-/** The annotation links the report as a build artifact (uploaded with the `results/` artifacts), relative to the job's checkout. */
-export function reportLinkMarkdown(reportPath: string, cwd: string): string {
-  const artifact = relative(cwd, reportPath).split(sep).join('/');
-  return `\n📊 [HTML report](artifact://${artifact}) (charts, tables, timeline)\n`;
-}
-
-async function annotate(
-  summary: RunSummary,
-  io: Io,
-  stepKey: string,
-  reportPath: string | undefined,
-): Promise<void> {
-  if (io.env['BUILDKITE'] !== 'true') return;
-  const agent = findOnPath('buildkite-agent', io.env);
-  if (!agent) return;
-  const style = summary.status === 'ok' ? 'success' : summary.status === 'cancelled' ? 'warning' : 'error';
-  const markdown =
-    renderSummaryMarkdown(summary) + (reportPath ? reportLinkMarkdown(reportPath, io.cwd) : '');
-  try {
-    await execa(agent, ['annotate', '--style', style, '--context', `wl-${stepKey}`], {
-      input: markdown,
-      timeout: 15_000,
-      reject: true,
-    });
-  } catch (error) {
-    writeLine(
-      io.stderr,
-      `warning: could not post the build annotation (${(error as Error).message.split('\n')[0]})`,
-    );
   }
 }
 
@@ -250,7 +216,13 @@ export async function run(argv: string[], io: Io): Promise<number> {
   const gateFailures = (summary.gates ?? []).filter((gate) => !gate.passed);
   // An interrupted run exits at once (Buildkite's cancel grace period is short); 'perf-eval report' can follow.
   const reportPath = interruptionOf(io.signal) ? undefined : await writeRunReport(plan.resultsDir, io);
-  await annotate(summary, io, workload.stem.replace(/[^A-Za-z0-9_-]/g, '-'), reportPath);
+  await annotateBuild(summary, {
+    env: io.env,
+    cwd: io.cwd,
+    stem: workload.stem,
+    reportPath,
+    warn: (line) => writeLine(io.stderr, line),
+  });
 
   const interruption = interruptionOf(io.signal);
   if (interruption) {
@@ -261,17 +233,8 @@ export async function run(argv: string[], io: Io): Promise<number> {
   writeLine(io.stdout, `results: ${plan.resultsDir}/summary.md`);
   if (reportPath) writeLine(io.stdout, `report: ${reportPath}`);
   if (summary.status !== 'ok') {
-    const failed = summary.tasks
-      .filter((t) => t.status === 'failed' || t.status === 'skipped')
-      .map(
-        (t) => `${t.id} (${t.status}${t.error ? `: ${t.error.message}` : t.reason ? `: ${t.reason}` : ''})`,
-      );
-    if (summary.server.status === 'failed')
-      failed.unshift(
-        `server: ${summary.server.error?.message ?? 'failed'}${summary.server.diagnosis ? ` [${summary.server.diagnosis}]` : ''}`,
-      );
-    failed.push(...(summary.writeErrors ?? []));
-    writeLine(io.stderr, `+++ :rotating_light: run failed\n${failed.map((f) => `  - ${f}`).join('\n')}`);
+    const failed = runFailures(summary).map((line) => `  - ${line}`);
+    writeLine(io.stderr, `+++ :rotating_light: run failed\n${failed.join('\n')}`);
     return EXIT.failure;
   }
   if (values['strict-ingest'] && summary.ingest.failed > 0) {
