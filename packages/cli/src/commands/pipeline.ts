@@ -14,12 +14,17 @@ import {
   type PipelineIssue,
   uploadFileNames,
 } from '@perf-eval/pipeline';
-import { FileReadError, readRegularFileSync, writeFileAtomic } from '@perf-eval/util';
+import {
+  describeFsError,
+  directoryProblem,
+  FileReadError,
+  readRegularFileSync,
+  writeFileAtomic,
+} from '@perf-eval/util';
 import { formatDiagnostic } from '@perf-eval/workload-schema';
 import { parse as parseYaml } from 'yaml';
 import { parseCommandArgs, UsageError } from '../lib/args.js';
 import { EXIT } from '../lib/exit-codes.js';
-import { describeFsError, directoryProblem } from '../lib/fs-problem.js';
 import { writeLine, type Io } from '../lib/io.js';
 import { withProfilesFlagHint } from '../lib/workload.js';
 
