@@ -34,6 +34,7 @@ const EXPECTED: Record<string, Expected> = {
   ProfileInvalidError: 'validation',
   RecipeNotFoundError: 'usage',
   RecipeReadError: 'usage',
+  RecipeListError: 'usage',
   FileReadError: 'usage',
   TopologyPortError: 'validation',
   SemanticEvalTemplateError: 'validation',
@@ -97,6 +98,7 @@ const EXPECTED: Record<string, Expected> = {
   PipelineOverrideError: 'validation',
   PipelineInvalidError: 'validation',
   PipelineSchemaError: 'validation',
+  PipelineFileError: 'usage',
   PipelineTopologyError: 'validation',
   // toolchain
   SetupStepError: 'failure',
