@@ -62,6 +62,8 @@ export {
   readIngestPlan,
   ingestPlan,
 } from './lib/plan.js';
+export { reingestResults } from './lib/reingest.js';
+export type { ReingestOptions } from './lib/reingest.js';
 export type {
   IngestPlan,
   IngestPlanItem,

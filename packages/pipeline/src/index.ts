@@ -62,6 +62,13 @@ export { splitPipeline, uploadFileNames, JOBS_PER_UPLOAD } from './lib/split.js'
 export type { LintContext, ExpectedStep } from './lib/lint.js';
 export { checkPipeline, checkUploads, assertValidPipeline } from './lib/validate.js';
 export type { CheckOptions } from './lib/validate.js';
+export { checkOutputPath, checkPipelineFiles, writeUploads, PipelineFileError } from './lib/files.js';
+export type {
+  PipelineFile,
+  PipelineFileProblem,
+  WriteUploadsOptions,
+  CheckFilesOptions,
+} from './lib/files.js';
 export {
   PipelineSelectionError,
   PipelineRecipeError,

@@ -21,8 +21,8 @@ export { COMPONENTS, provision, SetupStepError, SetupPrerequisiteError } from '.
 export type { Component, ProvisionOptions, Stamp, StepReport, StepStatus } from './lib/provision.js';
 export { componentsFor, ensureTools, hasComponent } from './lib/ensure.js';
 export type { ToolNeeds, EnsureToolsResult } from './lib/ensure.js';
-export { Heartbeat, formatElapsed } from './lib/progress.js';
-export type { ProgressOptions } from './lib/progress.js';
+export { Heartbeat, formatElapsed, terminalProgress } from './lib/progress.js';
+export type { ProgressOptions, ProgressStream } from './lib/progress.js';
 export {
   LM_EVAL_VERSION,
   VLLM_VERSION,

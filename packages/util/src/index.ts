@@ -60,4 +60,5 @@ export type {
 } from './lib/python-json.js';
 export type { EnvVars } from './lib/env.js';
 export { readRegularFileSync, FileReadError, formatBytes } from './lib/read-file.js';
+export { describeFsError, directoryProblem } from './lib/fs-problem.js';
 export type { FileReadProblem, ReadRegularFileOptions } from './lib/read-file.js';

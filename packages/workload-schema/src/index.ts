@@ -6,6 +6,8 @@ export {
   PROFILES_RELATIVE_PATH,
 } from './lib/load.js';
 export type { LoadOptions, LoadResult } from './lib/load.js';
+export { listRecipeFiles, loadRecipeFile, checkRecipeFile, RecipeListError } from './lib/files.js';
+export type { RecipeFileOptions, RecipeFileCheck } from './lib/files.js';
 export { loadProfiles, parseProfiles } from './lib/profiles.js';
 export type { GpuProfile, GpuProfiles, ServerRuntime } from './lib/profiles.js';
 export {

@@ -1,18 +1,11 @@
-import { readFile, stat } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
 import {
   createTransport,
-  ingestPlan,
   ingestUrlProblems,
   IngestNoTokenError,
   IngestUrlInvalidError,
   NO_TOKEN_MESSAGE,
   outboxDirOf,
-  planPathOf,
-  readIngestPlan,
-  replayOutbox,
-  type IngestPlan,
-  type IngestReport,
+  reingestResults,
 } from '@perf-eval/ingest';
 import { scrubText, secretValuesOf } from '@perf-eval/util';
 import { parseCommandArgs, UsageError } from '../lib/args.js';
@@ -86,37 +79,17 @@ export async function run(argv: string[], io: Io): Promise<number> {
   const secrets = secretValuesOf(io.env);
   const print = (line: string): void => writeLine(io.stderr, scrubText(line, secrets));
   // Dry-run payloads go to stdout as they are produced (bytes, one JSON line each).
-  const writeOut = (chunk: Uint8Array | string): void => {
-    io.stdout.write(
-      typeof chunk === 'string'
-        ? chunk
-        : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength).toString('utf8'),
-    );
-  };
-  let report: IngestReport;
-  if (values.replay) {
-    report = await replayOutbox({
-      outboxDir: outboxDirOf(resolve(io.cwd, resultsDir)),
-      transport,
-      dryRun,
-      strict: Boolean(values.strict),
-      print,
-      writeOut,
-    });
-  } else {
-    const plan = await readIngestPlan(resolve(io.cwd, resultsDir));
-    const date = await runDateOf(plan, resolve(io.cwd, resultsDir));
-    writeLine(io.stderr, `ingest: run date ${date.date.toISOString()} (from ${date.source})`);
-    report = await ingestPlan(plan, {
-      resultsDir,
-      transport,
-      dryRun,
-      strict: Boolean(values.strict),
-      print,
-      writeOut,
-      date: date.date,
-    });
-  }
+  const writeOut = (bytes: Uint8Array): void =>
+    void io.stdout.write(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'));
+  const report = await reingestResults(resultsDir, {
+    cwd: io.cwd,
+    replay: Boolean(values.replay),
+    transport,
+    dryRun,
+    strict: Boolean(values.strict),
+    print,
+    writeOut,
+  });
   const interruption = interruptionOf(io.signal);
   if (interruption) {
     writeLine(
@@ -134,28 +107,4 @@ export async function run(argv: string[], io: Io): Promise<number> {
   writeLine(io.stderr, `ingest: ${parts.join(', ')}`);
   for (const failure of report.failures) writeLine(io.stderr, `  failed ${failure.item}: ${failure.message}`);
   return values.strict && report.failed > 0 ? EXIT.failure : EXIT.ok;
-}
-
-/**
- * The run's date for its perf rows: recorded in the plan since `context.date` exists; for older
- * plans summary.json's `startedAt`, else the plan file's modification time.
- */
-async function runDateOf(plan: IngestPlan, resultsDir: string): Promise<{ date: Date; source: string }> {
-  if (plan.context.date)
-    return { date: new Date(plan.context.date), source: '.ingest/plan.json context.date' };
-  try {
-    const summary = JSON.parse(await readFile(join(resultsDir, 'summary.json'), 'utf8')) as {
-      startedAt?: unknown;
-    };
-    const started = typeof summary.startedAt === 'string' ? new Date(summary.startedAt) : undefined;
-    if (started && !Number.isNaN(started.getTime()))
-      return { date: started, source: 'summary.json startedAt; the plan predates context.date' };
-  } catch {
-    // No usable summary: fall through to the plan file's time.
-  }
-  return {
-    date: (await stat(planPathOf(resultsDir))).mtime,
-    source:
-      'the modification time of .ingest/plan.json; the plan predates context.date and summary.json has no startedAt',
-  };
 }

@@ -1,25 +1,22 @@
-import { statSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
 import {
+  checkOutputPath,
+  checkPipelineFiles,
   checkUploads,
   defaultSchemaCacheDir,
   defaultSchemaPath,
   JOBS_PER_UPLOAD,
   jobCount,
   generatePipeline,
+  PipelineFileError,
   PipelineRecipeError,
   SCHEMA_PATH_ENV,
   type CheckOptions,
-  type LintContext,
   type PipelineIssue,
-  uploadFileNames,
+  writeUploads,
 } from '@perf-eval/pipeline';
-import { FileReadError, readRegularFileSync, writeFileAtomic } from '@perf-eval/util';
 import { formatDiagnostic } from '@perf-eval/workload-schema';
-import { parse as parseYaml } from 'yaml';
 import { parseCommandArgs, UsageError } from '../lib/args.js';
 import { EXIT } from '../lib/exit-codes.js';
-import { describeFsError, directoryProblem } from '../lib/fs-problem.js';
 import { writeLine, type Io } from '../lib/io.js';
 import { withProfilesFlagHint } from '../lib/workload.js';
 
@@ -84,58 +81,24 @@ function report(io: Io, issues: readonly PipelineIssue[]): number {
   return EXIT.usage;
 }
 
-function check(io: Io, uploads: readonly unknown[], flags: Flags, context?: LintContext): PipelineIssue[] {
-  const options: CheckOptions = {};
-  if (flags.validate) {
-    options.schemaPath = defaultSchemaPath(io.cwd, io.env, flags.schema);
-    options.schemaCacheDir = defaultSchemaCacheDir(io.env);
-  }
-  if (context) options.context = context;
-  return checkUploads(uploads, options);
+function checkOptions(io: Io, flags: Flags): CheckOptions {
+  if (!flags.validate) return {};
+  return {
+    schemaPath: defaultSchemaPath(io.cwd, io.env, flags.schema),
+    schemaCacheDir: defaultSchemaCacheDir(io.env),
+  };
 }
 
-/** A generated pipeline is ~2 KB per step; 16 MiB is thousands of steps (Buildkite's own limit is lower). */
-const MAX_PIPELINE_BYTES = 16 * 1024 * 1024;
-
-/** `--output` must name a file whose directory can exist: checked before anything is generated. */
-function checkOutput(io: Io, output: string): void {
-  const path = resolve(io.cwd, output);
-  let isDirectory = false;
-  try {
-    isDirectory = statSync(path).isDirectory();
-  } catch {
-    // Absent is fine: it is created.
-  }
-  if (isDirectory)
-    throw new UsageError(
-      `perf-eval pipeline: --output ${output} is a directory; give a file path such as ${output.replace(/\/+$/, '')}/pipeline.yaml`,
-    );
-  const problem = directoryProblem(dirname(path));
-  if (problem) throw new UsageError(`perf-eval pipeline: cannot write --output ${output}: ${problem}`);
-}
-
-function validateFiles(io: Io, files: readonly string[], flags: Flags): number {
-  const documents = files.map((file) => {
-    try {
-      return parseYaml(
-        readRegularFileSync(resolve(io.cwd, file), { maxBytes: MAX_PIPELINE_BYTES }),
-      ) as unknown;
-    } catch (error) {
-      const reason = error instanceof FileReadError ? error.reason : (error as Error).message.split('\n')[0];
-      throw new UsageError(`perf-eval pipeline: cannot read ${file}: ${reason}`);
-    }
-  });
-  const issues = check(io, documents, flags, flags['escape-dollars'] ? { mode: 'escaped' } : {});
-  if (issues.length > 0) return report(io, issues);
-  files.forEach((file, i) => {
-    const steps = (documents[i] as { steps?: unknown[] })?.steps ?? [];
-    const jobs = steps.reduce((sum: number, step) => sum + jobCount(step), 0);
-    writeLine(
-      io.stderr,
-      `ok ${file}: ${steps.length} step(s), ${jobs} job(s) pass the Buildkite schema and the lints`,
-    );
-  });
-  return EXIT.ok;
+/** The pipeline package's file errors in this command's words: a written path is the --output flag's. */
+function worded(error: unknown): unknown {
+  if (!(error instanceof PipelineFileError)) return error;
+  const message =
+    error.problem === 'unreadable'
+      ? error.message
+      : error.problem === 'is-directory'
+        ? `--output ${error.message}`
+        : `cannot write --output ${error.path}: ${error.reason}`;
+  return new UsageError(`perf-eval pipeline: ${message}`);
 }
 
 export async function run(argv: string[], io: Io): Promise<number> {
@@ -159,16 +122,38 @@ export async function run(argv: string[], io: Io): Promise<number> {
     throw new UsageError(`perf-eval pipeline: --output and FILE arguments exclude each other`);
   if (values.schema !== undefined && !values.validate)
     throw new UsageError(`perf-eval pipeline: --schema needs --validate`);
-  if (positionals.length > 0) return validateFiles(io, positionals, values);
-  if (values.output !== undefined) checkOutput(io, values.output);
+  try {
+    return positionals.length > 0 ? validateFiles(io, positionals, values) : await generate(io, values);
+  } catch (error) {
+    throw worded(error);
+  }
+}
 
+function validateFiles(io: Io, files: readonly string[], flags: Flags): number {
+  const context = flags['escape-dollars'] ? { mode: 'escaped' as const } : {};
+  const { issues, files: checked } = checkPipelineFiles(files, {
+    ...checkOptions(io, flags),
+    context,
+    cwd: io.cwd,
+  });
+  if (issues.length > 0) return report(io, issues);
+  for (const file of checked)
+    writeLine(
+      io.stderr,
+      `ok ${file.path}: ${file.steps} step(s), ${file.jobs} job(s) pass the Buildkite schema and the lints`,
+    );
+  return EXIT.ok;
+}
+
+async function generate(io: Io, flags: Flags): Promise<number> {
+  if (flags.output !== undefined) checkOutputPath(flags.output, io.cwd);
   let generated;
   try {
     generated = generatePipeline({
       root: io.cwd,
       env: io.env,
-      ...(values.profiles ? { profilesPath: values.profiles } : {}),
-      mode: values['escape-dollars'] ? 'escaped' : 'verbatim',
+      ...(flags.profiles ? { profilesPath: flags.profiles } : {}),
+      mode: flags['escape-dollars'] ? 'escaped' : 'verbatim',
     });
   } catch (error) {
     if (error instanceof PipelineRecipeError) {
@@ -181,32 +166,25 @@ export async function run(argv: string[], io: Io): Promise<number> {
     writeLine(io.stderr, warning.includes(': warning: ') ? warning : `warning: ${warning}`);
   const { uploads, uploadYaml } = generated;
   const jobs = generated.pipeline.steps.reduce((sum: number, step) => sum + jobCount(step), 0);
-  if (uploads.length > 1 && !values.output) {
+  if (uploads.length > 1 && !flags.output) {
     throw new UsageError(
       `perf-eval pipeline: ${jobs} jobs need ${uploads.length} uploads of at most ${JOBS_PER_UPLOAD} jobs; pass --output FILE to write one file per upload (see 'perf-eval pipeline --help')`,
     );
   }
-  const issues = check(io, uploads, values, generated.lintContext);
+  const issues = checkUploads(uploads, { ...checkOptions(io, flags), context: generated.lintContext });
   if (issues.length > 0) return report(io, issues);
-  if (!values.output) {
+  if (!flags.output) {
     io.stdout.write(uploadYaml[0] as string);
     return EXIT.ok;
   }
-  const names = uploadFileNames(values.output, uploads.length);
-  for (const [i, name] of names.entries()) {
-    const steps = uploads[i]?.steps ?? [];
-    try {
-      await writeFileAtomic(resolve(io.cwd, name), uploadYaml[i] as string);
-    } catch (error) {
-      throw new UsageError(`perf-eval pipeline: cannot write --output ${name}: ${describeFsError(error)}`);
-    }
-    const upload = uploads.length > 1 ? ` (upload ${i + 1}/${uploads.length})` : '';
-    const uploadJobs = steps.reduce((sum: number, step) => sum + jobCount(step), 0);
-    writeLine(
-      io.stderr,
-      `wrote ${name}${upload}: ${steps.length} step(s), ${uploadJobs} job(s)${values.validate ? ', valid against the Buildkite schema' : ''}`,
-    );
-  }
-  for (const name of names) writeLine(io.stdout, name);
+  const written = await writeUploads(generated, flags.output, {
+    cwd: io.cwd,
+    onWritten: (file, i) =>
+      writeLine(
+        io.stderr,
+        `wrote ${file.path}${uploads.length > 1 ? ` (upload ${i + 1}/${uploads.length})` : ''}: ${file.steps} step(s), ${file.jobs} job(s)${flags.validate ? ', valid against the Buildkite schema' : ''}`,
+      ),
+  });
+  for (const file of written) writeLine(io.stdout, file.path);
   return EXIT.ok;
 }

@@ -2,7 +2,6 @@ import { resolve } from 'node:path';
 import { parseCommandArgs, UsageError } from '../lib/args.js';
 import { benchOnly } from '@perf-eval/run';
 import { EXIT } from '../lib/exit-codes.js';
-import { directoryProblem } from '../lib/fs-problem.js';
 import { writeLine, type Io } from '../lib/io.js';
 import {
   COMPONENTS,
@@ -14,7 +13,7 @@ import {
   VLLM_VERSION,
   type Component,
 } from '@perf-eval/toolchain';
-import { BFCL_EVAL_VERSION } from '@perf-eval/util';
+import { BFCL_EVAL_VERSION, directoryProblem } from '@perf-eval/util';
 import { setupProgress, verifyBfclWithDriver } from '../lib/provisioning.js';
 import { loadRecipe } from '../lib/workload.js';
 

@@ -35,6 +35,7 @@ const EXPECTED: Record<string, Expected> = {
   ProfileInvalidError: 'validation',
   RecipeNotFoundError: 'usage',
   RecipeReadError: 'usage',
+  RecipeListError: 'usage',
   FileReadError: 'usage',
   TopologyPortError: 'validation',
   SemanticEvalTemplateError: 'validation',
@@ -98,6 +99,7 @@ const EXPECTED: Record<string, Expected> = {
   PipelineOverrideError: 'validation',
   PipelineInvalidError: 'validation',
   PipelineSchemaError: 'validation',
+  PipelineFileError: 'usage',
   PipelineTopologyError: 'validation',
   // toolchain
   SetupStepError: 'failure',

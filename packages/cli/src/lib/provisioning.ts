@@ -1,16 +1,11 @@
-/** How the CLI drives the toolchain's provisioning: progress on its streams and the BFCL check it injects. */
+/** How the CLI drives the toolchain's provisioning: progress on its stdout and the BFCL check it injects. */
 import { checkBfcl } from '@perf-eval/bfcl-runner';
-import type { ProgressOptions } from '@perf-eval/toolchain';
+import { terminalProgress, type ProgressOptions } from '@perf-eval/toolchain';
 import type { Io } from './io.js';
 
-/** Live progress on a TTY (one status line, redrawn), plain `    … <step> (1m30s)` lines every 30 s otherwise (CI). */
+/** Provisioning progress on the command's stdout: a live line on a TTY, plain lines otherwise (CI). */
 export function setupProgress(io: Io): ProgressOptions {
-  const stream = io.stdout as NodeJS.WriteStream;
-  if (!stream.isTTY) return {};
-  return {
-    live: (text) =>
-      stream.write(text ? `\r\x1b[K    … ${text.slice(0, (stream.columns || 100) - 8)}` : '\r\x1b[K'),
-  };
+  return terminalProgress(io.stdout);
 }
 
 /** bfcl-runner's driver check, injected into the toolchain (which may not import an adapter). */

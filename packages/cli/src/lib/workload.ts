@@ -1,24 +1,21 @@
-import { resolve } from 'node:path';
 import {
-  defaultProfilesPath,
   formatDiagnostic,
-  loadProfiles,
-  loadWorkload,
+  loadRecipeFile,
   ProfileInvalidError,
-  type GpuProfiles,
   type ResolvedWorkload,
 } from '@perf-eval/workload-schema';
 import { writeLine, type Io } from './io.js';
 
 /** Load one recipe for plan/run: profiles resolved as upstream, warnings printed to stderr. */
 export function loadRecipe(file: string, io: Io, profilesFlag: string | undefined): ResolvedWorkload {
-  const absolute = resolve(io.cwd, file);
-  const profilesPath = profilesFlag
-    ? resolve(io.cwd, profilesFlag)
-    : defaultProfilesPath(absolute, io.env, io.cwd);
-  const workload = loadWorkload(absolute, { profiles: loadProfilesFile(profilesPath), env: io.env });
+  let workload: ResolvedWorkload;
+  try {
+    workload = loadRecipeFile(file, { cwd: io.cwd, env: io.env, profilesPath: profilesFlag });
+  } catch (error) {
+    throw withProfilesFlagHint(error);
+  }
   for (const warning of workload.warnings) writeLine(io.stderr, formatDiagnostic({ ...warning, file }));
-  return { ...workload, path: file };
+  return workload;
 }
 
 /**
@@ -35,13 +32,4 @@ export function withProfilesFlagHint(error: unknown): unknown {
     cause: error.cause,
     message: `cannot read GPU profiles file ${error.file}: ${what}; pass --profiles PATH or set PERF_EVAL_PROFILES`,
   });
-}
-
-/** `loadProfiles` with the CLI's wording for an unreadable file. */
-export function loadProfilesFile(path: string): GpuProfiles {
-  try {
-    return loadProfiles(path);
-  } catch (error) {
-    throw withProfilesFlagHint(error);
-  }
 }

@@ -1,4 +1,4 @@
-import { formatElapsed, Heartbeat } from './progress.js';
+import { formatElapsed, Heartbeat, terminalProgress } from './progress.js';
 
 describe('formatElapsed', () => {
   it('renders seconds, minutes and hours compactly', () => {
@@ -48,5 +48,20 @@ describe('Heartbeat', () => {
     heartbeat.stop();
     expect(live).toEqual(['installing lm-eval (2s)', 'installing lm-eval (2s)', '']);
     expect(lines).toEqual([]);
+  });
+});
+
+describe('terminalProgress', () => {
+  it('plain lines (no live option) unless the stream is a TTY', () => {
+    expect(terminalProgress({ write: () => true })).toEqual({});
+    expect(terminalProgress({ write: () => true, isTTY: false })).toEqual({});
+  });
+
+  it('on a TTY, redraws one line cut to the terminal width and clears it with empty text', () => {
+    const written: string[] = [];
+    const progress = terminalProgress({ write: (text) => written.push(text), isTTY: true, columns: 20 });
+    progress.live?.('building llm-d-inference-sim (1m30s)');
+    progress.live?.('');
+    expect(written).toEqual(['\r\x1b[K    … building llm', '\r\x1b[K']);
   });
 });

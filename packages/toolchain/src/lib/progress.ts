@@ -19,6 +19,25 @@ export interface ProgressOptions {
   now?: () => number;
 }
 
+/** Where progress is shown: a writable stream, a terminal when `isTTY` (then `columns` wide). */
+export interface ProgressStream {
+  write(text: string): unknown;
+  isTTY?: boolean;
+  columns?: number;
+}
+
+/**
+ * Progress on `stream`: on a TTY one live status line (`    … <step> (1m30s): …`, redrawn in place and
+ * cut to the terminal's width), otherwise the default plain lines (CI logs are append-only).
+ */
+export function terminalProgress(stream: ProgressStream): ProgressOptions {
+  if (!stream.isTTY) return {};
+  return {
+    live: (text) =>
+      stream.write(text ? `\r\x1b[K    … ${text.slice(0, (stream.columns || 100) - 8)}` : '\r\x1b[K'),
+  };
+}
+
 /** `1m30s`, `45s`, `1h02m`. */
 export function formatElapsed(ms: number): string {
   const total = Math.max(0, Math.floor(ms / 1000));

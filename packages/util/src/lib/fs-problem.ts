@@ -25,8 +25,8 @@ export function describeFsError(error: unknown): string {
 
 /**
  * Why a directory cannot be created at `path` (or used, if it exists), or undefined: the path or its
- * closest existing ancestor is a file, or that ancestor is not writable. Checked up front so that a
- * bad `--tools-dir` is a usage error, not an ENOTDIR stack in the middle of provisioning.
+ * closest existing ancestor is a file, or that ancestor cannot be inspected. Callers check up front so
+ * that a bad directory argument is a usage error, not an ENOTDIR stack in the middle of the work.
  */
 export function directoryProblem(path: string): string | undefined {
   let current = resolve(path);

@@ -1,0 +1,97 @@
+import { mkdtemp, readFile, rm, utimes, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join, relative, resolve } from 'node:path';
+import { writeOutboxEntry } from './outbox.js';
+import {
+  outboxDirOf,
+  planPathOf,
+  writeIngestPlan,
+  type IngestPlan,
+  type IngestPlanPerfItem,
+} from './plan.js';
+import { reingestResults } from './reingest.js';
+import { createTransport } from './transport.js';
+
+const BENCH = resolve(
+  import.meta.dirname,
+  '../../../../../shared/reference/fixtures/vllm_bench/er0080_bench_serve_v0.25.1.json',
+);
+
+const PERF: IngestPlanPerfItem = {
+  kind: 'perf',
+  runName: 'short',
+  file: 'bench-short.json',
+  meta: {
+    device: 'h200',
+    tp: 4,
+    precision: 'bf16',
+    model: 'openai/gpt-oss-120b',
+    isl: 8192,
+    osl: 1024,
+    conc: 128,
+  },
+};
+
+async function resultsDir(context: IngestPlan['context'] = { workload: 'w' }): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'ingest-reingest-'));
+  onTestFinished(() => rm(dir, { recursive: true, force: true, maxRetries: 5 }));
+  await writeFile(join(dir, PERF.file), await readFile(BENCH));
+  await writeIngestPlan(dir, { version: 1, context, items: [PERF] });
+  return dir;
+}
+
+/** A dry run of `dir` (as `relative` to `cwd` if given): the printed lines and the payloads. */
+async function dryRun(
+  dir: string,
+  options: { replay?: boolean; cwd?: string } = {},
+): Promise<{ lines: string[]; payloads: unknown[] }> {
+  const lines: string[] = [];
+  const payloads: unknown[] = [];
+  await reingestResults(options.cwd ? relative(options.cwd, dir) : dir, {
+    ...options,
+    transport: createTransport({ env: {} }),
+    dryRun: true,
+    print: (line) => lines.push(line),
+    writeOut: (bytes) => void payloads.push(JSON.parse(Buffer.from(bytes).toString('utf8'))),
+  });
+  return { lines, payloads };
+}
+
+describe('reingestResults', () => {
+  it('dates perf rows from the plan context.date', async () => {
+    const dir = await resultsDir({ workload: 'w', date: '2026-08-20T01:02:03.000Z' });
+    const { lines, payloads } = await dryRun(dir);
+    expect(lines[0]).toBe('ingest: run date 2026-08-20T01:02:03.000Z (from .ingest/plan.json context.date)');
+    expect(payloads).toEqual([expect.objectContaining({ date: '2026-08-20 01:02:03', device: 'h200' })]);
+  });
+
+  it('for an older plan: summary.json startedAt, else the plan file mtime', async () => {
+    const dir = await resultsDir();
+    await writeFile(join(dir, 'summary.json'), JSON.stringify({ startedAt: '2026-07-01T10:00:00.000Z' }));
+    expect((await dryRun(dir)).lines[0]).toBe(
+      'ingest: run date 2026-07-01T10:00:00.000Z (from summary.json startedAt; the plan predates context.date)',
+    );
+    await writeFile(join(dir, 'summary.json'), '{"startedAt": "not a date"}');
+    const mtime = new Date('2026-06-02T03:04:05.000Z');
+    await utimes(planPathOf(dir), mtime, mtime);
+    const { lines, payloads } = await dryRun(dir);
+    expect(lines[0]).toBe(
+      'ingest: run date 2026-06-02T03:04:05.000Z (from the modification time of .ingest/plan.json; the plan predates context.date and summary.json has no startedAt)',
+    );
+    expect(payloads).toEqual([expect.objectContaining({ date: '2026-06-02 03:04:05' })]);
+  });
+
+  it('replay delivers the outbox only and reads no plan', async () => {
+    const dir = await resultsDir();
+    await rm(planPathOf(dir));
+    await writeOutboxEntry(outboxDirOf(dir), {
+      kind: 'perf',
+      label: 'bench-short.json',
+      ingest_id: 'id-1',
+      body: Buffer.from('{"queued":true}'),
+    });
+    const { lines, payloads } = await dryRun(dir, { replay: true, cwd: dirname(dir) });
+    expect(payloads).toEqual([{ queued: true }]);
+    expect(lines.some((line) => line.startsWith('ingest: run date'))).toBe(false);
+  });
+});
