@@ -9,7 +9,7 @@ export {
   bfclScoreFile,
   bfclResultFile,
 } from './lib/categories.js';
-export { checkBfcl, parseBfclCheckOutput, diffCollectionMapping } from './lib/check.js';
+export { checkBfcl, diffCollectionMapping, parseBfclCheckOutput, verifyBfclInstall } from './lib/check.js';
 export type { BfclCheckReport, CheckBfclOptions } from './lib/check.js';
 export {
   BFCL_DRIVER_ASSET,

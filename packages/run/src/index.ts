@@ -40,11 +40,15 @@ export type { GpuAccounting, IdleCause, PhaseKind, TimelinePhase } from './lib/t
 export {
   discoverRunTools,
   NO_AUTO_SETUP_ENV,
+  planLocalRun,
   preflightRun,
   PreflightError,
   prepareDuringLaunch,
   resolveRunTools,
+  runToolComponents,
 } from './lib/preflight.js';
 export type { RunTools, RunToolsOptions } from './lib/preflight.js';
 export { annotateBuild, reportLinkMarkdown, runFailures } from './lib/annotation.js';
 export type { AnnotateOptions } from './lib/annotation.js';
+export { ConsoleReporter } from './lib/console-reporter.js';
+export type { ConsoleStreams } from './lib/console-reporter.js';

@@ -107,3 +107,15 @@ export function diffCollectionMapping(installed: Readonly<Record<string, readonl
   }
   return diffs;
 }
+
+/**
+ * `checkBfcl` in the shape of the toolchain's `verifyBfcl` hook (a new BFCL venv must import
+ * bfcl_eval and list its categories before it is used): one line for the provisioning log.
+ */
+export async function verifyBfclInstall(
+  python: string,
+  options: { cacheDir: string; env: Record<string, string>; timeoutMs: number },
+): Promise<string> {
+  const report = await checkBfcl({ python, ...options });
+  return `bfcl_eval ${report.bfclEvalVersion} imports (python ${report.python}, ${Object.keys(report.testCollectionMapping).length} category groups)`;
+}

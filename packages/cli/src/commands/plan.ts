@@ -1,8 +1,7 @@
-import { formatPlan, planSecrets, redactPlan } from '@perf-eval/run';
-import { parseCommandArgs, UsageError } from '../lib/args.js';
+import { formatPlan, planLocalRun, planSecrets, redactPlan } from '@perf-eval/run';
+import { parseCommandArgs, parseServerUrl, UsageError } from '../lib/args.js';
 import { EXIT } from '../lib/exit-codes.js';
 import { writeLine, type Io } from '../lib/io.js';
-import { planFor } from '../lib/plan-options.js';
 import { selectVariant } from '../lib/variants.js';
 import { loadRecipe } from '../lib/workload.js';
 
@@ -49,10 +48,13 @@ export async function run(argv: string[], io: Io): Promise<number> {
     values.variant === undefined
       ? base
       : selectVariant(base, values.variant, positionals[0] as string, 'plan');
-  const plan = planFor(workload, io, {
-    command: 'plan',
-    resultsRoot: values['results-dir'],
-    serverUrl: values['server-url'],
+  const serverUrl = values['server-url'];
+  if (serverUrl !== undefined) parseServerUrl('plan', serverUrl);
+  const plan = planLocalRun(workload, {
+    env: io.env,
+    cwd: io.cwd,
+    ...(values['results-dir'] !== undefined ? { resultsRoot: values['results-dir'] } : {}),
+    ...(serverUrl !== undefined ? { serverUrl } : {}),
   });
   const shown = redactPlan(plan, planSecrets(workload, io.env));
   if (values.json) writeLine(io.stdout, JSON.stringify(shown, null, 2));

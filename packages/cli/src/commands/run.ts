@@ -3,8 +3,10 @@ import { join, resolve } from 'node:path';
 import {
   ALL_PHASES,
   annotateBuild,
+  ConsoleReporter,
   DEFAULT_JOBS,
   executeRun,
+  planLocalRun,
   planSecrets,
   preflightRun,
   PreflightError,
@@ -18,13 +20,10 @@ import {
   verdictPostRun,
 } from '@perf-eval/run';
 import { secretValuesOf } from '@perf-eval/util';
-import { parseCommandArgs, parsePositiveInt, UsageError } from '../lib/args.js';
+import { parseCommandArgs, parsePositiveInt, parseServerUrl, UsageError } from '../lib/args.js';
 import { EXIT, exitCodeFor } from '../lib/exit-codes.js';
 import { writeLine, type Io } from '../lib/io.js';
-import { planFor } from '../lib/plan-options.js';
-import { Reporter } from '../lib/reporter.js';
 import { interruptionOf } from '../lib/signals.js';
-import { verifyBfclWithDriver } from '../lib/provisioning.js';
 import { GateFailedError } from '@perf-eval/verdicts';
 import { selectVariant, variantRequiredError } from '../lib/variants.js';
 import { loadRecipe } from '../lib/workload.js';
@@ -132,6 +131,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
     throw new UsageError(
       `perf-eval run: expected exactly one recipe FILE, got ${positionals.length} (see 'perf-eval run --help')`,
     );
+  if (values['server-url'] !== undefined) parseServerUrl('run', values['server-url']);
   const phases = parsePhases(values.only);
   const jobs = parsePositiveInt('run', '--jobs', values.jobs) ?? DEFAULT_JOBS;
   const file = positionals[0] as string;
@@ -147,23 +147,19 @@ export async function run(argv: string[], io: Io): Promise<number> {
     warn: (line) => writeLine(io.stderr, line),
     // Plain progress lines even on a TTY: provisioning shares the terminal with the server's log.
     progress: {},
-    verifyBfcl: verifyBfclWithDriver,
   };
   // Only the simulator (it is the server) is provisioned here; the rest while the server starts.
   const runTools = await resolveRunTools(workload, { ...toolOptions, signal: io.signal });
-  const plan = planFor(
-    workload,
-    io,
-    {
-      command: 'run',
-      resultsRoot: values['results-dir'],
-      serverUrl: values['server-url'],
-      phases: [...phases],
-      jobs,
-      ingest: { disabled: Boolean(values['no-ingest']), strict: Boolean(values['strict-ingest']) },
-    },
-    runTools.tools,
-  );
+  const plan = planLocalRun(workload, {
+    env: io.env,
+    cwd: io.cwd,
+    tools: runTools.tools,
+    ...(values['results-dir'] !== undefined ? { resultsRoot: values['results-dir'] } : {}),
+    ...(values['server-url'] !== undefined ? { serverUrl: values['server-url'] } : {}),
+    phases: [...phases],
+    jobs,
+    ingest: { disabled: Boolean(values['no-ingest']), strict: Boolean(values['strict-ingest']) },
+  });
   const baselineSpec = values.baseline;
   if (
     baselineSpec !== undefined &&
@@ -207,7 +203,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
     secrets: planSecrets(workload, io.env),
     signal: io.signal,
     ...(io.forceSignal ? { forceSignal: io.forceSignal } : {}),
-    reporter: new Reporter(io),
+    reporter: new ConsoleReporter(io, io.env),
     verbose: Boolean(values.verbose),
     toolRoles: runTools.tools.roles,
     identity: await runIdentityOf(workload, io.env),

@@ -1,20 +1,20 @@
 import { resolve } from 'node:path';
 import { parseCommandArgs, UsageError } from '../lib/args.js';
-import { benchOnly } from '@perf-eval/run';
+import { runToolComponents } from '@perf-eval/run';
 import { EXIT } from '../lib/exit-codes.js';
 import { writeLine, type Io } from '../lib/io.js';
 import {
   COMPONENTS,
-  componentsFor,
   LM_EVAL_VERSION,
   provision,
+  terminalProgress,
   SIMULATOR_VERSION,
   toolsDir,
   VLLM_VERSION,
   type Component,
 } from '@perf-eval/toolchain';
 import { BFCL_EVAL_VERSION, directoryProblem } from '@perf-eval/util';
-import { setupProgress, verifyBfclWithDriver } from '../lib/provisioning.js';
+import { verifyBfclInstall } from '@perf-eval/bfcl-runner';
 import { loadRecipe } from '../lib/workload.js';
 
 const HELP = `Usage: perf-eval setup [FILE] [options]
@@ -64,18 +64,6 @@ function parseComponents(value: string): Set<Component> {
   return out;
 }
 
-/** What `perf-eval run FILE` needs on this machine. */
-function componentsForRecipe(file: string, io: Io, profiles: string | undefined): Set<Component> {
-  const workload = loadRecipe(file, io, profiles);
-  const accuracy = !benchOnly({ workload, env: io.env });
-  return componentsFor({
-    runtime: workload.server.runtime,
-    bench: workload.bench.length > 0,
-    lmEval: accuracy && workload.lmEval.length > 0,
-    bfcl: accuracy && workload.bfcl.length > 0,
-  });
-}
-
 export async function run(argv: string[], io: Io): Promise<number> {
   const { values, positionals } = parseCommandArgs<SetupFlags>('setup', argv, {
     only: { type: 'string' },
@@ -99,7 +87,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
     throw new UsageError(`perf-eval setup: --python needs an interpreter name or path`);
   const components =
     positionals[0] !== undefined
-      ? componentsForRecipe(positionals[0], io, values.profiles)
+      ? runToolComponents(loadRecipe(positionals[0], io, values.profiles), { env: io.env })
       : values.only !== undefined
         ? parseComponents(values.only)
         : new Set<Component>(COMPONENTS);
@@ -131,8 +119,8 @@ export async function run(argv: string[], io: Io): Promise<number> {
     env: io.env,
     signal: io.signal,
     print: out,
-    progress: setupProgress(io),
-    verifyBfcl: verifyBfclWithDriver,
+    progress: terminalProgress(io.stdout),
+    verifyBfcl: verifyBfclInstall,
   });
   out('');
   for (const report of reports)

@@ -6,6 +6,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { defaultDriverCacheDir, verifyBfclInstall } from '@perf-eval/bfcl-runner';
 import { ingestUrlProblems } from '@perf-eval/ingest';
 import { checkTaskNames, listLmEvalTasks } from '@perf-eval/lmeval-runner';
 import { assertPortFree } from '@perf-eval/server-lifecycle';
@@ -29,7 +30,7 @@ import { PerfEvalError, type EnvVars } from '@perf-eval/util';
 import type { ResolvedWorkload } from '@perf-eval/workload-schema';
 import { benchOnly } from './compose.js';
 import { toolEnvValues } from './environment.js';
-import type { Phase, RunPlan } from './plan.js';
+import { planRun, type Phase, type PlanRunOptions, type RunPlan } from './plan.js';
 
 /** Failed preflight: nothing was started (exit 2). */
 export class PreflightError extends PerfEvalError {
@@ -59,7 +60,7 @@ export interface RunToolsOptions {
   /** Warnings (a tool version that could not be read). */
   warn?: ((line: string) => void) | undefined;
   progress?: ProgressOptions | undefined;
-  /** BFCL venv check after provisioning (the CLI injects bfcl-runner's driver check). */
+  /** BFCL venv check after provisioning (default: bfcl-runner's driver check, `verifyBfclInstall`). */
   verifyBfcl?: ProvisionOptions['verifyBfcl'];
 }
 
@@ -76,22 +77,29 @@ export interface RunTools {
 /** `PERF_EVAL_NO_AUTO_SETUP=1`: never provision during a run. */
 export const NO_AUTO_SETUP_ENV = 'PERF_EVAL_NO_AUTO_SETUP';
 
-/**
- * The tools of a run, without side effects: what is there, and what a run would provision (so
- * `perf-eval plan` shows the same commands `run` executes).
- */
-export function discoverRunTools(workload: ResolvedWorkload, options: RunToolsOptions): RunTools {
-  const { env } = options;
-  const phases = options.phases;
-  const selected = (phase: Phase): boolean => phases === undefined || phases.has(phase);
-  const accuracy = !benchOnly({ workload, env });
-  const needed = componentsFor({
+/** The setup components a run of `workload` needs on this machine (`perf-eval setup FILE` installs these). */
+export function runToolComponents(
+  workload: ResolvedWorkload,
+  options: Pick<RunToolsOptions, 'env' | 'phases' | 'externalServer'>,
+): Set<Component> {
+  const selected = (phase: Phase): boolean => options.phases === undefined || options.phases.has(phase);
+  const accuracy = !benchOnly({ workload, env: options.env });
+  return componentsFor({
     runtime: workload.server.runtime,
     bench: selected('bench') && workload.bench.length > 0,
     lmEval: accuracy && selected('lm_eval') && workload.lmEval.length > 0,
     bfcl: accuracy && selected('bfcl') && workload.bfcl.length > 0,
     externalServer: options.externalServer === true,
   });
+}
+
+/**
+ * The tools of a run, without side effects: what is there, and what a run would provision (so
+ * `perf-eval plan` shows the same commands `run` executes).
+ */
+export function discoverRunTools(workload: ResolvedWorkload, options: RunToolsOptions): RunTools {
+  const { env } = options;
+  const needed = runToolComponents(workload, options);
   const dir = toolsDir(env);
   const pending =
     env[NO_AUTO_SETUP_ENV] === '1'
@@ -105,6 +113,31 @@ export function discoverRunTools(workload: ResolvedWorkload, options: RunToolsOp
   return { tools, pending };
 }
 
+/**
+ * `planRun` on this machine: the tools `discoverRunTools` finds (or `tools`), the simulator's offline
+ * tokenizer and BFCL's driver cache under the tools directory, this process's pid. `perf-eval plan`
+ * and `perf-eval run` both plan with it, so the plan shows exactly what the run executes.
+ */
+export function planLocalRun(
+  workload: ResolvedWorkload,
+  options: Omit<PlanRunOptions, 'tools' | 'pid' | 'bfclDriverCacheDir'> & { tools?: DiscoveredTools },
+): RunPlan {
+  const { tools: given, ...rest } = options;
+  const tools =
+    given ??
+    discoverRunTools(workload, {
+      env: options.env,
+      cwd: options.cwd,
+      externalServer: options.serverUrl !== undefined,
+    }).tools;
+  return planRun(workload, {
+    ...rest,
+    tools: { ...tools.commands, simTokenizer: toolPaths(tools.dir).simTokenizer },
+    pid: process.pid,
+    bfclDriverCacheDir: defaultDriverCacheDir(options.env),
+  });
+}
+
 function provisionOptions(options: RunToolsOptions, signal: AbortSignal): ProvisionOptions {
   return {
     dir: toolsDir(options.env),
@@ -115,7 +148,7 @@ function provisionOptions(options: RunToolsOptions, signal: AbortSignal): Provis
     signal,
     print: options.print ?? (() => undefined),
     ...(options.progress ? { progress: options.progress } : {}),
-    ...(options.verifyBfcl ? { verifyBfcl: options.verifyBfcl } : {}),
+    verifyBfcl: options.verifyBfcl ?? verifyBfclInstall,
   };
 }
 

@@ -1,13 +1,19 @@
 /**
- * Console output of a run. Buildkite group headers (`--- `, `+++ `, `^^^ +++`) start lines on
+ * Console output of a run (a `RunReporter` for `executeRun`). Buildkite group headers (`--- `, `+++ `, `^^^ +++`) start lines on
  * stdout; in CI (or when stdout is not a TTY) everything is append-only with timestamps, on a TTY a
  * single status line shows the tasks in flight.
  */
 import { styleText } from 'node:util';
-import { scrubText, secretList, secretValuesOf } from '@perf-eval/util';
-import type { Io } from './io.js';
+import { scrubText, secretList, secretValuesOf, type EnvVars } from '@perf-eval/util';
+import type { RunReporter } from './execute.js';
 
-export class Reporter {
+/** Where a console reporter writes (process.stdout/stderr, or anything with `write`). */
+export interface ConsoleStreams {
+  stdout: { write(text: string): unknown; isTTY?: boolean };
+  stderr: { write(text: string): unknown; isTTY?: boolean };
+}
+
+export class ConsoleReporter implements RunReporter {
   readonly live: boolean;
   private statusShown = false;
   private readonly running = new Map<string, number>();
@@ -15,9 +21,12 @@ export class Reporter {
   /** Last line of defence: whatever a line quotes, secret values of the environment never reach the console. */
   private readonly secrets: string[];
 
-  constructor(private readonly io: Io) {
-    this.secrets = secretList(secretValuesOf(io.env));
-    this.live = Boolean(io.stdout.isTTY) && !io.env['CI'] && !io.env['BUILDKITE'];
+  constructor(
+    private readonly io: ConsoleStreams,
+    env: EnvVars,
+  ) {
+    this.secrets = secretList(secretValuesOf(env));
+    this.live = Boolean(io.stdout.isTTY) && !env['CI'] && !env['BUILDKITE'];
   }
 
   private clearStatus(): void {
