@@ -1,7 +1,7 @@
 import { findStaleContainers, removeContainers } from '@perf-eval/server-lifecycle';
-import { parseCommandArgs } from '../lib/args.js';
+import { defineCommand } from '../lib/command.js';
 import { EXIT } from '../lib/exit-codes.js';
-import { writeLine, type Io } from '../lib/io.js';
+import { writeLine } from '../lib/io.js';
 import { findOnPath } from '@perf-eval/toolchain';
 
 const HELP = `Usage: perf-eval cleanup [--dry-run] [--all]
@@ -14,37 +14,34 @@ Options:
   --dry-run   only list them
   --all       include containers of the current job too`;
 
-export async function run(argv: string[], io: Io): Promise<number> {
-  const { values } = parseCommandArgs<{ help?: boolean; 'dry-run'?: boolean; all?: boolean }>(
-    'cleanup',
-    argv,
-    {
+export const { run } = defineCommand(
+  {
+    name: 'cleanup',
+    help: HELP,
+    options: {
       'dry-run': { type: 'boolean' },
       all: { type: 'boolean' },
     },
-    false,
-  );
-  if (values.help) {
-    writeLine(io.stdout, HELP);
+  },
+  async ({ values }, io) => {
+    const docker = findOnPath('docker', io.env) ?? 'docker';
+    const jobId = values.all ? undefined : io.env['BUILDKITE_JOB_ID'];
+    const stale = await findStaleContainers({ docker, jobId, signal: io.signal });
+    if (stale.length === 0) {
+      writeLine(io.stdout, 'no stale perf-eval containers');
+      return EXIT.ok;
+    }
+    for (const container of stale) {
+      writeLine(
+        io.stdout,
+        `${values['dry-run'] ? 'would remove' : 'removing'} ${container.name} (${container.id.slice(0, 12)}, ${container.state}, workload ${container.workload}, job ${container.jobId ?? '-'})`,
+      );
+    }
+    if (!values['dry-run'])
+      await removeContainers(
+        stale.map((c) => c.id),
+        { docker, signal: io.signal },
+      );
     return EXIT.ok;
-  }
-  const docker = findOnPath('docker', io.env) ?? 'docker';
-  const jobId = values.all ? undefined : io.env['BUILDKITE_JOB_ID'];
-  const stale = await findStaleContainers({ docker, jobId, signal: io.signal });
-  if (stale.length === 0) {
-    writeLine(io.stdout, 'no stale perf-eval containers');
-    return EXIT.ok;
-  }
-  for (const container of stale) {
-    writeLine(
-      io.stdout,
-      `${values['dry-run'] ? 'would remove' : 'removing'} ${container.name} (${container.id.slice(0, 12)}, ${container.state}, workload ${container.workload}, job ${container.jobId ?? '-'})`,
-    );
-  }
-  if (!values['dry-run'])
-    await removeContainers(
-      stale.map((c) => c.id),
-      { docker, signal: io.signal },
-    );
-  return EXIT.ok;
-}
+  },
+);

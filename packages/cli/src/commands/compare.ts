@@ -1,9 +1,10 @@
 import { resolve } from 'node:path';
 import { readBaseline, readResultsDir } from '@perf-eval/results';
 import { compareRuns, renderVerdictTable } from '@perf-eval/verdicts';
-import { parseCommandArgs, UsageError } from '../lib/args.js';
+import { UsageError } from '../lib/args.js';
+import { defineCommand } from '../lib/command.js';
 import { EXIT } from '../lib/exit-codes.js';
-import { writeLine, type Io } from '../lib/io.js';
+import { writeLine } from '../lib/io.js';
 
 const HELP = `Usage: perf-eval compare BASE NEW [--json] [--all] [--fail-on regression]
 
@@ -21,43 +22,35 @@ Options:
 
 Exit: 0 compared, 1 a regression with --fail-on regression, 2 bad arguments or unreadable results.`;
 
-interface CompareFlags {
-  help?: boolean;
-  json?: boolean;
-  all?: boolean;
-  'fail-on'?: string;
-}
-
-export async function run(argv: string[], io: Io): Promise<number> {
-  const { values, positionals } = parseCommandArgs<CompareFlags>('compare', argv, {
-    json: { type: 'boolean' },
-    all: { type: 'boolean' },
-    'fail-on': { type: 'string' },
-  });
-  if (values.help) {
-    writeLine(io.stdout, HELP);
-    return EXIT.ok;
-  }
-  if (positionals.length !== 2)
-    throw new UsageError(
-      `perf-eval compare: expected BASE and NEW, got ${positionals.length} argument(s) (see 'perf-eval compare --help')`,
-    );
-  const failOn = values['fail-on'];
-  if (failOn !== undefined && failOn !== 'regression')
-    throw new UsageError(`perf-eval compare: --fail-on takes 'regression', got '${failOn}'`);
-  const [basePath, newPath] = positionals.map((p) => resolve(io.cwd, p)) as [string, string];
-  const fresh = await readResultsDir(newPath);
-  const baseline = await readBaseline(basePath, fresh.identity.recipe, fresh.identity.runId);
-  const comparison = compareRuns(baseline.run, fresh, { history: baseline.history });
-  const warnings = [
-    ...baseline.run.warnings.map((w) => `BASE ${w}`),
-    ...fresh.warnings.map((w) => `NEW ${w}`),
-  ];
-  if (values.json) {
-    writeLine(io.stdout, JSON.stringify({ ...comparison, warnings }, null, 2));
-  } else {
-    io.stdout.write(renderVerdictTable(comparison, { all: Boolean(values.all) }));
-    for (const warning of warnings) writeLine(io.stderr, `warning: ${warning}`);
-  }
-  return failOn === 'regression' && comparison.counts.regression > 0 ? EXIT.failure : EXIT.ok;
-}
+export const { run } = defineCommand(
+  {
+    name: 'compare',
+    help: HELP,
+    options: {
+      json: { type: 'boolean' },
+      all: { type: 'boolean' },
+      'fail-on': { type: 'string' },
+    },
+    positionals: { min: 2, max: 2, describe: 'BASE and NEW' },
+  },
+  async ({ values, positionals }, io) => {
+    const failOn = values['fail-on'];
+    if (failOn !== undefined && failOn !== 'regression')
+      throw new UsageError(`perf-eval compare: --fail-on takes 'regression', got '${failOn}'`);
+    const [basePath, newPath] = positionals.map((p) => resolve(io.cwd, p)) as [string, string];
+    const fresh = await readResultsDir(newPath);
+    const baseline = await readBaseline(basePath, fresh.identity.recipe, fresh.identity.runId);
+    const comparison = compareRuns(baseline.run, fresh, { history: baseline.history });
+    const warnings = [
+      ...baseline.run.warnings.map((w) => `BASE ${w}`),
+      ...fresh.warnings.map((w) => `NEW ${w}`),
+    ];
+    if (values.json) {
+      writeLine(io.stdout, JSON.stringify({ ...comparison, warnings }, null, 2));
+    } else {
+      io.stdout.write(renderVerdictTable(comparison, { all: Boolean(values.all) }));
+      for (const warning of warnings) writeLine(io.stderr, `warning: ${warning}`);
+    }
+    return failOn === 'regression' && comparison.counts.regression > 0 ? EXIT.failure : EXIT.ok;
+  },
+);

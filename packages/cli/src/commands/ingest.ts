@@ -8,9 +8,9 @@ import {
   reingestResults,
 } from '@perf-eval/ingest';
 import { scrubText, secretValuesOf } from '@perf-eval/util';
-import { parseCommandArgs, UsageError } from '../lib/args.js';
+import { defineCommand } from '../lib/command.js';
 import { EXIT } from '../lib/exit-codes.js';
-import { writeLine, type Io } from '../lib/io.js';
+import { writeLine } from '../lib/io.js';
 import { interruptionOf } from '../lib/signals.js';
 
 const HELP = `Usage: perf-eval ingest RESULTS_DIR [--dry-run] [--replay] [--strict]
@@ -34,77 +34,71 @@ Exit: 0 delivered (or failures without --strict), 1 failures with --strict, 2 ba
 missing token, an invalid INGEST_URL / PERF_INGEST_URL or an invalid plan (nothing was sent),
 130/143 interrupted by SIGINT/SIGTERM (undelivered payloads stay in the outbox for --replay).`;
 
-interface IngestFlags {
-  help?: boolean;
-  'dry-run'?: boolean;
-  replay?: boolean;
-  strict?: boolean;
-}
-
-export async function run(argv: string[], io: Io): Promise<number> {
-  const { values, positionals } = parseCommandArgs<IngestFlags>('ingest', argv, {
-    'dry-run': { type: 'boolean' },
-    replay: { type: 'boolean' },
-    strict: { type: 'boolean' },
-  });
-  if (values.help) {
-    writeLine(io.stdout, HELP);
-    return EXIT.ok;
-  }
-  if (positionals.length !== 1)
-    throw new UsageError(
-      `perf-eval ingest: expected exactly one RESULTS_DIR, got ${positionals.length} (see 'perf-eval ingest --help')`,
-    );
-  const resultsDir = positionals[0] as string;
-  const dryRun = Boolean(values['dry-run']);
-  if (!dryRun) {
-    const problems = ingestUrlProblems(io.env);
-    if (problems.length > 0) throw new IngestUrlInvalidError(problems);
-    if (!io.env['INGEST_BEARER_TOKEN']?.trim()) {
-      throw new IngestNoTokenError(
-        `perf-eval ingest: ${NO_TOKEN_MESSAGE}; set it (CI: buildkite-agent secret get INGEST_BEARER_TOKEN) or use --dry-run`,
-      );
+export const { run } = defineCommand(
+  {
+    name: 'ingest',
+    help: HELP,
+    options: {
+      'dry-run': { type: 'boolean' },
+      replay: { type: 'boolean' },
+      strict: { type: 'boolean' },
+    },
+    positionals: { min: 1, max: 1, describe: 'RESULTS_DIR' },
+  },
+  async ({ values, positionals }, io) => {
+    const resultsDir = positionals[0] as string;
+    const dryRun = Boolean(values['dry-run']);
+    if (!dryRun) {
+      const problems = ingestUrlProblems(io.env);
+      if (problems.length > 0) throw new IngestUrlInvalidError(problems);
+      if (!io.env['INGEST_BEARER_TOKEN']?.trim()) {
+        throw new IngestNoTokenError(
+          `perf-eval ingest: ${NO_TOKEN_MESSAGE}; set it (CI: buildkite-agent secret get INGEST_BEARER_TOKEN) or use --dry-run`,
+        );
+      }
     }
-  }
-  const transport = createTransport({
-    env: io.env,
-    signal: io.signal,
-    onRetry: (notice) =>
+    const transport = createTransport({
+      env: io.env,
+      signal: io.signal,
+      onRetry: (notice) =>
+        writeLine(
+          io.stderr,
+          `    retrying ${notice.kind} after attempt ${notice.attempt} (${notice.reason})${notice.retryAfterMs > 0 ? `; Retry-After: waiting ${(notice.retryAfterMs / 1000).toFixed(1)}s` : ''}`,
+        ),
+    });
+    // Progress lines may quote a server reply; no secret of the environment reaches the console.
+    const secrets = secretValuesOf(io.env);
+    const print = (line: string): void => writeLine(io.stderr, scrubText(line, secrets));
+    // Dry-run payloads go to stdout as they are produced (bytes, one JSON line each).
+    const writeOut = (bytes: Uint8Array): void =>
+      void io.stdout.write(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'));
+    const report = await reingestResults(resultsDir, {
+      cwd: io.cwd,
+      replay: Boolean(values.replay),
+      transport,
+      dryRun,
+      strict: Boolean(values.strict),
+      print,
+      writeOut,
+    });
+    const interruption = interruptionOf(io.signal);
+    if (interruption) {
       writeLine(
         io.stderr,
-        `    retrying ${notice.kind} after attempt ${notice.attempt} (${notice.reason})${notice.retryAfterMs > 0 ? `; Retry-After: waiting ${(notice.retryAfterMs / 1000).toFixed(1)}s` : ''}`,
-      ),
-  });
-  // Progress lines may quote a server reply; no secret of the environment reaches the console.
-  const secrets = secretValuesOf(io.env);
-  const print = (line: string): void => writeLine(io.stderr, scrubText(line, secrets));
-  // Dry-run payloads go to stdout as they are produced (bytes, one JSON line each).
-  const writeOut = (bytes: Uint8Array): void =>
-    void io.stdout.write(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'));
-  const report = await reingestResults(resultsDir, {
-    cwd: io.cwd,
-    replay: Boolean(values.replay),
-    transport,
-    dryRun,
-    strict: Boolean(values.strict),
-    print,
-    writeOut,
-  });
-  const interruption = interruptionOf(io.signal);
-  if (interruption) {
-    writeLine(
-      io.stderr,
-      `${interruption.message}; ${report.posted} posted, undelivered payloads stay in ${outboxDirOf(resultsDir)} for 'perf-eval ingest --replay'`,
-    );
-    return interruption.signalName === 'SIGINT' ? EXIT.interrupted : EXIT.terminated;
-  }
-  const parts = dryRun
-    ? [`${report.printed} payload(s) printed`]
-    : [`${report.posted} posted`, `${report.failed} failed`];
-  if (report.skippedLines) parts.push(`${report.skippedLines} malformed sample line(s) skipped`);
-  if (report.alreadyDelivered) parts.push(`${report.alreadyDelivered} already delivered (not posted again)`);
-  if (report.claimedElsewhere) parts.push(`${report.claimedElsewhere} being posted by another process`);
-  writeLine(io.stderr, `ingest: ${parts.join(', ')}`);
-  for (const failure of report.failures) writeLine(io.stderr, `  failed ${failure.item}: ${failure.message}`);
-  return values.strict && report.failed > 0 ? EXIT.failure : EXIT.ok;
-}
+        `${interruption.message}; ${report.posted} posted, undelivered payloads stay in ${outboxDirOf(resultsDir)} for 'perf-eval ingest --replay'`,
+      );
+      return interruption.signalName === 'SIGINT' ? EXIT.interrupted : EXIT.terminated;
+    }
+    const parts = dryRun
+      ? [`${report.printed} payload(s) printed`]
+      : [`${report.posted} posted`, `${report.failed} failed`];
+    if (report.skippedLines) parts.push(`${report.skippedLines} malformed sample line(s) skipped`);
+    if (report.alreadyDelivered)
+      parts.push(`${report.alreadyDelivered} already delivered (not posted again)`);
+    if (report.claimedElsewhere) parts.push(`${report.claimedElsewhere} being posted by another process`);
+    writeLine(io.stderr, `ingest: ${parts.join(', ')}`);
+    for (const failure of report.failures)
+      writeLine(io.stderr, `  failed ${failure.item}: ${failure.message}`);
+    return values.strict && report.failed > 0 ? EXIT.failure : EXIT.ok;
+  },
+);

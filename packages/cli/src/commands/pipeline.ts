@@ -15,7 +15,8 @@ import {
   writeUploads,
 } from '@perf-eval/pipeline';
 import { formatDiagnostic } from '@perf-eval/workload-schema';
-import { parseCommandArgs, UsageError } from '../lib/args.js';
+import { UsageError } from '../lib/args.js';
+import { defineCommand, type FlagValues } from '../lib/command.js';
 import { EXIT } from '../lib/exit-codes.js';
 import { writeLine, type Io } from '../lib/io.js';
 import { withProfilesFlagHint } from '../lib/workload.js';
@@ -66,14 +67,15 @@ Options:
 Exit: 0 ok, 2 bad WORKLOADS, invalid recipe, multi-node on a docker/sim profile, invalid pipeline,
 or more than ${JOBS_PER_UPLOAD} jobs without --output.`;
 
-interface Flags {
-  help?: boolean;
-  validate?: boolean;
-  schema?: string;
-  output?: string;
-  profiles?: string;
-  'escape-dollars'?: boolean;
-}
+const OPTIONS = {
+  validate: { type: 'boolean' },
+  schema: { type: 'string' },
+  output: { type: 'string', short: 'o' },
+  profiles: { type: 'string' },
+  'escape-dollars': { type: 'boolean' },
+} as const;
+
+type Flags = FlagValues<typeof OPTIONS>;
 
 function report(io: Io, issues: readonly PipelineIssue[]): number {
   for (const issue of issues) writeLine(io.stderr, issue.message);
@@ -101,33 +103,25 @@ function worded(error: unknown): unknown {
   return new UsageError(`perf-eval pipeline: ${message}`);
 }
 
-export async function run(argv: string[], io: Io): Promise<number> {
-  const { values, positionals } = parseCommandArgs<Flags>('pipeline', argv, {
-    validate: { type: 'boolean' },
-    schema: { type: 'string' },
-    output: { type: 'string', short: 'o' },
-    profiles: { type: 'string' },
-    'escape-dollars': { type: 'boolean' },
-  });
-  if (values.help) {
-    writeLine(io.stdout, HELP);
-    return EXIT.ok;
-  }
-  if (positionals.length > 0 && !values.validate) {
-    throw new UsageError(
-      `perf-eval pipeline: FILE arguments need --validate (see 'perf-eval pipeline --help')`,
-    );
-  }
-  if (positionals.length > 0 && values.output !== undefined)
-    throw new UsageError(`perf-eval pipeline: --output and FILE arguments exclude each other`);
-  if (values.schema !== undefined && !values.validate)
-    throw new UsageError(`perf-eval pipeline: --schema needs --validate`);
-  try {
-    return positionals.length > 0 ? validateFiles(io, positionals, values) : await generate(io, values);
-  } catch (error) {
-    throw worded(error);
-  }
-}
+export const { run } = defineCommand(
+  { name: 'pipeline', help: HELP, options: OPTIONS, positionals: 'any' },
+  async ({ values, positionals }, io) => {
+    if (positionals.length > 0 && !values.validate) {
+      throw new UsageError(
+        `perf-eval pipeline: FILE arguments need --validate (see 'perf-eval pipeline --help')`,
+      );
+    }
+    if (positionals.length > 0 && values.output !== undefined)
+      throw new UsageError(`perf-eval pipeline: --output and FILE arguments exclude each other`);
+    if (values.schema !== undefined && !values.validate)
+      throw new UsageError(`perf-eval pipeline: --schema needs --validate`);
+    try {
+      return positionals.length > 0 ? validateFiles(io, positionals, values) : await generate(io, values);
+    } catch (error) {
+      throw worded(error);
+    }
+  },
+);
 
 function validateFiles(io: Io, files: readonly string[], flags: Flags): number {
   const context = flags['escape-dollars'] ? { mode: 'escaped' as const } : {};

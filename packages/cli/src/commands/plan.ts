@@ -1,7 +1,8 @@
 import { formatPlan, planLocalRun, planSecrets, redactPlan } from '@perf-eval/run';
-import { parseCommandArgs, parseServerUrl, UsageError } from '../lib/args.js';
+import { parseServerUrl } from '../lib/args.js';
+import { defineCommand } from '../lib/command.js';
 import { EXIT } from '../lib/exit-codes.js';
-import { writeLine, type Io } from '../lib/io.js';
+import { writeLine } from '../lib/io.js';
 import { selectVariant } from '../lib/variants.js';
 import { loadRecipe } from '../lib/workload.js';
 
@@ -18,46 +19,36 @@ Options:
   --server-url URL   plan against an already-running server (no launch)
   --variant NAME     the full plan of one sweep variant (names: see 'variants' of the plan)`;
 
-interface PlanFlags {
-  help?: boolean;
-  json?: boolean;
-  profiles?: string;
-  'results-dir'?: string;
-  'server-url'?: string;
-  variant?: string;
-}
-
-export async function run(argv: string[], io: Io): Promise<number> {
-  const { values, positionals } = parseCommandArgs<PlanFlags>('plan', argv, {
-    json: { type: 'boolean' },
-    profiles: { type: 'string' },
-    'results-dir': { type: 'string' },
-    'server-url': { type: 'string' },
-    variant: { type: 'string' },
-  });
-  if (values.help) {
-    writeLine(io.stdout, HELP);
+export const { run } = defineCommand(
+  {
+    name: 'plan',
+    help: HELP,
+    options: {
+      json: { type: 'boolean' },
+      profiles: { type: 'string' },
+      'results-dir': { type: 'string' },
+      'server-url': { type: 'string' },
+      variant: { type: 'string' },
+    },
+    positionals: { min: 1, max: 1, describe: 'recipe FILE' },
+  },
+  async ({ values, positionals }, io) => {
+    const base = loadRecipe(positionals[0] as string, io, values.profiles);
+    const workload =
+      values.variant === undefined
+        ? base
+        : selectVariant(base, values.variant, positionals[0] as string, 'plan');
+    const serverUrl = values['server-url'];
+    if (serverUrl !== undefined) parseServerUrl('plan', serverUrl);
+    const plan = planLocalRun(workload, {
+      env: io.env,
+      cwd: io.cwd,
+      ...(values['results-dir'] !== undefined ? { resultsRoot: values['results-dir'] } : {}),
+      ...(serverUrl !== undefined ? { serverUrl } : {}),
+    });
+    const shown = redactPlan(plan, planSecrets(workload, io.env));
+    if (values.json) writeLine(io.stdout, JSON.stringify(shown, null, 2));
+    else io.stdout.write(formatPlan(shown));
     return EXIT.ok;
-  }
-  if (positionals.length !== 1)
-    throw new UsageError(
-      `perf-eval plan: expected exactly one recipe FILE, got ${positionals.length} (see 'perf-eval plan --help')`,
-    );
-  const base = loadRecipe(positionals[0] as string, io, values.profiles);
-  const workload =
-    values.variant === undefined
-      ? base
-      : selectVariant(base, values.variant, positionals[0] as string, 'plan');
-  const serverUrl = values['server-url'];
-  if (serverUrl !== undefined) parseServerUrl('plan', serverUrl);
-  const plan = planLocalRun(workload, {
-    env: io.env,
-    cwd: io.cwd,
-    ...(values['results-dir'] !== undefined ? { resultsRoot: values['results-dir'] } : {}),
-    ...(serverUrl !== undefined ? { serverUrl } : {}),
-  });
-  const shown = redactPlan(plan, planSecrets(workload, io.env));
-  if (values.json) writeLine(io.stdout, JSON.stringify(shown, null, 2));
-  else io.stdout.write(formatPlan(shown));
-  return EXIT.ok;
-}
+  },
+);

@@ -1,8 +1,8 @@
 import { resolve } from 'node:path';
 import { secretValuesOf } from '@perf-eval/util';
-import { parseCommandArgs, UsageError } from '../lib/args.js';
+import { defineCommand } from '../lib/command.js';
 import { EXIT } from '../lib/exit-codes.js';
-import { writeLine, type Io } from '../lib/io.js';
+import { writeLine } from '../lib/io.js';
 
 const HELP = `Usage: perf-eval report RESULTS_DIR [--baseline DIR] [-o FILE]
 
@@ -17,33 +17,26 @@ Options:
 
 Exit: 0 written, 2 bad arguments or a results directory without a readable summary.json.`;
 
-interface ReportFlags {
-  help?: boolean;
-  baseline?: string;
-  output?: string;
-}
-
-export async function run(argv: string[], io: Io): Promise<number> {
-  const { values, positionals } = parseCommandArgs<ReportFlags>('report', argv, {
-    baseline: { type: 'string' },
-    output: { type: 'string', short: 'o' },
-  });
-  if (values.help) {
-    writeLine(io.stdout, HELP);
+export const { run } = defineCommand(
+  {
+    name: 'report',
+    help: HELP,
+    options: {
+      baseline: { type: 'string' },
+      output: { type: 'string', short: 'o' },
+    },
+    positionals: { min: 1, max: 1, describe: 'RESULTS_DIR' },
+  },
+  async ({ values, positionals }, io) => {
+    const resultsDir = resolve(io.cwd, positionals[0] as string);
+    const output = resolve(io.cwd, values.output ?? resolve(resultsDir, 'report.html'));
+    // Loaded after the arguments are checked: rendering loads ECharts, which takes a while.
+    const { writeReport } = await import('@perf-eval/report');
+    await writeReport(resultsDir, output, {
+      baselineDir: values.baseline === undefined ? undefined : resolve(io.cwd, values.baseline),
+      secrets: secretValuesOf(io.env),
+    });
+    writeLine(io.stdout, output);
     return EXIT.ok;
-  }
-  if (positionals.length !== 1)
-    throw new UsageError(
-      `perf-eval report: expected exactly one RESULTS_DIR, got ${positionals.length} (see 'perf-eval report --help')`,
-    );
-  const resultsDir = resolve(io.cwd, positionals[0] as string);
-  const output = resolve(io.cwd, values.output ?? resolve(resultsDir, 'report.html'));
-  // Loaded after the arguments are checked: rendering loads ECharts, which takes a while.
-  const { writeReport } = await import('@perf-eval/report');
-  await writeReport(resultsDir, output, {
-    baselineDir: values.baseline === undefined ? undefined : resolve(io.cwd, values.baseline),
-    secrets: secretValuesOf(io.env),
-  });
-  writeLine(io.stdout, output);
-  return EXIT.ok;
-}
+  },
+);

@@ -20,7 +20,8 @@ import {
   verdictPostRun,
 } from '@perf-eval/run';
 import { secretValuesOf } from '@perf-eval/util';
-import { parseCommandArgs, parsePositiveInt, parseServerUrl, UsageError } from '../lib/args.js';
+import { parsePositiveInt, parseServerUrl, UsageError } from '../lib/args.js';
+import { defineCommand } from '../lib/command.js';
 import { EXIT, exitCodeFor } from '../lib/exit-codes.js';
 import { writeLine, type Io } from '../lib/io.js';
 import { interruptionOf } from '../lib/signals.js';
@@ -62,20 +63,6 @@ Every run writes results/<name>/history.jsonl (the last 30 runs, carried forward
 Exit: 0 all tasks ok, 1 a task or the server failed or a gate failed (see summary.md), 2 invalid recipe
 or failed preflight (nothing started), 130/143 interrupted.`;
 
-interface RunFlags {
-  help?: boolean;
-  'results-dir'?: string;
-  'server-url'?: string;
-  only?: string;
-  jobs?: string;
-  profiles?: string;
-  'no-ingest'?: boolean;
-  'strict-ingest'?: boolean;
-  verbose?: boolean;
-  variant?: string;
-  baseline?: string;
-}
-
 function parsePhases(value: string | undefined): Set<Phase> {
   if (!value) return new Set(ALL_PHASES);
   const phases = new Set<Phase>();
@@ -110,136 +97,136 @@ async function writeRunReport(resultsDir: string, io: Io): Promise<string | unde
   }
 }
 
-export async function run(argv: string[], io: Io): Promise<number> {
-  const { values, positionals } = parseCommandArgs<RunFlags>('run', argv, {
-    'results-dir': { type: 'string' },
-    'server-url': { type: 'string' },
-    only: { type: 'string' },
-    jobs: { type: 'string' },
-    profiles: { type: 'string' },
-    'no-ingest': { type: 'boolean' },
-    'strict-ingest': { type: 'boolean' },
-    verbose: { type: 'boolean' },
-    variant: { type: 'string' },
-    baseline: { type: 'string' },
-  });
-  if (values.help) {
-    writeLine(io.stdout, HELP);
+export const { run } = defineCommand(
+  {
+    name: 'run',
+    help: HELP,
+    options: {
+      'results-dir': { type: 'string' },
+      'server-url': { type: 'string' },
+      only: { type: 'string' },
+      jobs: { type: 'string' },
+      profiles: { type: 'string' },
+      'no-ingest': { type: 'boolean' },
+      'strict-ingest': { type: 'boolean' },
+      verbose: { type: 'boolean' },
+      variant: { type: 'string' },
+      baseline: { type: 'string' },
+    },
+    positionals: { min: 1, max: 1, describe: 'recipe FILE' },
+  },
+  async ({ values, positionals }, io) => {
+    if (values['server-url'] !== undefined) parseServerUrl('run', values['server-url']);
+    const phases = parsePhases(values.only);
+    const jobs = parsePositiveInt('run', '--jobs', values.jobs) ?? DEFAULT_JOBS;
+    const file = positionals[0] as string;
+    const recipe = loadRecipe(file, io, values.profiles);
+    if (recipe.sweep && values.variant === undefined) throw variantRequiredError(recipe, file);
+    const workload =
+      values.variant === undefined ? recipe : selectVariant(recipe, values.variant, file, 'run');
+    const toolOptions: RunToolsOptions = {
+      env: io.env,
+      cwd: io.cwd,
+      phases,
+      externalServer: Boolean(values['server-url']),
+      print: (line) => writeLine(io.stdout, line),
+      warn: (line) => writeLine(io.stderr, line),
+      // Plain progress lines even on a TTY: provisioning shares the terminal with the server's log.
+      progress: {},
+    };
+    // Only the simulator (it is the server) is provisioned here; the rest while the server starts.
+    const runTools = await resolveRunTools(workload, { ...toolOptions, signal: io.signal });
+    const plan = planLocalRun(workload, {
+      env: io.env,
+      cwd: io.cwd,
+      tools: runTools.tools,
+      ...(values['results-dir'] !== undefined ? { resultsRoot: values['results-dir'] } : {}),
+      ...(values['server-url'] !== undefined ? { serverUrl: values['server-url'] } : {}),
+      phases: [...phases],
+      jobs,
+      ingest: { disabled: Boolean(values['no-ingest']), strict: Boolean(values['strict-ingest']) },
+    });
+    const baselineSpec = values.baseline;
+    if (
+      baselineSpec !== undefined &&
+      baselineSpec !== 'auto' &&
+      !baselineSpec.startsWith('buildkite:') &&
+      !existsSync(resolve(io.cwd, baselineSpec))
+    ) {
+      throw new UsageError(
+        `perf-eval run: --baseline ${baselineSpec} does not exist; pass a results dir, a history.jsonl, buildkite:<build> or auto`,
+      );
+    }
+    await preflightRun(plan, workload, runTools, toolOptions);
+    // After the tasks, before the final summary: verdicts against the baseline, history.jsonl, gates.
+    const verdicts = verdictPostRun({
+      workload,
+      resultsDir: plan.resultsDir,
+      env: io.env,
+      baseline:
+        baselineSpec === undefined || baselineSpec === 'auto' || baselineSpec.startsWith('buildkite:')
+          ? baselineSpec
+          : resolve(io.cwd, baselineSpec),
+      print: (line) => writeLine(io.stdout, line),
+      warn: (line) => writeLine(io.stderr, line),
+    });
+
+    let toolCheckFailure: PreflightError | undefined;
+    const summary = await executeRun(plan, {
+      prepare: (signal) =>
+        prepareDuringLaunch(
+          plan,
+          runTools,
+          toolOptions,
+        )(signal).catch((error: unknown) => {
+          if (error instanceof PreflightError) toolCheckFailure = error;
+          throw error;
+        }),
+      // The GPUs are held from the step's start: everything before executeRun is accounted as setup.
+      stepStartedAtMs: performance.timeOrigin,
+      env: io.env,
+      serverEnv: serverEnvironments(workload),
+      secrets: planSecrets(workload, io.env),
+      signal: io.signal,
+      ...(io.forceSignal ? { forceSignal: io.forceSignal } : {}),
+      reporter: new ConsoleReporter(io, io.env),
+      verbose: Boolean(values.verbose),
+      toolRoles: runTools.tools.roles,
+      identity: await runIdentityOf(workload, io.env),
+      postRun: [verdicts],
+    });
+    const gateFailures = (summary.gates ?? []).filter((gate) => !gate.passed);
+    // An interrupted run exits at once (Buildkite's cancel grace period is short); 'perf-eval report' can follow.
+    const reportPath = interruptionOf(io.signal) ? undefined : await writeRunReport(plan.resultsDir, io);
+    await annotateBuild(summary, {
+      env: io.env,
+      cwd: io.cwd,
+      stem: workload.stem,
+      reportPath,
+      warn: (line) => writeLine(io.stderr, line),
+    });
+
+    const interruption = interruptionOf(io.signal);
+    if (interruption) {
+      writeLine(io.stderr, interruption.message);
+      return exitCodeFor(interruption).code;
+    }
+    if (toolCheckFailure) throw toolCheckFailure;
+    writeLine(io.stdout, `results: ${plan.resultsDir}/summary.md`);
+    if (reportPath) writeLine(io.stdout, `report: ${reportPath}`);
+    if (summary.status !== 'ok') {
+      const failed = runFailures(summary).map((line) => `  - ${line}`);
+      writeLine(io.stderr, `+++ :rotating_light: run failed\n${failed.join('\n')}`);
+      return EXIT.failure;
+    }
+    if (values['strict-ingest'] && summary.ingest.failed > 0) {
+      writeLine(io.stderr, `ingestion failed for ${summary.ingest.failed} payload(s) (--strict-ingest)`);
+      return EXIT.failure;
+    }
+    if (gateFailures.length > 0) {
+      writeLine(io.stderr, '+++ :rotating_light: gate failed');
+      throw new GateFailedError(gateFailures);
+    }
     return EXIT.ok;
-  }
-  if (positionals.length !== 1)
-    throw new UsageError(
-      `perf-eval run: expected exactly one recipe FILE, got ${positionals.length} (see 'perf-eval run --help')`,
-    );
-  if (values['server-url'] !== undefined) parseServerUrl('run', values['server-url']);
-  const phases = parsePhases(values.only);
-  const jobs = parsePositiveInt('run', '--jobs', values.jobs) ?? DEFAULT_JOBS;
-  const file = positionals[0] as string;
-  const recipe = loadRecipe(file, io, values.profiles);
-  if (recipe.sweep && values.variant === undefined) throw variantRequiredError(recipe, file);
-  const workload = values.variant === undefined ? recipe : selectVariant(recipe, values.variant, file, 'run');
-  const toolOptions: RunToolsOptions = {
-    env: io.env,
-    cwd: io.cwd,
-    phases,
-    externalServer: Boolean(values['server-url']),
-    print: (line) => writeLine(io.stdout, line),
-    warn: (line) => writeLine(io.stderr, line),
-    // Plain progress lines even on a TTY: provisioning shares the terminal with the server's log.
-    progress: {},
-  };
-  // Only the simulator (it is the server) is provisioned here; the rest while the server starts.
-  const runTools = await resolveRunTools(workload, { ...toolOptions, signal: io.signal });
-  const plan = planLocalRun(workload, {
-    env: io.env,
-    cwd: io.cwd,
-    tools: runTools.tools,
-    ...(values['results-dir'] !== undefined ? { resultsRoot: values['results-dir'] } : {}),
-    ...(values['server-url'] !== undefined ? { serverUrl: values['server-url'] } : {}),
-    phases: [...phases],
-    jobs,
-    ingest: { disabled: Boolean(values['no-ingest']), strict: Boolean(values['strict-ingest']) },
-  });
-  const baselineSpec = values.baseline;
-  if (
-    baselineSpec !== undefined &&
-    baselineSpec !== 'auto' &&
-    !baselineSpec.startsWith('buildkite:') &&
-    !existsSync(resolve(io.cwd, baselineSpec))
-  ) {
-    throw new UsageError(
-      `perf-eval run: --baseline ${baselineSpec} does not exist; pass a results dir, a history.jsonl, buildkite:<build> or auto`,
-    );
-  }
-  await preflightRun(plan, workload, runTools, toolOptions);
-  // After the tasks, before the final summary: verdicts against the baseline, history.jsonl, gates.
-  const verdicts = verdictPostRun({
-    workload,
-    resultsDir: plan.resultsDir,
-    env: io.env,
-    baseline:
-      baselineSpec === undefined || baselineSpec === 'auto' || baselineSpec.startsWith('buildkite:')
-        ? baselineSpec
-        : resolve(io.cwd, baselineSpec),
-    print: (line) => writeLine(io.stdout, line),
-    warn: (line) => writeLine(io.stderr, line),
-  });
-
-  let toolCheckFailure: PreflightError | undefined;
-  const summary = await executeRun(plan, {
-    prepare: (signal) =>
-      prepareDuringLaunch(
-        plan,
-        runTools,
-        toolOptions,
-      )(signal).catch((error: unknown) => {
-        if (error instanceof PreflightError) toolCheckFailure = error;
-        throw error;
-      }),
-    // The GPUs are held from the step's start: everything before executeRun is accounted as setup.
-    stepStartedAtMs: performance.timeOrigin,
-    env: io.env,
-    serverEnv: serverEnvironments(workload),
-    secrets: planSecrets(workload, io.env),
-    signal: io.signal,
-    ...(io.forceSignal ? { forceSignal: io.forceSignal } : {}),
-    reporter: new ConsoleReporter(io, io.env),
-    verbose: Boolean(values.verbose),
-    toolRoles: runTools.tools.roles,
-    identity: await runIdentityOf(workload, io.env),
-    postRun: [verdicts],
-  });
-  const gateFailures = (summary.gates ?? []).filter((gate) => !gate.passed);
-  // An interrupted run exits at once (Buildkite's cancel grace period is short); 'perf-eval report' can follow.
-  const reportPath = interruptionOf(io.signal) ? undefined : await writeRunReport(plan.resultsDir, io);
-  await annotateBuild(summary, {
-    env: io.env,
-    cwd: io.cwd,
-    stem: workload.stem,
-    reportPath,
-    warn: (line) => writeLine(io.stderr, line),
-  });
-
-  const interruption = interruptionOf(io.signal);
-  if (interruption) {
-    writeLine(io.stderr, interruption.message);
-    return exitCodeFor(interruption).code;
-  }
-  if (toolCheckFailure) throw toolCheckFailure;
-  writeLine(io.stdout, `results: ${plan.resultsDir}/summary.md`);
-  if (reportPath) writeLine(io.stdout, `report: ${reportPath}`);
-  if (summary.status !== 'ok') {
-    const failed = runFailures(summary).map((line) => `  - ${line}`);
-    writeLine(io.stderr, `+++ :rotating_light: run failed\n${failed.join('\n')}`);
-    return EXIT.failure;
-  }
-  if (values['strict-ingest'] && summary.ingest.failed > 0) {
-    writeLine(io.stderr, `ingestion failed for ${summary.ingest.failed} payload(s) (--strict-ingest)`);
-    return EXIT.failure;
-  }
-  if (gateFailures.length > 0) {
-    writeLine(io.stderr, '+++ :rotating_light: gate failed');
-    throw new GateFailedError(gateFailures);
-  }
-  return EXIT.ok;
-}
+  },
+);

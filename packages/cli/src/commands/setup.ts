@@ -1,8 +1,9 @@
 import { resolve } from 'node:path';
-import { parseCommandArgs, UsageError } from '../lib/args.js';
+import { UsageError } from '../lib/args.js';
+import { defineCommand } from '../lib/command.js';
 import { runToolComponents } from '@perf-eval/run';
 import { EXIT } from '../lib/exit-codes.js';
-import { writeLine, type Io } from '../lib/io.js';
+import { writeLine } from '../lib/io.js';
 import {
   COMPONENTS,
   LM_EVAL_VERSION,
@@ -39,16 +40,6 @@ Installs are atomic (built next to the target, renamed into place) and stamped w
 spec in DIR/stamps/; a changed pin rebuilds. Needs network access to PyPI and the Go module proxy.
 Exit: 0 ok, 1 an install failed (the output tail is printed), 2 bad flags or recipe, or a missing prerequisite (Python, Go, the setup lock), 130/143 interrupted.`;
 
-interface SetupFlags {
-  help?: boolean;
-  only?: string;
-  'tools-dir'?: string;
-  force?: boolean;
-  python?: string;
-  profiles?: string;
-  verbose?: boolean;
-}
-
 function parseComponents(value: string): Set<Component> {
   const out = new Set<Component>();
   for (const item of value
@@ -64,71 +55,70 @@ function parseComponents(value: string): Set<Component> {
   return out;
 }
 
-export async function run(argv: string[], io: Io): Promise<number> {
-  const { values, positionals } = parseCommandArgs<SetupFlags>('setup', argv, {
-    only: { type: 'string' },
-    'tools-dir': { type: 'string' },
-    force: { type: 'boolean' },
-    python: { type: 'string' },
-    profiles: { type: 'string' },
-    verbose: { type: 'boolean' },
-  });
-  if (values.help) {
-    writeLine(io.stdout, HELP);
+export const { run } = defineCommand(
+  {
+    name: 'setup',
+    help: HELP,
+    options: {
+      only: { type: 'string' },
+      'tools-dir': { type: 'string' },
+      force: { type: 'boolean' },
+      python: { type: 'string' },
+      profiles: { type: 'string' },
+      verbose: { type: 'boolean' },
+    },
+    positionals: { min: 0, max: 1, describe: 'recipe FILE' },
+  },
+  async ({ values, positionals }, io) => {
+    if (positionals.length === 1 && values.only !== undefined)
+      throw new UsageError(`perf-eval setup: give either a recipe FILE or --only, not both`);
+    if (values.python !== undefined && values.python.trim() === '')
+      throw new UsageError(`perf-eval setup: --python needs an interpreter name or path`);
+    const components =
+      positionals[0] !== undefined
+        ? runToolComponents(loadRecipe(positionals[0], io, values.profiles), { env: io.env })
+        : values.only !== undefined
+          ? parseComponents(values.only)
+          : new Set<Component>(COMPONENTS);
+    const dir = values['tools-dir'] ? resolve(io.cwd, values['tools-dir']) : toolsDir(io.env);
+    const dirProblem = directoryProblem(dir);
+    if (dirProblem) {
+      const source = values['tools-dir']
+        ? `--tools-dir ${values['tools-dir']}`
+        : io.env['PERF_EVAL_TOOLS_DIR']
+          ? `PERF_EVAL_TOOLS_DIR=${io.env['PERF_EVAL_TOOLS_DIR']}`
+          : `the tools directory ${dir}`;
+      throw new UsageError(
+        `perf-eval setup: cannot use ${source} as the tools directory: ${dirProblem}; choose another directory`,
+        'setup',
+      );
+    }
+    const started = Date.now();
+    const out = (line: string): void => writeLine(io.stdout, line);
+    if (components.size === 0) {
+      out(`${positionals[0]} needs no local tools (docker runtime, no accuracy tasks); nothing to do`);
+      return EXIT.ok;
+    }
+    out(`--- :package: perf-eval setup: ${[...components].join(', ')} → ${dir}`);
+    const reports = await provision(components, {
+      dir,
+      python: values.python?.trim() || 'python3',
+      force: Boolean(values.force),
+      verbose: Boolean(values.verbose),
+      env: io.env,
+      signal: io.signal,
+      print: out,
+      progress: terminalProgress(io.stdout),
+      verifyBfcl: verifyBfclInstall,
+    });
+    out('');
+    for (const report of reports)
+      out(
+        `  ${report.tool.padEnd(10)} ${report.status.padEnd(11)} ${String(report.durationS).padStart(7)} s  ${report.path}`,
+      );
+    out(`setup done in ${Math.round((Date.now() - started) / 100) / 10} s`);
+    if (values['tools-dir'] && dir !== toolsDir(io.env))
+      out(`'perf-eval run' finds these tools with PERF_EVAL_TOOLS_DIR=${dir}`);
     return EXIT.ok;
-  }
-  if (positionals.length > 1)
-    throw new UsageError(
-      `perf-eval setup: expected at most one recipe FILE, got ${positionals.length} (see 'perf-eval setup --help')`,
-    );
-  if (positionals.length === 1 && values.only !== undefined)
-    throw new UsageError(`perf-eval setup: give either a recipe FILE or --only, not both`);
-  if (values.python !== undefined && values.python.trim() === '')
-    throw new UsageError(`perf-eval setup: --python needs an interpreter name or path`);
-  const components =
-    positionals[0] !== undefined
-      ? runToolComponents(loadRecipe(positionals[0], io, values.profiles), { env: io.env })
-      : values.only !== undefined
-        ? parseComponents(values.only)
-        : new Set<Component>(COMPONENTS);
-  const dir = values['tools-dir'] ? resolve(io.cwd, values['tools-dir']) : toolsDir(io.env);
-  const dirProblem = directoryProblem(dir);
-  if (dirProblem) {
-    const source = values['tools-dir']
-      ? `--tools-dir ${values['tools-dir']}`
-      : io.env['PERF_EVAL_TOOLS_DIR']
-        ? `PERF_EVAL_TOOLS_DIR=${io.env['PERF_EVAL_TOOLS_DIR']}`
-        : `the tools directory ${dir}`;
-    throw new UsageError(
-      `perf-eval setup: cannot use ${source} as the tools directory: ${dirProblem}; choose another directory`,
-      'setup',
-    );
-  }
-  const started = Date.now();
-  const out = (line: string): void => writeLine(io.stdout, line);
-  if (components.size === 0) {
-    out(`${positionals[0]} needs no local tools (docker runtime, no accuracy tasks); nothing to do`);
-    return EXIT.ok;
-  }
-  out(`--- :package: perf-eval setup: ${[...components].join(', ')} → ${dir}`);
-  const reports = await provision(components, {
-    dir,
-    python: values.python?.trim() || 'python3',
-    force: Boolean(values.force),
-    verbose: Boolean(values.verbose),
-    env: io.env,
-    signal: io.signal,
-    print: out,
-    progress: terminalProgress(io.stdout),
-    verifyBfcl: verifyBfclInstall,
-  });
-  out('');
-  for (const report of reports)
-    out(
-      `  ${report.tool.padEnd(10)} ${report.status.padEnd(11)} ${String(report.durationS).padStart(7)} s  ${report.path}`,
-    );
-  out(`setup done in ${Math.round((Date.now() - started) / 100) / 10} s`);
-  if (values['tools-dir'] && dir !== toolsDir(io.env))
-    out(`'perf-eval run' finds these tools with PERF_EVAL_TOOLS_DIR=${dir}`);
-  return EXIT.ok;
-}
+  },
+);

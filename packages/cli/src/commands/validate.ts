@@ -4,9 +4,10 @@ import {
   listRecipeFiles,
   RecipeListError,
 } from '@perf-eval/workload-schema';
-import { parseCommandArgs, UsageError } from '../lib/args.js';
+import { UsageError } from '../lib/args.js';
+import { defineCommand } from '../lib/command.js';
 import { EXIT } from '../lib/exit-codes.js';
-import { writeLine, type Io } from '../lib/io.js';
+import { writeLine } from '../lib/io.js';
 import { withProfilesFlagHint } from '../lib/workload.js';
 
 const HELP = `Usage: perf-eval validate [FILES or DIRS...] [--profiles PATH] [--quiet]
@@ -34,33 +35,32 @@ function recipeFiles(paths: readonly string[], cwd: string): { files: string[]; 
   }
 }
 
-export async function run(argv: string[], io: Io): Promise<number> {
-  const { values, positionals } = parseCommandArgs<{ help?: boolean; profiles?: string; quiet?: boolean }>(
-    'validate',
-    argv,
-    {
+export const { run } = defineCommand(
+  {
+    name: 'validate',
+    help: HELP,
+    options: {
       profiles: { type: 'string' },
       quiet: { type: 'boolean', short: 'q' },
     },
-  );
-  if (values.help) {
-    writeLine(io.stdout, HELP);
-    return EXIT.ok;
-  }
-  const { files, empty } = recipeFiles(positionals, io.cwd);
-  for (const dir of empty) writeLine(io.stderr, `${dir}: no *.yaml recipes in this directory`);
-  let invalid = 0;
-  let warnings = 0;
-  for (const file of files) {
-    const check = checkRecipeFile(file, { cwd: io.cwd, env: io.env, profilesPath: values.profiles });
-    for (const diagnostic of check.diagnostics) writeLine(io.stderr, formatDiagnostic(diagnostic));
-    if (check.error) writeLine(io.stderr, (withProfilesFlagHint(check.error) as Error).message);
-    warnings += check.warnings;
-    if (!check.valid) invalid++;
-    else if (!values.quiet) writeLine(io.stdout, `ok ${file}`);
-  }
-  const summary = `${files.length} recipe(s): ${files.length - invalid} valid, ${invalid} invalid, ${warnings} warning(s)`;
-  const failed = invalid > 0 || empty.length > 0;
-  writeLine(failed ? io.stderr : io.stdout, summary);
-  return failed ? EXIT.usage : EXIT.ok;
-}
+    positionals: 'any',
+  },
+  async ({ values, positionals }, io) => {
+    const { files, empty } = recipeFiles(positionals, io.cwd);
+    for (const dir of empty) writeLine(io.stderr, `${dir}: no *.yaml recipes in this directory`);
+    let invalid = 0;
+    let warnings = 0;
+    for (const file of files) {
+      const check = checkRecipeFile(file, { cwd: io.cwd, env: io.env, profilesPath: values.profiles });
+      for (const diagnostic of check.diagnostics) writeLine(io.stderr, formatDiagnostic(diagnostic));
+      if (check.error) writeLine(io.stderr, (withProfilesFlagHint(check.error) as Error).message);
+      warnings += check.warnings;
+      if (!check.valid) invalid++;
+      else if (!values.quiet) writeLine(io.stdout, `ok ${file}`);
+    }
+    const summary = `${files.length} recipe(s): ${files.length - invalid} valid, ${invalid} invalid, ${warnings} warning(s)`;
+    const failed = invalid > 0 || empty.length > 0;
+    writeLine(failed ? io.stderr : io.stdout, summary);
+    return failed ? EXIT.usage : EXIT.ok;
+  },
+);
