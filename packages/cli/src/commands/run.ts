@@ -15,12 +15,11 @@ import {
   runFailures,
   runIdentityOf,
   serverEnvironments,
-  type Phase,
   type RunToolsOptions,
   verdictPostRun,
 } from '@perf-eval/run';
 import { secretValuesOf } from '@perf-eval/util';
-import { parsePositiveInt, parseServerUrl, UsageError } from '../lib/args.js';
+import { parseChoices, parsePositiveInt, parseServerUrl, UsageError } from '../lib/args.js';
 import { defineCommand } from '../lib/command.js';
 import { EXIT, exitCodeFor } from '../lib/exit-codes.js';
 import { writeLine, type Io } from '../lib/io.js';
@@ -63,20 +62,6 @@ Every run writes results/<name>/history.jsonl (the last 30 runs, carried forward
 Exit: 0 all tasks ok, 1 a task or the server failed or a gate failed (see summary.md), 2 invalid recipe
 or failed preflight (nothing started), 130/143 interrupted.`;
 
-function parsePhases(value: string | undefined): Set<Phase> {
-  if (!value) return new Set(ALL_PHASES);
-  const phases = new Set<Phase>();
-  for (const item of value
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean)) {
-    if (!(ALL_PHASES as readonly string[]).includes(item))
-      throw new UsageError(`perf-eval run: --only takes bench, semantic_eval, lm_eval, bfcl; got '${item}'`);
-    phases.add(item as Phase);
-  }
-  return phases;
-}
-
 /**
  * `results/<name>/report.html` at the end of every run that was not interrupted (failed ones too: it
  * shows what exists and what failed). A report problem is a warning, never a run failure.
@@ -117,7 +102,7 @@ export const { run } = defineCommand(
   },
   async ({ values, positionals }, io) => {
     if (values['server-url'] !== undefined) parseServerUrl('run', values['server-url']);
-    const phases = parsePhases(values.only);
+    const phases = values.only ? parseChoices('run', '--only', values.only, ALL_PHASES) : new Set(ALL_PHASES);
     const jobs = parsePositiveInt('run', '--jobs', values.jobs) ?? DEFAULT_JOBS;
     const file = positionals[0] as string;
     const recipe = loadRecipe(file, io, values.profiles);

@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { UsageError } from '../lib/args.js';
+import { parseChoices, UsageError } from '../lib/args.js';
 import { defineCommand } from '../lib/command.js';
 import { runToolComponents } from '@perf-eval/run';
 import { EXIT } from '../lib/exit-codes.js';
@@ -41,15 +41,7 @@ spec in DIR/stamps/; a changed pin rebuilds. Needs network access to PyPI and th
 Exit: 0 ok, 1 an install failed (the output tail is printed), 2 bad flags or recipe, or a missing prerequisite (Python, Go, the setup lock), 130/143 interrupted.`;
 
 function parseComponents(value: string): Set<Component> {
-  const out = new Set<Component>();
-  for (const item of value
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean)) {
-    if (!(COMPONENTS as readonly string[]).includes(item))
-      throw new UsageError(`perf-eval setup: --only takes ${COMPONENTS.join(', ')}; got '${item}'`);
-    out.add(item as Component);
-  }
+  const out = parseChoices('setup', '--only', value, COMPONENTS);
   if (out.size === 0)
     throw new UsageError(`perf-eval setup: --only needs at least one of ${COMPONENTS.join(', ')}`);
   return out;

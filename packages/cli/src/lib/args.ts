@@ -40,3 +40,25 @@ export function parsePositiveInt(
     throw new UsageError(`perf-eval ${command}: ${flag} must be a positive integer, got '${value}'`, command);
   return Number(value);
 }
+
+/** A comma-separated list like `--only bench,lm_eval`: each item one of `allowed`, else a usage error naming it. */
+export function parseChoices<T extends string>(
+  command: string,
+  flag: string,
+  value: string,
+  allowed: readonly T[],
+): Set<T> {
+  const chosen = new Set<T>();
+  for (const item of value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
+    if (!(allowed as readonly string[]).includes(item))
+      throw new UsageError(
+        `perf-eval ${command}: ${flag} takes ${allowed.join(', ')}; got '${item}'`,
+        command,
+      );
+    chosen.add(item as T);
+  }
+  return chosen;
+}
