@@ -53,8 +53,9 @@ Options:
                       and branch; needs BUILDKITE_API_TOKEN or 'buildkite-agent secret get'). Verdicts
                       go to summary.json/summary.md and the annotation; no baseline is a warning.
 
-Tools the recipe needs and this machine lacks are provisioned first, exactly as 'perf-eval setup FILE'
-does (PERF_EVAL_TOOLS_DIR, default ~/.cache/perf-eval/tools; PERF_EVAL_PYTHON picks the base Python;
+Tools the recipe needs and this machine lacks are provisioned while the server starts (the simulator,
+being the server, first), exactly as 'perf-eval setup FILE' does; the first task waits for both
+(PERF_EVAL_TOOLS_DIR, default ~/.cache/perf-eval/tools; PERF_EVAL_PYTHON picks the base Python;
 PERF_EVAL_NO_AUTO_SETUP=1 turns this off). Roles: 'vllm serve' is PERF_EVAL_VLLM or the vllm on PATH,
 never the provisioned CPU-only bench client; a native bench uses that same vllm, the simulator and
 --server-url use the provisioned client (PERF_EVAL_BENCH_VLLM overrides). summary.json records them.
