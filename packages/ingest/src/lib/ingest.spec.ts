@@ -4,11 +4,11 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { startRecordingServer } from '../../test/recording-server.js';
 import type { RecordingServer } from '../../test/recording-server.js';
+import { PERF_META } from '../../test/perf-meta.js';
 import { IngestFailedError, IngestNoTokenError } from './errors.js';
 import { ingestEvalDir, ingestPerfRun, replayOutbox } from './ingest.js';
 import { listOutbox, readOutboxEntry } from './outbox.js';
 import { buildPerfRow, parseBenchResult } from './perf-row.js';
-import type { PerfMeta } from './perf-row.js';
 import { createTransport } from './transport.js';
 
 const SHARED = resolve(import.meta.dirname, '../../../../../shared/reference/fixtures');
@@ -85,17 +85,6 @@ const CONTEXT = {
   image: 'vllm/vllm-openai:nightly-0123abcd',
   vllmCommit: '0123abcd',
   env: { BUILDKITE_BUILD_NUMBER: '4711', BUILDKITE_BRANCH: 'main', NIGHTLY: '1' },
-};
-
-const PERF_META: PerfMeta = {
-  device: 'h200',
-  tp: 4,
-  precision: 'bf16',
-  model: 'openai/gpt-oss-120b',
-  isl: 8192,
-  osl: 1024,
-  conc: 128,
-  date: '2026-08-20 01:02:03',
 };
 
 async function evalRun(h: Harness, extra: Partial<Parameters<typeof ingestEvalDir>[0]> = {}) {

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { PERF_META } from '../../test/perf-meta.js';
 import {
   buildPerfRow,
   formatPerfDate,
@@ -16,17 +17,7 @@ function loadBench(name: string): Record<string, unknown> {
   return parseBenchResult(file, readFileSync(file, 'utf8')).raw;
 }
 
-const META: PerfMeta & { image: string } = {
-  device: 'h200',
-  tp: 4,
-  precision: 'bf16',
-  model: 'openai/gpt-oss-120b',
-  isl: 8192,
-  osl: 1024,
-  conc: 128,
-  date: '2026-08-20 01:02:03',
-  image: 'vllm/vllm-openai:nightly-abc123',
-};
+const META: PerfMeta & { image: string } = { ...PERF_META, image: 'vllm/vllm-openai:nightly-abc123' };
 
 const FIXED_KEYS = [
   'date',

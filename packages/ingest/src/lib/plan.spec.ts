@@ -1,6 +1,7 @@
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
+import { BENCH_RESULT, PERF_META } from '../../test/perf-meta.js';
 import { startRecordingServer } from '../../test/recording-server.js';
 import { IngestPlanInvalidError, IngestPlanMissingError } from './errors.js';
 import { listOutbox } from './outbox.js';
@@ -15,11 +16,6 @@ import {
 } from './plan.js';
 import type { IngestPlan } from './plan.js';
 import { createTransport } from './transport.js';
-
-const BENCH = resolve(
-  import.meta.dirname,
-  '../../../../../shared/reference/fixtures/vllm_bench/er0080_bench_serve_v0.25.1.json',
-);
 
 async function tempDir(): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'ingest-plan-'));
@@ -40,16 +36,7 @@ const PLAN: IngestPlan = {
       kind: 'perf',
       runName: '8k-in-1k-out-conc-128',
       file: 'bench-8k-in-1k-out-conc-128.json',
-      meta: {
-        device: 'h200',
-        tp: 4,
-        precision: 'bf16',
-        model: 'openai/gpt-oss-120b',
-        isl: 8192,
-        osl: 1024,
-        conc: 128,
-        date: '2026-08-20 01:02:03',
-      },
+      meta: PERF_META,
     },
     {
       kind: 'eval',
@@ -180,7 +167,7 @@ describe('ingestPlan', () => {
     );
     await writeFile(join(dir, 'gsm8k', 'm', 'results_0_other_invocation.json'), '{"results": {}}');
     await writeFile(join(dir, 'gsm8k', 'm', 'samples_gsm8k_1.jsonl'), '{"doc_id": 0}\n{"doc_id": 1}\n');
-    await writeFile(join(dir, 'bench-8k-in-1k-out-conc-128.json'), await readFile(BENCH));
+    await writeFile(join(dir, 'bench-8k-in-1k-out-conc-128.json'), await readFile(BENCH_RESULT));
     await writeIngestPlan(dir, PLAN);
 
     const lines: string[] = [];
@@ -233,7 +220,7 @@ describe('ingestPlan', () => {
 
   it('dry run prints every payload and needs no token; strict + no token throws up front', async () => {
     const dir = await tempDir();
-    await writeFile(join(dir, 'bench-8k-in-1k-out-conc-128.json'), await readFile(BENCH));
+    await writeFile(join(dir, 'bench-8k-in-1k-out-conc-128.json'), await readFile(BENCH_RESULT));
     const plan: IngestPlan = { ...PLAN, items: [PLAN.items[0] as IngestPlan['items'][number]] };
     const out: string[] = [];
     const transport = createTransport({ env: {} });

@@ -1,6 +1,7 @@
 import { mkdtemp, readFile, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join, relative, resolve } from 'node:path';
+import { dirname, join, relative } from 'node:path';
+import { BENCH_RESULT, UNDATED_PERF_META } from '../../test/perf-meta.js';
 import { writeOutboxEntry } from './outbox.js';
 import {
   outboxDirOf,
@@ -12,30 +13,17 @@ import {
 import { reingestResults } from './reingest.js';
 import { createTransport } from './transport.js';
 
-const BENCH = resolve(
-  import.meta.dirname,
-  '../../../../../shared/reference/fixtures/vllm_bench/er0080_bench_serve_v0.25.1.json',
-);
-
 const PERF: IngestPlanPerfItem = {
   kind: 'perf',
   runName: 'short',
   file: 'bench-short.json',
-  meta: {
-    device: 'h200',
-    tp: 4,
-    precision: 'bf16',
-    model: 'openai/gpt-oss-120b',
-    isl: 8192,
-    osl: 1024,
-    conc: 128,
-  },
+  meta: UNDATED_PERF_META,
 };
 
 async function resultsDir(context: IngestPlan['context'] = { workload: 'w' }): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'ingest-reingest-'));
   onTestFinished(() => rm(dir, { recursive: true, force: true, maxRetries: 5 }));
-  await writeFile(join(dir, PERF.file), await readFile(BENCH));
+  await writeFile(join(dir, PERF.file), await readFile(BENCH_RESULT));
   await writeIngestPlan(dir, { version: 1, context, items: [PERF] });
   return dir;
 }
