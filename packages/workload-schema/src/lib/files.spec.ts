@@ -1,22 +1,9 @@
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { SIM_PROFILES, TINY_SIM_RECIPE } from '../../test/tiny-sim.js';
 import { ProfileInvalidError, RecipeNotFoundError, RecipeReadError } from './errors.js';
 import { checkRecipeFile, listRecipeFiles, loadRecipeFile, RecipeListError } from './files.js';
-
-const PROFILES = `SIM:
-  queue: cpu
-  server_runtime: sim
-`;
-const RECIPE = `name: tiny-sim
-gpu: SIM
-num_gpus: 1
-vllm:
-  model: Qwen/Qwen3-0.6B
-vllm_bench:
-  configs:
-    - {name: short, input_len: 128, output_len: 32, num_prompts: 8, max_concurrency: 2}
-`;
 
 /** A repository root: profiles/gpu_profiles.yaml and workloads/ with `recipes` (name → text). */
 function repo(recipes: Record<string, string> = {}): string {
@@ -24,7 +11,7 @@ function repo(recipes: Record<string, string> = {}): string {
   onTestFinished(() => rmSync(root, { recursive: true, force: true }));
   mkdirSync(join(root, 'profiles'));
   mkdirSync(join(root, 'workloads'));
-  writeFileSync(join(root, 'profiles', 'gpu_profiles.yaml'), PROFILES);
+  writeFileSync(join(root, 'profiles', 'gpu_profiles.yaml'), SIM_PROFILES);
   for (const [name, text] of Object.entries(recipes)) writeFileSync(join(root, 'workloads', name), text);
   return root;
 }
@@ -41,7 +28,7 @@ function listError(paths: string[], cwd: string): RecipeListError {
 
 describe('listRecipeFiles', () => {
   it('no paths: workloads/*.yaml, sorted', () => {
-    const root = repo({ 'b.yaml': RECIPE, 'a.yaml': RECIPE, 'notes.txt': '' });
+    const root = repo({ 'b.yaml': TINY_SIM_RECIPE, 'a.yaml': TINY_SIM_RECIPE, 'notes.txt': '' });
     expect(listRecipeFiles([], root)).toEqual({ files: ['workloads/a.yaml', 'workloads/b.yaml'], empty: [] });
   });
 
@@ -56,7 +43,7 @@ describe('listRecipeFiles', () => {
   });
 
   it('a directory stands for its *.yaml files; other paths stay as given, in order', () => {
-    const root = repo({ 'b.yaml': RECIPE, 'a.yaml': RECIPE });
+    const root = repo({ 'b.yaml': TINY_SIM_RECIPE, 'a.yaml': TINY_SIM_RECIPE });
     mkdirSync(join(root, 'none'));
     expect(listRecipeFiles(['missing.yaml', 'workloads', 'none', 'workloads/b.yaml'], root)).toEqual({
       files: ['missing.yaml', 'workloads/a.yaml', 'workloads/b.yaml', 'workloads/b.yaml'],
@@ -75,7 +62,7 @@ describe('listRecipeFiles', () => {
 
 describe('checkRecipeFile', () => {
   it('a valid recipe: no diagnostics; profiles found beside workloads/', () => {
-    const root = repo({ 'a.yaml': RECIPE });
+    const root = repo({ 'a.yaml': TINY_SIM_RECIPE });
     expect(checkRecipeFile('workloads/a.yaml', { cwd: root, env: {} })).toEqual({
       file: 'workloads/a.yaml',
       valid: true,
@@ -86,7 +73,7 @@ describe('checkRecipeFile', () => {
 
   it('an invalid recipe: every problem, attributed to the file as given', () => {
     const root = repo({
-      'bad.yaml': RECIPE.replace('gpu: SIM', 'gpu: H200').replace('num_gpus: 1', 'nigthly: true'),
+      'bad.yaml': TINY_SIM_RECIPE.replace('gpu: SIM', 'gpu: H200').replace('num_gpus: 1', 'nigthly: true'),
     });
     const check = checkRecipeFile('workloads/bad.yaml', { cwd: root, env: {} });
     expect(check.valid).toBe(false);
@@ -107,7 +94,7 @@ describe('checkRecipeFile', () => {
   });
 
   it('profiles: an explicit path relative to cwd; an unreadable file is the error, invalid ones are diagnostics', () => {
-    const root = repo({ 'a.yaml': RECIPE });
+    const root = repo({ 'a.yaml': TINY_SIM_RECIPE });
     writeFileSync(join(root, 'broken.yaml'), 'SIM: [\n');
     const unreadable = checkRecipeFile('workloads/a.yaml', { cwd: root, env: {}, profilesPath: 'nope.yaml' });
     expect(unreadable.error).toBeInstanceOf(ProfileInvalidError);
@@ -123,7 +110,7 @@ describe('checkRecipeFile', () => {
 
 describe('loadRecipeFile', () => {
   it('resolves the recipe with its profiles; path is the file as given', () => {
-    const root = repo({ 'a.yaml': RECIPE });
+    const root = repo({ 'a.yaml': TINY_SIM_RECIPE });
     const workload = loadRecipeFile('workloads/a.yaml', { cwd: root, env: {} });
     expect(workload).toMatchObject({ name: 'tiny-sim', path: 'workloads/a.yaml', gpu: 'SIM' });
   });

@@ -1,23 +1,9 @@
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
+import { SIM_PROFILES, TINY_SIM_RECIPE } from '../../test/tiny-sim.js';
 import { ProfileInvalidError } from './errors.js';
 import { loadWorkloadText } from './load.js';
 import { loadProfiles, parseProfiles } from './profiles.js';
-
-const PROFILES_YAML = `SIM:
-  queue: cpu
-  server_runtime: sim
-`;
-const RECIPE = `name: tiny-sim
-gpu: SIM
-num_gpus: 1
-vllm:
-  model: Qwen/Qwen3-0.6B
-  serve_args: --max-model-len 4096
-vllm_bench:
-  configs:
-    - {name: short, input_len: 128, output_len: 32, num_prompts: 8, max_concurrency: 2}
-`;
 
 describe('GPU profiles for library callers', () => {
   it('an unreadable file names the path and the library options, not a CLI flag', () => {
@@ -37,8 +23,8 @@ describe('GPU profiles for library callers', () => {
   });
 
   it('profiles parsed from text resolve a recipe without any file on disk', () => {
-    const profiles = parseProfiles(PROFILES_YAML, 'my_profiles.yaml');
-    const { workload, errors } = loadWorkloadText(RECIPE, 'tiny_sim.yaml', { profiles, env: {} });
+    const profiles = parseProfiles(SIM_PROFILES, 'my_profiles.yaml');
+    const { workload, errors } = loadWorkloadText(TINY_SIM_RECIPE, 'tiny_sim.yaml', { profiles, env: {} });
     expect(errors).toEqual([]);
     expect(workload?.server.runtime).toBe('sim');
     expect(workload?.bench.map((run) => run.runName)).toEqual(['short-conc-2']);
