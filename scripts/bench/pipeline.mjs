@@ -6,10 +6,14 @@
  *   2. a large sweep fan-out: 16 recipes x 64 variants, and 8 multi-node (2-node) recipes x 64 variants
  *      (target <= 3 s each), same checks;
  *   3. the 21-recipe nightly set (the 13 upstream recipes of workloads/ plus 8 renamed copies of them),
- *      `perf-eval pipeline` as a process — the bundled entry point the bootstrap runs
- *      (scripts/bundle-cli.mjs) and the tsc-built dist — against a Python reconstruction of upstream's
- *      generator (PyYAML safe_load of the profiles and recipes, one step dict per nightly recipe,
- *      yaml.safe_dump; upstream's script is not in this repo). Target: Node no slower than Python.
+ *      `perf-eval pipeline` as a process — `node build-cli/perf-eval.cjs pipeline` exactly as the
+ *      bootstrap runs it (scripts/bundle-cli.mjs: the launcher, which runs the small bundle of
+ *      `validate` and `pipeline` with the V8 code cache that the bootstrap's preceding `validate`
+ *      writes; so `validate` runs once here first), the same without a code cache (what the first
+ *      command after bundling costs), and the tsc-built dist — against a Python reconstruction of
+ *      upstream's generator (PyYAML safe_load of the profiles and recipes, one step dict per nightly
+ *      recipe, yaml.safe_dump; upstream's script is not in this repo). Target: Node no slower than
+ *      Python.
  *      Wall (median) and CPU (user+sys, median) of --runs runs each; this machine is shared, so
  *      the CPU figure is the steadier one.
  * Parts 1-2 import the BUILT package (packages/pipeline/dist): run `npx tsc --build
@@ -230,6 +234,12 @@ try {
   });
   const cacheDir = join(dir, 'schema-cache');
   const env = { PERF_EVAL_SCHEMA_CACHE_DIR: cacheDir, PERF_EVAL_BUILDKITE_SCHEMA: schemaPath };
+  // As in the bootstrap: `validate` runs first and leaves the bundle's V8 code cache behind.
+  const validate = spawnSync(process.execPath, [bundle, 'validate', '--quiet'], {
+    cwd: dir,
+    encoding: 'utf8',
+  });
+  if (validate.status !== 0) throw new Error(`perf-eval validate failed: ${validate.stderr}`);
   const python = timed('python3', ['-c', PYTHON], dir, {});
   const steps = (python.stdout.match(/^- label:/gm) ?? []).length;
   const rows = [
@@ -237,6 +247,10 @@ try {
     [
       'node bundle: perf-eval pipeline (recipes validated, lints)',
       timed(process.execPath, [bundle, 'pipeline'], dir, env),
+    ],
+    [
+      '  the same, no code cache (the first command after bundling)',
+      timed(process.execPath, [bundle, 'pipeline'], dir, { ...env, PERF_EVAL_CODE_CACHE: 'off' }),
     ],
     [
       'node bundle: perf-eval pipeline --validate (schema cached)',
