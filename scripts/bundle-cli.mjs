@@ -17,7 +17,15 @@
  * Usage: node scripts/bundle-cli.mjs [--output PATH]   (default build-cli/perf-eval.cjs)
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  realpathSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -59,6 +67,97 @@ const ENTRIES = {
   ),
 };
 
+/** Package directories in `nodeModules` (`name` and `@scope/name`), as [name, dir]. */
+function packagesIn(nodeModules) {
+  let names;
+  try {
+    names = readdirSync(nodeModules);
+  } catch {
+    return [];
+  }
+  return names.flatMap((name) => {
+    if (name.startsWith('.')) return [];
+    if (!name.startsWith('@')) return [[name, join(nodeModules, name)]];
+    return packagesIn(join(nodeModules, name)).map(([inner, dir]) => [`${name}/${inner}`, dir]);
+  });
+}
+
+/**
+ * One copy per package version. npm nests the same version of a package in several places (yaml
+ * 2.9.1 under three workspace packages, ajv 8.20.0 under pipeline and under ajv-formats), and esbuild
+ * would bundle, compile and initialise each copy. An import that resolves into a copy is pointed at
+ * the canonical copy of that name and version: the first of the repository root's and each workspace
+ * package's (in name order) node_modules holding it. Copies of other versions stay separate. Only
+ * names found more than once (in those node_modules and one level below the root's) are looked at,
+ * which keeps the plugin out of every other import's resolution.
+ */
+function dedupePackages() {
+  const skip = Symbol('resolving');
+  const versions = new Map();
+  const versionOf = (dir) => {
+    if (!versions.has(dir)) {
+      try {
+        versions.set(dir, JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')).version);
+      } catch {
+        versions.set(dir, undefined);
+      }
+    }
+    return versions.get(dir);
+  };
+  const places = [
+    root,
+    ...readdirSync(join(root, 'packages'))
+      .sort()
+      .map((name) => join(root, 'packages', name)),
+  ];
+  const found = [
+    ...places.flatMap((place) => packagesIn(join(place, 'node_modules'))),
+    ...packagesIn(join(root, 'node_modules')).flatMap(([, dir]) => packagesIn(join(dir, 'node_modules'))),
+  ];
+  const seen = new Map();
+  for (const [name] of found) seen.set(name, (seen.get(name) ?? 0) + 1);
+  const repeated = [...seen].filter(([, count]) => count > 1).map(([name]) => name);
+  const canonical = new Map();
+  const canonicalCopy = (name, version) => {
+    const key = `${name}@${version}`;
+    if (!canonical.has(key)) {
+      const copy = places
+        .map((place) => join(place, 'node_modules', name))
+        .find((dir) => existsSync(join(dir, 'package.json')) && versionOf(realpathSync(dir)) === version);
+      canonical.set(key, copy === undefined ? undefined : realpathSync(copy));
+    }
+    return canonical.get(key);
+  };
+  const escape = (text) => text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+  return {
+    name: 'perf-eval-dedupe-packages',
+    setup(pluginBuild) {
+      if (repeated.length === 0) return;
+      const filter = new RegExp(`^(?:${repeated.map(escape).join('|')})(?:/|$)`);
+      pluginBuild.onResolve({ filter }, async (args) => {
+        if (args.pluginData === skip) return undefined;
+        const result = await pluginBuild.resolve(args.path, {
+          kind: args.kind,
+          importer: args.importer,
+          resolveDir: args.resolveDir,
+          pluginData: skip,
+        });
+        if (result.errors.length > 0 || result.external) return undefined;
+        // The innermost node_modules/<name> (or node_modules/@scope/<name>) holding the file.
+        const match = /^(.*[\\/]node_modules[\\/]((?:@[^\\/]+[\\/])?[^\\/]+))[\\/](.*)$/.exec(result.path);
+        if (!match) return undefined;
+        const [, copy, name, inside] = match;
+        const version = versionOf(copy);
+        const target = version === undefined ? undefined : canonicalCopy(name, version);
+        return {
+          path: target === undefined || target === copy ? result.path : join(target, inside),
+          sideEffects: result.sideEffects,
+        };
+      });
+    },
+  };
+}
+
 function esbuildOptions(version) {
   return {
     bundle: true,
@@ -70,6 +169,7 @@ function esbuildOptions(version) {
     // `node:sea`), so give it the bundle's own file URL.
     banner: { js: "const __perfEvalImportMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
     define: { __PERF_EVAL_VERSION__: JSON.stringify(version), 'import.meta.url': '__perfEvalImportMetaUrl' },
+    plugins: [dedupePackages()],
     logLevel: 'warning',
     // import.meta.url only appears in fallbacks the define above disables.
     logOverride: { 'empty-import-meta': 'silent' },
@@ -117,6 +217,7 @@ export async function bundleCliWithLauncher(outfile) {
           }));
         },
       },
+      ...options.plugins,
     ],
     entryPoints: Object.keys(ENTRIES).map((kind) => ({
       in: `perf-eval-entry:${kind}`,
