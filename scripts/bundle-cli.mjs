@@ -67,29 +67,20 @@ const ENTRIES = {
   ),
 };
 
-/** Package directories in `nodeModules` (`name` and `@scope/name`), as [name, dir]. */
-function packagesIn(nodeModules) {
-  let names;
-  try {
-    names = readdirSync(nodeModules);
-  } catch {
-    return [];
-  }
-  return names.flatMap((name) => {
-    if (name.startsWith('.')) return [];
-    if (!name.startsWith('@')) return [[name, join(nodeModules, name)]];
-    return packagesIn(join(nodeModules, name)).map(([inner, dir]) => [`${name}/${inner}`, dir]);
-  });
-}
+/**
+ * Packages bundled once per version. npm nests yaml 2.9.1 under cli, pipeline and workload-schema (the
+ * root holds another version), and esbuild would bundle, compile and initialise each copy. Only
+ * packages whose copies are interchangeable belong here: yaml recognises its nodes by Symbol.for
+ * brands. Not ajv (8.20.0 under pipeline and under ajv-formats): ajv-formats generates code with its
+ * own ajv's classes, and with one shared copy the standalone validators `require` ajv-formats, which
+ * the pipeline's schema cache does not accept, so every --validate would compile the schema again.
+ */
+const DEDUPED_PACKAGES = ['yaml'];
 
 /**
- * One copy per package version. npm nests the same version of a package in several places (yaml
- * 2.9.1 under three workspace packages, ajv 8.20.0 under pipeline and under ajv-formats), and esbuild
- * would bundle, compile and initialise each copy. An import that resolves into a copy is pointed at
- * the canonical copy of that name and version: the first of the repository root's and each workspace
- * package's (in name order) node_modules holding it. Copies of other versions stay separate. Only
- * names found more than once (in those node_modules and one level below the root's) are looked at,
- * which keeps the plugin out of every other import's resolution.
+ * Points an import of a DEDUPED_PACKAGES copy at the canonical copy of that name and version: the
+ * first of the repository root's and each workspace package's (in name order) node_modules holding
+ * it. Copies of other versions stay separate.
  */
 function dedupePackages() {
   const skip = Symbol('resolving');
@@ -110,13 +101,6 @@ function dedupePackages() {
       .sort()
       .map((name) => join(root, 'packages', name)),
   ];
-  const found = [
-    ...places.flatMap((place) => packagesIn(join(place, 'node_modules'))),
-    ...packagesIn(join(root, 'node_modules')).flatMap(([, dir]) => packagesIn(join(dir, 'node_modules'))),
-  ];
-  const seen = new Map();
-  for (const [name] of found) seen.set(name, (seen.get(name) ?? 0) + 1);
-  const repeated = [...seen].filter(([, count]) => count > 1).map(([name]) => name);
   const canonical = new Map();
   const canonicalCopy = (name, version) => {
     const key = `${name}@${version}`;
@@ -128,12 +112,10 @@ function dedupePackages() {
     }
     return canonical.get(key);
   };
-  const escape = (text) => text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+  const filter = new RegExp(`^(?:${DEDUPED_PACKAGES.join('|')})(?:/|$)`);
   return {
     name: 'perf-eval-dedupe-packages',
     setup(pluginBuild) {
-      if (repeated.length === 0) return;
-      const filter = new RegExp(`^(?:${repeated.map(escape).join('|')})(?:/|$)`);
       pluginBuild.onResolve({ filter }, async (args) => {
         if (args.pluginData === skip) return undefined;
         const result = await pluginBuild.resolve(args.path, {
