@@ -31,6 +31,16 @@ const filename = join(__dirname, bundle.file);
 const cacheFile = join(__dirname, `${bundle.file}.${bundle.hash.slice(0, 16)}.v8-cache`);
 const useCache = process.env.PERF_EVAL_CODE_CACHE !== 'off';
 
+// `validate` and `pipeline` of a nightly set run ~0.1 s of JavaScript, long enough for V8 to send the
+// YAML lexer's and parser's loops to TurboFan (on a background thread: ~40 ms of CPU, on 2 shared
+// cores also ~30 ms of wall time) but too short to profit. An interrupt budget of 8× V8 11.3's default
+// keeps such runs in the interpreter and baseline code; longer ones (1000 recipes) still optimise and
+// took no longer. Set before compiling (V8 keys the code cache on its flags). The V8 versions of Node
+// 20-24 (11.3-13.6) have this flag; a later one might not, and would print a line for an unknown flag.
+if (bundle === BUNDLES.bootstrap && Number.parseInt(process.versions.v8, 10) <= 13) {
+  require('node:v8').setFlagsFromString('--interrupt-budget=540672');
+}
+
 let cachedData;
 if (useCache) {
   try {
