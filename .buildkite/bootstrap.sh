@@ -2,8 +2,13 @@
 # The bootstrap step of .buildkite/pipeline.yaml (buildkite.md §3, gpu-time.md §4): only what protects
 # the upload, so the GPU steps exist seconds after the trigger. Order:
 #   1. npm ci --omit=dev                         runtime dependencies + esbuild (Node >= 20.19 on the CPU queue)
-#   2. bundle the CLI                            scripts/bundle-cli.mjs, ~1 s; no tsc, no dev dependencies
+#   2. bundle the CLI                            scripts/bundle-cli.mjs, ~1-2 s; no tsc, no dev dependencies:
+#                                                build-cli/perf-eval.cjs (launcher), perf-eval.bootstrap.cjs
+#                                                (validate + pipeline only), perf-eval.all.cjs (every command)
 #   3. validate every recipe                     (D10: the generator itself loads only the selection)
+#      Steps 3-4 run `node build-cli/perf-eval.cjs validate|pipeline`: the launcher runs the small
+#      perf-eval.bootstrap.cjs, compiled with a V8 code cache that this first command writes beside it
+#      at exit and the pipeline commands then reuse (scripts/cli-launcher.cjs).
 #   4. generate to file(s), validating them (Buildkite schema + lints); re-check the written files
 #                                                (> 450 jobs: several files, one upload each, in order)
 #   5. artifact upload of the pipeline file(s)
@@ -16,7 +21,8 @@
 #   PERF_EVAL_BUILDKITE_SCHEMA        Buildkite pipeline schema (default ../shared/reference/buildkite/pipeline-schema.json)
 #   PERF_EVAL_BOOTSTRAP_REQUIRE_SCHEMA=0   run only the lints when the schema file is absent (default: fail)
 #   PERF_EVAL_PIPELINE_FILE           generated pipeline (default pipeline.generated.yaml; several: pipeline.generated.<i>.yaml)
-#   PERF_EVAL_CLI_BUNDLE              where to write the CLI bundle (default build-cli/perf-eval.cjs)
+#   PERF_EVAL_CLI_BUNDLE              the CLI entry point to write and run (default build-cli/perf-eval.cjs;
+#                                     its bundles and code cache go beside it)
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."

@@ -8,7 +8,7 @@ export interface CommandModule {
   run(argv: string[], io: Io): Promise<number>;
 }
 
-interface CommandEntry {
+export interface CommandEntry {
   summary: string;
   load: () => Promise<CommandModule>;
 }
@@ -58,9 +58,9 @@ export const COMMANDS: Record<string, CommandEntry> = {
   },
 };
 
-function usage(): string {
-  const width = Math.max(...Object.keys(COMMANDS).map((name) => name.length));
-  const lines = Object.entries(COMMANDS).map(([name, entry]) => `  ${name.padEnd(width)}  ${entry.summary}`);
+function usage(commands: Readonly<Record<string, CommandEntry>>): string {
+  const width = Math.max(...Object.keys(commands).map((name) => name.length));
+  const lines = Object.entries(commands).map(([name, entry]) => `  ${name.padEnd(width)}  ${entry.summary}`);
   return [
     `perf-eval ${VERSION} — vLLM perf + accuracy recipes`,
     '',
@@ -82,20 +82,33 @@ function describe(error: unknown): string {
 }
 
 /** Entry point: parse the command, run it, map any error to an exit code. Never calls process.exit. */
-export async function run(argv: readonly string[], io: Io): Promise<number> {
+export function run(argv: readonly string[], io: Io): Promise<number> {
+  return runWith(COMMANDS, argv, io);
+}
+
+/**
+ * `run` over a given command table. scripts/bundle-cli.mjs bundles the commands the Buildkite
+ * bootstrap runs (`validate`, `pipeline`) with this and a table of just those, so their bundle
+ * holds none of the other commands' code (HTTP, subprocesses, charts) and starts fast.
+ */
+export async function runWith(
+  commands: Readonly<Record<string, CommandEntry>>,
+  argv: readonly string[],
+  io: Io,
+): Promise<number> {
   const [command, ...rest] = argv;
   if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
-    io.stdout.write(`${usage()}\n`);
+    io.stdout.write(`${usage(commands)}\n`);
     return command === undefined ? EXIT.usage : EXIT.ok;
   }
   if (command === '--version' || command === '-v' || command === 'version') {
     io.stdout.write(`${VERSION}\n`);
     return EXIT.ok;
   }
-  const entry = COMMANDS[command];
+  const entry = commands[command];
   try {
     if (!entry) {
-      const known = Object.keys(COMMANDS);
+      const known = Object.keys(commands);
       const close = known.find((name) => name.startsWith(command.slice(0, 2)));
       throw new UsageError(
         `perf-eval: unknown command '${command}'${close ? ` (did you mean '${close}'?)` : ''}; see 'perf-eval --help'`,

@@ -47,6 +47,7 @@ function bootstrap(extraEnv: Record<string, string>, script = SCRIPT) {
     PERF_EVAL_PIPELINE_FILE: join(dir, 'pipeline.generated.yaml'),
     PERF_EVAL_SEA_DIR: seaDir,
     PERF_EVAL_CLI_BUNDLE: join(dir, 'build-cli/perf-eval.cjs'),
+    PERF_EVAL_SCHEMA_CACHE_DIR: join(dir, 'schema-cache'),
     BUILDKITE: 'true',
     ...extraEnv,
   };
@@ -62,7 +63,15 @@ function bootstrap(extraEnv: Record<string, string>, script = SCRIPT) {
         .split('\n')
         .map((line) => JSON.parse(line) as Call)
     : [];
-  return { dir, store, seaDir, result, calls, pipelineFile: env['PERF_EVAL_PIPELINE_FILE'] as string };
+  return {
+    dir,
+    store,
+    seaDir,
+    result,
+    calls,
+    pipelineFile: env['PERF_EVAL_PIPELINE_FILE'] as string,
+    schemaCacheDir: env['PERF_EVAL_SCHEMA_CACHE_DIR'] as string,
+  };
 }
 
 describe('.buildkite/pipeline.yaml', () => {
@@ -87,7 +96,7 @@ describe('.buildkite/pipeline.yaml', () => {
 describe('.buildkite/bootstrap.sh', () => {
   it('installs the runtime only, bundles the CLI, validates, uploads the pipeline artifact, then the pipeline without interpolation', () => {
     const queue = 'h200-$HOME-$(id)';
-    const { result, calls, store, pipelineFile } = bootstrap({
+    const { result, calls, store, pipelineFile, schemaCacheDir } = bootstrap({
       VLLM_IMAGE: `vllm/vllm-openai:nightly-${SHA}`,
       VLLM_COMMIT: SHA,
       H200_QUEUE: queue,
@@ -121,6 +130,8 @@ describe('.buildkite/bootstrap.sh', () => {
     ).toBe(true);
     expect(uploaded.steps.every((step) => step.depends_on === EXECUTABLE_STEP_KEY)).toBe(true);
     expect(createSchemaValidator(SCHEMA_PATH).validate(uploaded)).toEqual([]);
+    // The bundled CLI caches the compiled schema validators (the re-check of the written file uses it).
+    expect(readdirSync(schemaCacheDir).filter((name) => name.endsWith('.cjs'))).toHaveLength(1);
   }, 120_000);
 
   it('uploads a selection of more than 450 jobs as several files, in order, each schema-valid', () => {
