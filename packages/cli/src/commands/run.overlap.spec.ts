@@ -4,11 +4,12 @@
  * CPython (on PATH as python3) makes each pip install take FAKE_PIP_MS, the fake server takes
  * FAKE_VLLM_READY_DELAY_MS to come up. The two must overlap, and the bench must use the new client.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import {
   cliEnv,
   FAKES,
+  isAlive,
   freePort,
   knobbedTool,
   ms,
@@ -16,8 +17,11 @@ import {
   readSummary,
   runCli,
   sandbox,
+  serverPid,
   simRecipe,
+  startCli,
   task,
+  waitFor,
 } from '../../test/harness.js';
 
 const FAKE_PYTHON = resolve(import.meta.dirname, '../../../toolchain/test/fixtures/setup-bin/python3');
@@ -62,4 +66,62 @@ describe('perf-eval run: provisioning overlaps the server launch', () => {
     const bench = summary.timeline?.find((p) => p.kind === 'bench');
     expect(ms(bench?.start)).toBeGreaterThanOrEqual(Math.max(provisioning.end, launch.end) - 5);
   });
+
+  it("a failed install during the launch fails the run with pip's reason, stops the server and runs no task", async () => {
+    const box = sandbox({ omit: ['vllm'] });
+    onPath(box, 'python3', FAKE_PYTHON);
+    const out = await runCli(
+      box,
+      ['run', box.recipe(simRecipe('overlap-fail', { lmEval: null, bfcl: null }))],
+      cliEnv(box, await freePort(), { PERF_EVAL_NO_AUTO_SETUP: '0', FAKE_PIP_FAIL: 'vllm==' }),
+    );
+    expect(out.code, out.stderr).toBe(1);
+    expect(out.stderr).toContain('preparing the tools failed');
+    expect(out.stderr).toContain('No matching distribution found for vllm==');
+    expect(out.stderr).not.toMatch(/\n\s+at /); // no stack trace
+    const summary = readSummary(box.resultsDir('overlap-fail'));
+    expect(summary.prepareError?.message).toContain('setup bench');
+    expect(summary.status).toBe('failed');
+    expect(summary.tasks.filter((t) => t.status === 'ok' || t.status === 'running')).toEqual([]);
+    expect(out.stderr).toContain('+++ :rotating_light: run failed\n  - tools: setup bench:');
+    expect(summary.server.status).not.toBe('running');
+    const pid = serverPid(box.resultsDir('overlap-fail'));
+    expect(pid !== undefined && isAlive(pid)).toBe(false);
+  });
+
+  it('SIGTERM while a pip install runs beside the launch stops pip and the server and exits 143', async () => {
+    const box = sandbox({ omit: ['vllm'] });
+    onPath(box, 'python3', FAKE_PYTHON);
+    const cli = startCli(
+      box,
+      ['run', box.recipe(simRecipe('overlap-cancel', { lmEval: null, bfcl: null }))],
+      cliEnv(box, await freePort(), { PERF_EVAL_NO_AUTO_SETUP: '0', FAKE_PIP_HANG: 'vllm==' }),
+    );
+    const dir = box.resultsDir('overlap-cancel');
+    const server = await waitFor(() => serverPid(dir), 'server pid', { cli });
+    await waitFor(() => processesUnder(box.toolsDir).length > 1, 'pip running beside the server', { cli });
+    cli.child.kill('SIGTERM');
+    const out = await cli.done;
+    expect(out.code, out.stderr).toBe(143);
+    await waitFor(
+      () => !isAlive(server) && processesUnder(box.toolsDir).length === 0,
+      'no process left',
+      5000,
+    );
+    expect(readSummary(dir).status).toBe('cancelled');
+  });
 });
+
+/** Pids whose command line mentions `dir` (the tools directory: the simulator, pip in its temp venv). */
+function processesUnder(dir: string): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes(dir)) pids.push(Number(entry));
+    } catch {
+      // The process ended while we looked.
+    }
+  }
+  return pids;
+}

@@ -47,7 +47,7 @@ export async function annotateBuild(summary: RunSummary, options: AnnotateOption
   }
 }
 
-/** One line per thing that failed (the server, each failed or skipped task, each failed write), for the console. */
+/** One line per thing that failed (tool preparation, the server, each failed or skipped task, each failed write), for the console. */
 export function runFailures(summary: RunSummary): string[] {
   const failed = summary.tasks
     .filter((t) => t.status === 'failed' || t.status === 'skipped')
@@ -56,6 +56,7 @@ export function runFailures(summary: RunSummary): string[] {
     failed.unshift(
       `server: ${summary.server.error?.message ?? 'failed'}${summary.server.diagnosis ? ` [${summary.server.diagnosis}]` : ''}`,
     );
+  if (summary.prepareError) failed.unshift(`tools: ${summary.prepareError.message}`);
   failed.push(...(summary.writeErrors ?? []));
   return failed;
 }

@@ -741,8 +741,13 @@ class Execution {
       } catch (error) {
         this.summary.prepareError = taskError(error);
         this.prepareFailure = error;
+        // The tool's own last words (pip's resolver error, a compiler message) are the reason.
+        const tail = (this.summary.prepareError.tail ?? []).slice(-15).map((line) => `    ${line}`);
         this.options.reporter.error(
-          `+++ :rotating_light: preparing the tools failed: ${this.summary.prepareError.message}`,
+          [
+            `+++ :rotating_light: preparing the tools failed: ${this.summary.prepareError.message}`,
+            ...tail,
+          ].join('\n'),
         );
         this.stopAll.abort(error);
         this.skipAllTasks('tool preparation failed');
