@@ -44,7 +44,7 @@ export {
   preflightRun,
   PreflightError,
   prepareDuringLaunch,
-  resolveRunTools,
+  provisionForLaunch,
   runToolComponents,
 } from './lib/preflight.js';
 export type { RunTools, RunToolsOptions } from './lib/preflight.js';

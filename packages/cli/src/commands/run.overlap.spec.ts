@@ -4,7 +4,8 @@
  * CPython (on PATH as python3) makes each pip install take FAKE_PIP_MS, the fake server takes
  * FAKE_VLLM_READY_DELAY_MS to come up. The two must overlap, and the bench must use the new client.
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import {
   cliEnv,
@@ -109,6 +110,32 @@ describe('perf-eval run: provisioning overlaps the server launch', () => {
       5000,
     );
     expect(readSummary(dir).status).toBe('cancelled');
+  });
+});
+
+describe('perf-eval run: preflight before any provisioning', () => {
+  it('a failed preflight exits 2 before the missing simulator is built', async () => {
+    const box = sandbox({ omit: ['simulator', 'tokenizer', 'vllm'] });
+    const marker = box.path('go-was-run');
+    writeFileSync(join(box.pathDir, 'go'), `#!/bin/sh\ntouch ${JSON.stringify(marker)}\nexit 1\n`, {
+      mode: 0o755,
+    });
+    onPath(box, 'python3', FAKE_PYTHON);
+    const busy = createServer();
+    await new Promise<void>((done) => busy.listen(0, '127.0.0.1', done));
+    onTestFinished(() => void busy.close());
+    const port = (busy.address() as { port: number }).port;
+    const out = await runCli(
+      box,
+      ['run', box.recipe(simRecipe('overlap-preflight', { lmEval: null, bfcl: null }))],
+      cliEnv(box, port, { PERF_EVAL_NO_AUTO_SETUP: '0' }),
+    );
+    expect(out.code, out.stderr).toBe(2);
+    expect(out.stderr).toContain(`preflight failed (nothing was started)`);
+    expect(out.stderr).toContain(String(port));
+    // Neither the simulator build nor a venv was started.
+    expect(existsSync(marker)).toBe(false);
+    expect(out.stdout).not.toContain('provisioning');
   });
 });
 

@@ -4,6 +4,7 @@ import {
   ALL_PHASES,
   annotateBuild,
   ConsoleReporter,
+  discoverRunTools,
   DEFAULT_JOBS,
   executeRun,
   planLocalRun,
@@ -11,7 +12,7 @@ import {
   preflightRun,
   PreflightError,
   prepareDuringLaunch,
-  resolveRunTools,
+  provisionForLaunch,
   runFailures,
   runIdentityOf,
   serverEnvironments,
@@ -120,12 +121,13 @@ export const { run } = defineCommand(
       // Plain progress lines even on a TTY: provisioning shares the terminal with the server's log.
       progress: {},
     };
-    // Only the simulator (it is the server) is provisioned here; the rest while the server starts.
-    const runTools = await resolveRunTools(workload, { ...toolOptions, signal: io.signal });
+    // Missing tools are provisioned after preflight: the simulator (it is the server) before the
+    // launch, the rest while the server starts.
+    const found = discoverRunTools(workload, toolOptions);
     const plan = planLocalRun(workload, {
       env: io.env,
       cwd: io.cwd,
-      tools: runTools.tools,
+      tools: found.tools,
       ...(values['results-dir'] !== undefined ? { resultsRoot: values['results-dir'] } : {}),
       ...(values['server-url'] !== undefined ? { serverUrl: values['server-url'] } : {}),
       phases: [...phases],
@@ -143,7 +145,8 @@ export const { run } = defineCommand(
         `perf-eval run: --baseline ${baselineSpec} does not exist; pass a results dir, a history.jsonl, buildkite:<build> or auto`,
       );
     }
-    await preflightRun(plan, workload, runTools, toolOptions);
+    await preflightRun(plan, workload, found, toolOptions);
+    const runTools = await provisionForLaunch(found, { ...toolOptions, signal: io.signal });
     // After the tasks, before the final summary: verdicts against the baseline, history.jsonl, gates.
     const verdicts = verdictPostRun({
       workload,

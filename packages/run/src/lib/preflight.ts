@@ -164,19 +164,18 @@ async function provisionPending(
 }
 
 /**
- * `discoverRunTools`, then provision what the launch itself needs — the simulator is the server, so it
- * is built first. Everything else stays pending for `prepareDuringLaunch`.
+ * Provision what the launch itself needs, after `preflightRun` passed: the simulator is the server, so
+ * it is built before the launch. Everything else stays pending for `prepareDuringLaunch`.
  */
-export async function resolveRunTools(
-  workload: ResolvedWorkload,
+export async function provisionForLaunch(
+  runTools: RunTools,
   options: RunToolsOptions & { signal: AbortSignal },
 ): Promise<RunTools> {
-  const found = discoverRunTools(workload, options);
-  if (!found.pending.has('sim')) return found;
+  if (!runTools.pending.has('sim')) return runTools;
   await provisionPending(new Set<Component>(['sim']), options, options.signal);
-  const pending = new Set(found.pending);
+  const pending = new Set(runTools.pending);
   pending.delete('sim');
-  return { tools: found.tools, pending };
+  return { tools: runTools.tools, pending };
 }
 
 /** Whether argv[0] can be started: an existing path, or a name on PATH. */
@@ -261,7 +260,7 @@ function semanticEvalProblems(plan: RunPlan, options: RunToolsOptions): string[]
 export async function preflightRun(
   plan: RunPlan,
   workload: ResolvedWorkload,
-  { tools }: RunTools,
+  { tools, pending }: RunTools,
   options: RunToolsOptions,
 ): Promise<void> {
   const setupHint = `run 'npx perf-eval setup ${plan.workload.path}' (tools dir ${tools.dir}) or put it on PATH`;
@@ -275,6 +274,7 @@ export async function preflightRun(
   const tokenizer = plan.bench[0]?.spec.extraArgs['tokenizer'];
   if (
     workload.server.runtime === 'sim' &&
+    !pending.has('sim') &&
     tokenizer === toolPaths(tools.dir).simTokenizer &&
     !existsSync(join(tokenizer, 'tokenizer.json'))
   ) {
