@@ -138,6 +138,8 @@ export function planLocalRun(
   });
 }
 
+const PROVISION_LOCK_WAIT_MS = 45 * 60_000;
+
 function provisionOptions(options: RunToolsOptions, signal: AbortSignal): ProvisionOptions {
   return {
     dir: toolsDir(options.env),
@@ -149,6 +151,9 @@ function provisionOptions(options: RunToolsOptions, signal: AbortSignal): Provis
     print: options.print ?? (() => undefined),
     ...(options.progress ? { progress: options.progress } : {}),
     verifyBfcl: options.verifyBfcl ?? verifyBfclInstall,
+    // Another job on this agent installing the same tools: wait for it (the step timeout still bounds
+    // the run) instead of failing; its install is then found up to date.
+    lockWaitMs: PROVISION_LOCK_WAIT_MS,
   };
 }
 

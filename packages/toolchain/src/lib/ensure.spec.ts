@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -74,5 +75,55 @@ describe('ensureTools', () => {
     const second = await ensureTools(new Set(['sim'] as const), options);
     expect(second).toEqual({ provisioned: [], reports: [] });
     expect(lines).toEqual([]);
+  });
+
+  it('waits for another live process holding the lock when asked to, and otherwise refuses', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'toolchain-lock-'));
+    onTestFinished(() => rmSync(root, { recursive: true, force: true, maxRetries: 5 }));
+    const bin = join(root, 'bin');
+    mkdirSync(bin);
+    writeFileSync(
+      join(bin, 'python3'),
+      `#!/bin/sh\nexec "${process.execPath}" "${join(FAKE_BIN, 'python3')}" "$@"\n`,
+      { mode: 0o755 },
+    );
+    const holder = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)'], { stdio: 'ignore' });
+    onTestFinished(() => void holder.kill('SIGKILL'));
+    const dir = join(root, 'tools');
+    mkdirSync(dir, { recursive: true });
+    const lock = join(dir, '.setup.lock');
+    writeFileSync(lock, `${holder.pid}\n`);
+    const lines: string[] = [];
+    const options = {
+      dir,
+      python: 'python3',
+      force: false,
+      verbose: false,
+      env: { PATH: [bin, dirname(process.execPath), '/usr/bin', '/bin'].join(':'), HOME: root },
+      signal: new AbortController().signal,
+      print: (line: string) => lines.push(line),
+    };
+    await expect(ensureTools(new Set(['lm_eval'] as const), options)).rejects.toThrow(
+      `another perf-eval setup (pid ${holder.pid}) is provisioning ${dir}`,
+    );
+
+    const waiting = ensureTools(new Set(['lm_eval'] as const), { ...options, lockWaitMs: 30_000 });
+    const notice = `    waiting for pid ${holder.pid}, which is provisioning ${dir} (0 s)`;
+    for (let i = 0; i < 200 && !lines.includes(notice); i++)
+      await new Promise((done) => setTimeout(done, 50));
+    expect(lines).toContain(notice);
+    rmSync(lock); // the other process is done
+    expect((await waiting).provisioned).toEqual(['lm_eval']);
+    expect(existsSync(toolPaths(dir).lmEval)).toBe(true);
+
+    writeFileSync(lock, `${holder.pid}\n`);
+    const controller = new AbortController();
+    const cancelled = ensureTools(new Set(['bfcl'] as const), {
+      ...options,
+      signal: controller.signal,
+      lockWaitMs: 30_000,
+    });
+    controller.abort(new Error('cancelled by SIGTERM'));
+    await expect(cancelled).rejects.toThrow('cancelled by SIGTERM');
   });
 });

@@ -88,6 +88,12 @@ export interface ProvisionOptions {
   ) => Promise<string>;
   /** Progress of long commands (a line at least every 30 s; a live status line on a TTY). */
   progress?: ProgressOptions;
+  /**
+   * How long to wait for another live process that holds the tools directory's lock (default 0:
+   * refuse at once, as `perf-eval setup` does). A run waits instead: two jobs on one agent that lack
+   * the same tool install it once — the second finds it provisioned when the lock is released.
+   */
+  lockWaitMs?: number;
 }
 
 export type StepStatus = 'provisioned' | 'reused' | 'path';
@@ -622,11 +628,22 @@ function makeContext(options: ProvisionOptions): StepContext {
   return context;
 }
 
-/** One exclusive setup per tools dir: `<dir>/.setup.lock` holds the pid; a dead holder's lock is taken over. */
-async function acquireLock(dir: string): Promise<() => Promise<void>> {
+/** Line cadence while waiting for another process's lock (as long-running work prints in CI). */
+const LOCK_WAIT_NOTICE_MS = 30_000;
+const LOCK_POLL_MS = 250;
+
+/**
+ * One exclusive setup per tools dir: `<dir>/.setup.lock` holds the pid; a dead holder's lock is taken
+ * over. A live holder is waited for up to `options.lockWaitMs` (a line every 30 s), else refused.
+ */
+async function acquireLock(options: ProvisionOptions): Promise<() => Promise<void>> {
+  const { dir } = options;
   const lock = join(dir, '.setup.lock');
   await mkdir(dir, { recursive: true });
-  for (let attempt = 0; attempt < 2; attempt++) {
+  const started = Date.now();
+  let noticeAt = started;
+  let staleTakeovers = 0;
+  for (;;) {
     try {
       const handle = await open(lock, 'wx');
       await handle.writeFile(`${process.pid}\n`);
@@ -634,17 +651,46 @@ async function acquireLock(dir: string): Promise<() => Promise<void>> {
       return () => rm(lock, { force: true });
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      const holder = Number((await readFile(lock, 'utf8').catch(() => '')).trim());
-      if (Number.isInteger(holder) && holder > 0 && holder !== process.pid && pidAlive(holder)) {
-        throw new SetupPrerequisiteError(
-          'E_SETUP_LOCKED',
-          `setup: another perf-eval setup (pid ${holder}) is provisioning ${dir}; wait for it to finish`,
-        );
-      }
-      await rm(lock, { force: true });
     }
+    const holder = Number((await readFile(lock, 'utf8').catch(() => '')).trim());
+    if (!(Number.isInteger(holder) && holder > 0 && holder !== process.pid && pidAlive(holder))) {
+      // A dead holder's lock (or one being written right now: retried once more before giving up).
+      if (++staleTakeovers > 2)
+        throw new SetupPrerequisiteError('E_SETUP_LOCKED', `setup: could not take the lock ${lock}`);
+      await rm(lock, { force: true });
+      continue;
+    }
+    const waited = Date.now() - started;
+    if (waited >= (options.lockWaitMs ?? 0)) {
+      throw new SetupPrerequisiteError(
+        'E_SETUP_LOCKED',
+        `setup: another perf-eval setup (pid ${holder}) is provisioning ${dir}; wait for it to finish${options.lockWaitMs ? ` (waited ${Math.round(waited / 1000)} s)` : ''}`,
+      );
+    }
+    if (Date.now() - noticeAt >= LOCK_WAIT_NOTICE_MS || noticeAt === started) {
+      options.print(
+        `    waiting for pid ${holder}, which is provisioning ${dir} (${Math.round(waited / 1000)} s)`,
+      );
+      noticeAt = Date.now();
+    }
+    await abortableDelay(LOCK_POLL_MS, options.signal);
   }
-  throw new SetupPrerequisiteError('E_SETUP_LOCKED', `setup: could not take the lock ${lock}`);
+}
+
+/** `ms` of waiting that an abort ends at once (with the abort's reason). */
+function abortableDelay(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((done, fail) => {
+    if (signal.aborted) return fail(signal.reason as Error);
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      done();
+    }, ms);
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      fail(signal.reason as Error);
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
 }
 
 const seconds = (ms: number): number => Math.round(ms / 100) / 10;
@@ -655,7 +701,7 @@ export async function provision(
   options: ProvisionOptions,
 ): Promise<StepReport[]> {
   const ctx = makeContext(options);
-  const release = await acquireLock(options.dir);
+  const release = await acquireLock(options);
   const reports: StepReport[] = [];
   try {
     for (const step of stepsFor(components, options.dir)) {
