@@ -163,47 +163,33 @@ function errorClassesOf(modules: Record<string, unknown>[]): Map<string, ErrorCl
 
 const CLI_CLASSES = { UsageError };
 
+/** Every package's exports, and the CLI's own error classes. */
+const MODULES = [
+  util,
+  workloadSchema,
+  serverLifecycle,
+  benchRunner,
+  lmevalRunner,
+  bfclRunner,
+  ingest,
+  pipeline,
+  toolchain,
+  run,
+  results,
+  verdicts,
+  report,
+  CLI_CLASSES,
+];
+
 describe('error categories', () => {
-  const classes = errorClassesOf([
-    util,
-    workloadSchema,
-    serverLifecycle,
-    benchRunner,
-    lmevalRunner,
-    bfclRunner,
-    ingest,
-    pipeline,
-    toolchain,
-    run,
-    results,
-    verdicts,
-    report,
-    CLI_CLASSES,
-  ]);
+  const classes = errorClassesOf(MODULES);
 
   it('finds the error classes of every package', () => {
     expect(classes.size).toBeGreaterThanOrEqual(60);
     expect(classes.get('ToolError')).toBe(ToolError);
   });
 
-  it.each([
-    ...errorClassesOf([
-      util,
-      workloadSchema,
-      serverLifecycle,
-      benchRunner,
-      lmevalRunner,
-      bfclRunner,
-      ingest,
-      pipeline,
-      toolchain,
-      run,
-      results,
-      verdicts,
-      report,
-      CLI_CLASSES,
-    ]),
-  ])('%s carries its category', (name, ErrorClass) => {
+  it.each([...classes])('%s carries its category', (name, ErrorClass) => {
     const expected = EXPECTED[name];
     expect(
       expected,

@@ -2,48 +2,25 @@
  * executeRun in-process: the adapters are fakes that record what they were given, the files are
  * real (a temp results root), and the summary and ingest plan on disk are read back.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { BenchRunOutcome } from '@perf-eval/bench-runner';
 import type { BfclOutcome } from '@perf-eval/bfcl-runner';
 import type { LmEvalOutcome, LmEvalResults } from '@perf-eval/lmeval-runner';
 import type { ServerHandle } from '@perf-eval/server-lifecycle';
-import { loadProfiles, loadWorkload, type ResolvedWorkload } from '@perf-eval/workload-schema';
+import type { ResolvedWorkload } from '@perf-eval/workload-schema';
+import { simRecipe, tempDir, workloadOf as loadRecipe } from '../../test/workloads.js';
 import { serverEnvironments } from './environment.js';
 import { executeRun, type ExecuteRunOptions, type RunAdapters, type RunReporter } from './execute.js';
 import { planRun, type RunPlan } from './plan.js';
 import { writeSummary, type RunSummary } from './summary.js';
 
-const PROFILES = resolve(import.meta.dirname, '../../../../profiles/gpu_profiles.yaml');
-
-const RECIPE = `name: inproc
-gpu: SIM
-vllm:
-  model: org/tiny
-lm_eval:
-  tasks:
-    - name: gsm8k
-bfcl:
-  test_categories:
-    - multiple
-vllm_bench:
-  configs:
-    - {name: short, input_len: 8, output_len: 8, num_prompts: 4, max_concurrency: 2}
-semantic_eval:
+const RECIPE = `${simRecipe('inproc')}semantic_eval:
   command: [gsm8k-eval, --port, '{port}', --save-results, '{output_path}']
 `;
 
-function tempDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'perf-eval-run-'));
-  onTestFinished(() => rmSync(dir, { recursive: true, force: true, maxRetries: 5 }));
-  return dir;
-}
-
 function workloadOf(dir: string, text = RECIPE, env: Record<string, string> = {}): ResolvedWorkload {
-  const file = join(dir, 'recipe.yaml');
-  writeFileSync(file, text);
-  return loadWorkload(file, { profiles: loadProfiles(PROFILES), env });
+  return loadRecipe(dir, text, env);
 }
 
 const TOOLS = {

@@ -3,11 +3,10 @@
  * busy port. (Provisioning beside a launched server is covered end to end by the CLI's
  * run.overlap.spec.ts.)
  */
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
-import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { loadProfiles, loadWorkload, type ResolvedWorkload } from '@perf-eval/workload-schema';
+import { dirname, join } from 'node:path';
+import { simRecipe, tempDir, workloadOf } from '../../test/workloads.js';
 import {
   discoverRunTools,
   planLocalRun,
@@ -16,34 +15,7 @@ import {
   runToolComponents,
 } from './preflight.js';
 
-const PROFILES = resolve(import.meta.dirname, '../../../../profiles/gpu_profiles.yaml');
-
-const RECIPE = `name: tools
-gpu: SIM
-vllm:
-  model: org/tiny
-lm_eval:
-  tasks:
-    - name: gsm8k
-bfcl:
-  test_categories:
-    - multiple
-vllm_bench:
-  configs:
-    - {name: short, input_len: 8, output_len: 8, num_prompts: 4, max_concurrency: 2}
-`;
-
-function tempDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'perf-eval-preflight-'));
-  onTestFinished(() => rmSync(dir, { recursive: true, force: true, maxRetries: 5 }));
-  return dir;
-}
-
-function workloadOf(dir: string, text = RECIPE): ResolvedWorkload {
-  const file = join(dir, 'recipe.yaml');
-  writeFileSync(file, text);
-  return loadWorkload(file, { profiles: loadProfiles(PROFILES), env: {} });
-}
+const RECIPE = simRecipe('tools');
 
 function executable(path: string): void {
   mkdirSync(dirname(path), { recursive: true });
@@ -69,7 +41,7 @@ async function busyPort(): Promise<number> {
 
 describe('the tools of a run', () => {
   it('needs what the recipe and the selected phases run here', () => {
-    const workload = workloadOf(tempDir());
+    const workload = workloadOf(tempDir('perf-eval-preflight-'), RECIPE);
     expect([...runToolComponents(workload, { env: {} })]).toEqual(['sim', 'bench', 'lm_eval', 'bfcl']);
     expect([...runToolComponents(workload, { env: { BENCH_ONLY: '1' } })]).toEqual(['sim', 'bench']);
     expect([...runToolComponents(workload, { env: {}, phases: new Set(['lm_eval'] as const) })]).toEqual([
@@ -84,9 +56,9 @@ describe('the tools of a run', () => {
   });
 
   it('names what it will provision at the provisioned paths, so the plan shows what runs', () => {
-    const dir = tempDir();
+    const dir = tempDir('perf-eval-preflight-');
     const env = simOnly(dir);
-    const workload = workloadOf(dir);
+    const workload = workloadOf(dir, RECIPE);
     const { tools, pending } = discoverRunTools(workload, { env, cwd: dir });
     expect([...pending]).toEqual(['bench', 'lm_eval', 'bfcl']);
     const plan = planLocalRun(workload, { env: { ...env, VLLM_PORT: '18125' }, cwd: dir, tools });
@@ -101,9 +73,9 @@ describe('the tools of a run', () => {
   });
 
   it('preflight passes with pending tools and lists every problem at once otherwise', async () => {
-    const dir = tempDir();
+    const dir = tempDir('perf-eval-preflight-');
     const env = simOnly(dir);
-    const workload = workloadOf(dir);
+    const workload = workloadOf(dir, RECIPE);
     const pendingTools = discoverRunTools(workload, { env, cwd: dir });
     const port = String(await busyPort());
     const plan = planLocalRun(workload, {

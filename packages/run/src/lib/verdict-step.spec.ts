@@ -2,23 +2,14 @@
  * The verdict post-run step on real results directories (the bench fixture of ../shared) and a real
  * history file as the baseline; the CLI's run.verdicts.spec.ts covers it end to end.
  */
-import {
-  copyFileSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { loadProfiles, loadWorkload, type ResolvedWorkload } from '@perf-eval/workload-schema';
+import type { ResolvedWorkload } from '@perf-eval/workload-schema';
+import { tempDir, workloadOf } from '../../test/workloads.js';
 import type { RunPlan } from './plan.js';
 import type { RunSummary } from './summary.js';
 import { runIdentityOf, verdictPostRun } from './verdict-step.js';
 
-const PROFILES = resolve(import.meta.dirname, '../../../../profiles/gpu_profiles.yaml');
 const BENCH = resolve(
   import.meta.dirname,
   '../../../../../shared/reference/fixtures/vllm_bench/er0080_bench_serve_v0.25.1.json',
@@ -36,16 +27,8 @@ gates:
     - {task: gsm8k, metric: 'exact_match,strict-match', expected: 0.5}
 `;
 
-function tempDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'perf-eval-verdicts-'));
-  onTestFinished(() => rmSync(dir, { recursive: true, force: true, maxRetries: 5 }));
-  return dir;
-}
-
 function workloadIn(dir: string): ResolvedWorkload {
-  const file = join(dir, 'recipe.yaml');
-  writeFileSync(file, RECIPE);
-  return loadWorkload(file, { profiles: loadProfiles(PROFILES), env: {} });
+  return workloadOf(dir, RECIPE);
 }
 
 function historyLines(dir: string): number {

@@ -27,17 +27,25 @@ describe('componentsFor', () => {
   });
 });
 
+/** A temp root (removed after the test) with `bin/python3`: the fake CPython of these tests. */
+function sandboxWithFakePython(): { root: string; bin: string } {
+  const root = mkdtempSync(join(tmpdir(), 'toolchain-ensure-'));
+  onTestFinished(() => rmSync(root, { recursive: true, force: true, maxRetries: 5 }));
+  const bin = join(root, 'bin');
+  mkdirSync(bin);
+  writeFileSync(
+    join(bin, 'python3'),
+    `#!/bin/sh\nexec "${process.execPath}" "${join(FAKE_BIN, 'python3')}" "$@"\n`,
+    {
+      mode: 0o755,
+    },
+  );
+  return { root, bin };
+}
+
 describe('ensureTools', () => {
   it('provisions only what is missing, with progress lines while a slow build runs', async () => {
-    const root = mkdtempSync(join(tmpdir(), 'toolchain-ensure-'));
-    onTestFinished(() => rmSync(root, { recursive: true, force: true, maxRetries: 5 }));
-    const bin = join(root, 'bin');
-    mkdirSync(bin);
-    writeFileSync(
-      join(bin, 'python3'),
-      `#!/bin/sh\nexec "${process.execPath}" "${join(FAKE_BIN, 'python3')}" "$@"\n`,
-      { mode: 0o755 },
-    );
+    const { root, bin } = sandboxWithFakePython();
     writeFileSync(join(bin, 'go'), `#!/bin/sh\nexec "${process.execPath}" "${join(FAKE_BIN, 'go')}" "$@"\n`, {
       mode: 0o755,
     });
@@ -78,15 +86,7 @@ describe('ensureTools', () => {
   });
 
   it('waits for another live process holding the lock when asked to, and otherwise refuses', async () => {
-    const root = mkdtempSync(join(tmpdir(), 'toolchain-lock-'));
-    onTestFinished(() => rmSync(root, { recursive: true, force: true, maxRetries: 5 }));
-    const bin = join(root, 'bin');
-    mkdirSync(bin);
-    writeFileSync(
-      join(bin, 'python3'),
-      `#!/bin/sh\nexec "${process.execPath}" "${join(FAKE_BIN, 'python3')}" "$@"\n`,
-      { mode: 0o755 },
-    );
+    const { root, bin } = sandboxWithFakePython();
     const holder = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)'], { stdio: 'ignore' });
     onTestFinished(() => void holder.kill('SIGKILL'));
     const dir = join(root, 'tools');
