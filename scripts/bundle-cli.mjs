@@ -150,13 +150,7 @@ function esbuildOptions(version) {
     // import.meta.url does not exist in CommonJS; packages use it with createRequire (e.g. to reach
     // `node:sea`), so give it the bundle's own file URL.
     banner: { js: "const __perfEvalImportMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
-    // __PERF_EVAL_BUNDLE__ tells packages that they run bundled: the pipeline's schema module then
-    // `require`s ajv where it is needed (esbuild bundles those calls) instead of via createRequire.
-    define: {
-      __PERF_EVAL_VERSION__: JSON.stringify(version),
-      __PERF_EVAL_BUNDLE__: 'true',
-      'import.meta.url': '__perfEvalImportMetaUrl',
-    },
+    define: { __PERF_EVAL_VERSION__: JSON.stringify(version), 'import.meta.url': '__perfEvalImportMetaUrl' },
     plugins: [dedupePackages()],
     logLevel: 'warning',
     // import.meta.url only appears in fallbacks the define above disables.

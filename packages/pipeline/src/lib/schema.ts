@@ -10,45 +10,28 @@
  */
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
+import * as AjvModule from 'ajv';
 import type { ErrorObject, ValidateFunction } from 'ajv';
-import type * as AjvModule from 'ajv';
-import type * as ucs2lengthModule from 'ajv/dist/runtime/ucs2length.js';
-import type * as standaloneModule from 'ajv/dist/standalone/index.js';
-import type * as addFormatsModule from 'ajv-formats';
+import * as ucs2lengthModule from 'ajv/dist/runtime/ucs2length.js';
+import * as standaloneModule from 'ajv/dist/standalone/index.js';
+import * as addFormatsModule from 'ajv-formats';
 import type { PipelineIssue } from './errors.js';
 import { PipelineSchemaError } from './errors.js';
 
-/** `true` in the CLI's esbuild bundle (scripts/bundle-cli.mjs, esbuild `define`); absent in dist/ and src/. */
-declare const __PERF_EVAL_BUNDLE__: true | undefined;
-
-/*
- * ajv (twice: ajv-formats has its own copy) and ajv-formats are loaded when a schema is compiled, and
- * only ajv's small ucs2length runtime when cached validators are evaluated: `perf-eval pipeline`
- * without --validate, or with the validators cached, never initialises them (~5 ms of its start-up).
- * createSchemaValidator is synchronous, so they are required, not imported: in the CLI's bundle this
- * module runs as CommonJS and esbuild bundles each `require('…')` call (evaluating the module on that
- * call); as ESM (the built package, tests) createRequire resolves from here, as the static imports did.
- * (A createRequire call in the bundle would be left to resolve at run time, from the bundle's
- * directory; and a global `require`, as in `node -e` or the REPL, resolves from the working directory,
- * hence the define rather than `typeof require`.) All four are CommonJS modules with `exports.default`;
- * typed as the module object, which NodeNext presents as the default import.
- */
-const bundled = typeof __PERF_EVAL_BUNDLE__ !== 'undefined';
-const esmRequire = createRequire(import.meta.url);
-const loadAjv = (): typeof AjvModule.default => (bundled ? require('ajv') : esmRequire('ajv'));
-const loadAddFormats = (): typeof addFormatsModule.default =>
-  bundled ? require('ajv-formats') : esmRequire('ajv-formats');
-const loadStandalone = (): typeof standaloneModule.default =>
-  bundled ? require('ajv/dist/standalone/index.js') : esmRequire('ajv/dist/standalone/index.js');
-const loadUcs2length = (): typeof ucs2lengthModule.default =>
-  bundled ? require('ajv/dist/runtime/ucs2length.js') : esmRequire('ajv/dist/runtime/ucs2length.js');
-
+// ajv and ajv-formats are CommonJS with `exports.default`; under NodeNext the default import is the module.
+const Ajv = AjvModule.default.default;
+const addFormats = addFormatsModule.default.default;
+const standaloneCode = standaloneModule.default.default;
+/** A CommonJS module's exports however the ESM interop presents them (Node, esbuild, vitest differ). */
+function commonJsExports(namespace: { default?: unknown }): unknown {
+  const value = namespace.default;
+  return typeof value === 'function' ? { default: value } : value;
+}
 /** What cached standalone code may `require` (anything else is not cached): module name → its exports. */
-const STANDALONE_RUNTIME: Record<string, () => unknown> = {
-  'ajv/dist/runtime/ucs2length': loadUcs2length,
+const STANDALONE_RUNTIME: Record<string, unknown> = {
+  'ajv/dist/runtime/ucs2length': commonJsExports(ucs2lengthModule),
 };
 /** Part of the cache key: bump when the ajv options or the cached module's shape change. */
 const CACHE_FORMAT = 'ajv8-allErrors-formats-fileMatch-v1';
@@ -158,9 +141,8 @@ function loadCached(file: string): Compiled | undefined {
   try {
     const module: { exports: Partial<Compiled> } = { exports: {} };
     const require = (name: string): unknown => {
-      const load = STANDALONE_RUNTIME[name];
-      if (!load) throw new Error(`unexpected require('${name}')`);
-      return load();
+      if (!(name in STANDALONE_RUNTIME)) throw new Error(`unexpected require('${name}')`);
+      return STANDALONE_RUNTIME[name];
     };
     // The file is ajv's own output for this schema text, written by compileAndCache below.
     new Function('module', 'exports', 'require', code)(module, module.exports, require);
@@ -178,9 +160,8 @@ function compileAndCache(
   schema: Record<string, unknown>,
   file: string | undefined,
 ): Compiled {
-  const Ajv = loadAjv().default;
   const ajv = new Ajv({ allErrors: true, code: { source: file !== undefined } });
-  loadAddFormats().default(ajv);
+  addFormats(ajv);
   ajv.addKeyword('fileMatch');
   let whole: ValidateFunction | undefined;
   let commandStep: ValidateFunction | undefined;
@@ -204,7 +185,7 @@ function compileAndCache(
   if (file !== undefined) {
     // Best effort: a cache that cannot be written (read-only home, full disk) only costs the next run time.
     try {
-      const code = loadStandalone().default(ajv, {
+      const code = standaloneCode(ajv, {
         whole: SCHEMA_ID,
         commandStep: `${SCHEMA_ID}#/definitions/commandStep`,
       });
