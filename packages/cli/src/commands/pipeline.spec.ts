@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { exitCodeFor } from '../lib/exit-codes.js';
-import type { Io } from '../lib/io.js';
+import { captureIo } from '../../test/capture-io.js';
 import { run } from './pipeline.js';
 
 const REPO = resolve(import.meta.dirname, '../../../..');
@@ -20,23 +20,15 @@ async function invoke(
   argv: string[],
   options: { cwd?: string; env?: Record<string, string> } = {},
 ): Promise<Outcome> {
-  let stdout = '';
-  let stderr = '';
-  const io: Io = {
-    stdout: { write: (text: string) => (stdout += text) },
-    stderr: { write: (text: string) => (stderr += text) },
-    env: options.env ?? {},
-    cwd: options.cwd ?? REPO,
-    signal: new AbortController().signal,
-  };
+  const { io, stdout, stderr } = captureIo({ env: options.env ?? {}, cwd: options.cwd ?? REPO });
   let code: number;
   try {
     code = await run(argv, io);
   } catch (error) {
     code = exitCodeFor(error).code;
-    stderr += `${(error as Error).message}\n`;
+    io.stderr.write(`${(error as Error).message}\n`);
   }
-  return { code, stdout, stderr };
+  return { code, stdout: stdout(), stderr: stderr() };
 }
 
 function tempRoot(recipes: Record<string, string>): string {

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import type { Io } from '../lib/io.js';
+import { captureIo } from '../../test/capture-io.js';
 import { run } from '../lib/main.js';
 
 const REPO = resolve(import.meta.dirname, '../../../..');
@@ -13,11 +13,7 @@ async function plan(
   env: Record<string, string> = {},
   cwd = REPO,
 ): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const io: Io = {
-    stdout: { write: (text: string) => (stdout += text) },
-    stderr: { write: (text: string) => (stderr += text) },
+  const { io, stdout, stderr } = captureIo({
     // No tools dir, an empty PATH and no provisioning by run: tool commands are the bare names.
     env: {
       PERF_EVAL_TOOLS_DIR: '/nonexistent/perf-eval-tools',
@@ -26,10 +22,9 @@ async function plan(
       ...env,
     },
     cwd,
-    signal: new AbortController().signal,
-  };
+  });
   const code = await run(['plan', ...args], io);
-  return { code, stdout, stderr };
+  return { code, stdout: stdout(), stderr: stderr() };
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any

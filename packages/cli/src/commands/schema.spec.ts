@@ -1,22 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import type { Io } from '../lib/io.js';
+import { captureIo } from '../../test/capture-io.js';
 import { run } from '../lib/main.js';
 
 const COMMITTED = resolve(import.meta.dirname, '../../../../workloads/workload.schema.json');
 
 async function runSchema(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const io: Io = {
-    stdout: { write: (text: string) => (stdout += text) },
-    stderr: { write: (text: string) => (stderr += text) },
-    env: {},
-    cwd: import.meta.dirname,
-    signal: new AbortController().signal,
-  };
+  const { io, stdout, stderr } = captureIo({ cwd: import.meta.dirname });
   const code = await run(['schema', ...argv], io);
-  return { code, stdout, stderr };
+  return { code, stdout: stdout(), stderr: stderr() };
 }
 
 describe('perf-eval schema', () => {

@@ -10,7 +10,7 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import type { Io } from '../lib/io.js';
+import { captureIo } from '../../test/capture-io.js';
 import { run } from '../lib/main.js';
 import {
   LM_EVAL_VERSION,
@@ -77,17 +77,9 @@ async function setup(
   env: Record<string, string> = {},
   signal = new AbortController().signal,
 ): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const io: Io = {
-    stdout: { write: (text: string) => (stdout += text) },
-    stderr: { write: (text: string) => (stderr += text) },
-    env: { ...box.env, ...env },
-    cwd: box.root,
-    signal,
-  };
+  const { io, stdout, stderr } = captureIo({ env: { ...box.env, ...env }, cwd: box.root, signal });
   const code = await run(['setup', ...argv], io);
-  return { code, stdout, stderr };
+  return { code, stdout: stdout(), stderr: stderr() };
 }
 
 function jsonLines<T>(file: string): T[] {

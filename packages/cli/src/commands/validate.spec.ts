@@ -1,7 +1,7 @@
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import type { Io } from '../lib/io.js';
+import { captureIo } from '../../test/capture-io.js';
 import { run } from '../lib/main.js';
 
 const REPO = resolve(import.meta.dirname, '../../../..');
@@ -29,16 +29,10 @@ function testdir(): string {
 }
 
 async function runIn(cwd: string, argv: string[]): Promise<Outcome> {
-  let stdout = '';
-  let stderr = '';
-  const io: Io = {
-    stdout: { write: (text: string) => (stdout += text) },
-    stderr: { write: (text: string) => (stderr += text) },
-    env: {},
-    cwd,
-    signal: new AbortController().signal,
-  };
-  const code = await run(argv, io);
+  const captured = captureIo({ cwd });
+  const code = await run(argv, captured.io);
+  const stdout = captured.stdout();
+  const stderr = captured.stderr();
   const lines = stderr.split('\n').filter((line) => line !== '');
   const summaryIndex = lines.findIndex((line) => / recipe\(s\): /.test(line));
   const summary =

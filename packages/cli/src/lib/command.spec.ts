@@ -1,17 +1,11 @@
 import { UsageError } from './args.js';
 import { defineCommand, type PositionalSpec } from './command.js';
+import { captureIo } from '../../test/capture-io.js';
 import type { Io } from './io.js';
 
-function captureIo(): { io: Io; out: () => string } {
-  let stdout = '';
-  const io: Io = {
-    stdout: { write: (text: string) => (stdout += text) },
-    stderr: { write: () => true },
-    env: {},
-    cwd: import.meta.dirname,
-    signal: new AbortController().signal,
-  };
-  return { io, out: () => stdout };
+function capturedStdout(): { io: Io; out: () => string } {
+  const { io, stdout } = captureIo();
+  return { io, out: stdout };
 }
 
 /** A command that records what its handler received; exit 7 tells a handler run from `--help`. */
@@ -59,7 +53,7 @@ describe('defineCommand', () => {
   it('prints the help for --help and -h before counting positionals, without running the handler', async () => {
     const { command, calls } = probe({ min: 1, max: 1, describe: 'recipe FILE' });
     for (const argv of [['--help'], ['-h'], ['a', 'b', '--help']]) {
-      const { io, out } = captureIo();
+      const { io, out } = capturedStdout();
       expect(await command.run(argv, io)).toBe(0);
       expect(out()).toBe('Usage: perf-eval probe\n');
     }
@@ -68,10 +62,10 @@ describe('defineCommand', () => {
 
   it('reports a bad flag before --help, with a did-you-mean for a mistyped long option', async () => {
     const { command } = probe('any');
-    expect(await usageMessage(command.run(['--bogus', '--help'], captureIo().io))).toBe(
+    expect(await usageMessage(command.run(['--bogus', '--help'], capturedStdout().io))).toBe(
       "perf-eval probe: Unknown option '--bogus' (see 'perf-eval probe --help')",
     );
-    expect(await usageMessage(command.run(['--profile', 'p'], captureIo().io))).toBe(
+    expect(await usageMessage(command.run(['--profile', 'p'], capturedStdout().io))).toBe(
       "perf-eval probe: Unknown option '--profile' (did you mean '--profiles'?) (see 'perf-eval probe --help')",
     );
   });
@@ -83,7 +77,7 @@ describe('defineCommand', () => {
     [{ min: 2, max: 2, describe: 'BASE and NEW' }, ['a'], 'expected BASE and NEW, got 1 argument(s)'],
   ])('counts positionals %j: %j', async (spec, argv, expected) => {
     const { command, calls } = probe(spec);
-    expect(await usageMessage(command.run(argv, captureIo().io))).toBe(
+    expect(await usageMessage(command.run(argv, capturedStdout().io))).toBe(
       `perf-eval probe: ${expected} (see 'perf-eval probe --help')`,
     );
     expect(calls).toEqual([]);
@@ -91,16 +85,16 @@ describe('defineCommand', () => {
 
   it('passes parsed values and positionals to the handler and returns its exit code', async () => {
     const { command, calls } = probe({ min: 0, max: 1, describe: 'recipe FILE' });
-    expect(await command.run(['r.yaml', '--json', '-o', 'x'], captureIo().io)).toBe(7);
+    expect(await command.run(['r.yaml', '--json', '-o', 'x'], capturedStdout().io)).toBe(7);
     expect(calls).toEqual([{ values: { json: true, output: 'x' }, positionals: ['r.yaml'] }]);
   });
 
   it('rejects positionals when none are declared; any count with "any"', async () => {
-    expect(await usageMessage(probe().command.run(['extra'], captureIo().io))).toBe(
+    expect(await usageMessage(probe().command.run(['extra'], capturedStdout().io))).toBe(
       "perf-eval probe: Unexpected argument 'extra'. This command does not take positional arguments (see 'perf-eval probe --help')",
     );
     const { command, calls } = probe('any');
-    expect(await command.run(['a', 'b', 'c'], captureIo().io)).toBe(7);
+    expect(await command.run(['a', 'b', 'c'], capturedStdout().io)).toBe(7);
     expect(calls[0]?.positionals).toEqual(['a', 'b', 'c']);
   });
 });

@@ -1,18 +1,11 @@
 import { UsageError } from './args.js';
+import { captureIo } from '../../test/capture-io.js';
 import type { Io } from './io.js';
 import { COMMANDS, runWith, type CommandEntry } from './main.js';
 
 function capture(): { io: Io; out: () => { stdout: string; stderr: string } } {
-  let stdout = '';
-  let stderr = '';
-  const io: Io = {
-    stdout: { write: (text: string) => (stdout += text) },
-    stderr: { write: (text: string) => (stderr += text) },
-    env: {},
-    cwd: import.meta.dirname,
-    signal: new AbortController().signal,
-  };
-  return { io, out: () => ({ stdout, stderr }) };
+  const { io, stdout, stderr } = captureIo();
+  return { io, out: () => ({ stdout: stdout(), stderr: stderr() }) };
 }
 
 describe('runWith (the dispatch of run, over a given command table)', () => {
