@@ -43,6 +43,22 @@ function sandboxWithFakePython(): { root: string; bin: string } {
   return { root, bin };
 }
 
+/** Provisioning into `<root>/tools` with the sandbox's PATH, collecting the printed lines. */
+function provisionOptions(root: string, bin: string, env: Record<string, string> = {}) {
+  const dir = join(root, 'tools');
+  const lines: string[] = [];
+  const options = {
+    dir,
+    python: 'python3',
+    force: false,
+    verbose: false,
+    env: { PATH: [bin, dirname(process.execPath), '/usr/bin', '/bin'].join(':'), HOME: root, ...env },
+    signal: new AbortController().signal,
+    print: (line: string) => lines.push(line),
+  };
+  return { dir, lines, options };
+}
+
 describe('ensureTools', () => {
   it('provisions only what is missing, with progress lines while a slow build runs', async () => {
     const { root, bin } = sandboxWithFakePython();
@@ -52,22 +68,16 @@ describe('ensureTools', () => {
     const modDir = join(root, 'gomod', `llm-d-inference-sim@${SIMULATOR_VERSION}`);
     mkdirSync(modDir, { recursive: true });
     writeFileSync(join(modDir, 'go.mod'), `module ${SIMULATOR_MODULE}\n`);
-    const dir = join(root, 'tools');
-    const env = {
-      PATH: [bin, dirname(process.execPath), '/usr/bin', '/bin'].join(':'),
-      HOME: root,
+    const {
+      dir,
+      lines,
+      options: base,
+    } = provisionOptions(root, bin, {
       FAKE_GO_MODDIR: modDir,
       FAKE_GO_BUILD_MS: '1500',
-    };
-    const lines: string[] = [];
+    });
     const options = {
-      dir,
-      python: 'python3',
-      force: false,
-      verbose: false,
-      env,
-      signal: new AbortController().signal,
-      print: (line: string) => lines.push(line),
+      ...base,
       progress: { intervalMs: 200 },
     };
 
@@ -89,20 +99,10 @@ describe('ensureTools', () => {
     const { root, bin } = sandboxWithFakePython();
     const holder = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)'], { stdio: 'ignore' });
     onTestFinished(() => void holder.kill('SIGKILL'));
-    const dir = join(root, 'tools');
+    const { dir, lines, options } = provisionOptions(root, bin);
     mkdirSync(dir, { recursive: true });
     const lock = join(dir, '.setup.lock');
     writeFileSync(lock, `${holder.pid}\n`);
-    const lines: string[] = [];
-    const options = {
-      dir,
-      python: 'python3',
-      force: false,
-      verbose: false,
-      env: { PATH: [bin, dirname(process.execPath), '/usr/bin', '/bin'].join(':'), HOME: root },
-      signal: new AbortController().signal,
-      print: (line: string) => lines.push(line),
-    };
     await expect(ensureTools(new Set(['lm_eval'] as const), options)).rejects.toThrow(
       `another perf-eval setup (pid ${holder.pid}) is provisioning ${dir}`,
     );
