@@ -5,7 +5,7 @@ import { DiagnosticCollector, type Diagnostic } from './diagnostics.js';
 import { ProfileInvalidError, readRecipeFile, RecipeInvalidError } from './errors.js';
 import { loadProfiles, type GpuProfiles } from './profiles.js';
 import { resolveWorkload, type ResolvedWorkload } from './resolve.js';
-import { RecipeSchema } from './schema.js';
+import { PARSE_OPTIONS, RecipeSchema } from './schema.js';
 import { isMap, validateRecipe, workloadNameProblem, type PyMap } from './validate.js';
 import { loadYaml11 } from './yaml11.js';
 
@@ -78,7 +78,7 @@ export function loadWorkloadText(text: string, path: string, options: LoadOption
     if (problem) out.error([], `${problem}; or set name:`, [8]);
   }
   // zod is the structural backstop: anything the rules above did not already report.
-  const parsed = RecipeSchema.safeParse(toPlain(loaded.data));
+  const parsed = RecipeSchema.safeParse(toPlain(loaded.data), PARSE_OPTIONS);
   if (!parsed.success) {
     for (const issue of parsed.error.issues) {
       const issuePath = issue.path.map((p) => (typeof p === 'symbol' ? String(p) : p));

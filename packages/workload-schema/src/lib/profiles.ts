@@ -1,7 +1,7 @@
 import { FileReadError, pyStr, readRegularFileSync, toPlain, type PyValue } from '@perf-eval/util';
 import { DiagnosticCollector, didYouMean } from './diagnostics.js';
 import { ProfileInvalidError } from './errors.js';
-import { GpuProfileSchema, KNOWN_KEYS } from './schema.js';
+import { GpuProfileSchema, KNOWN_KEYS, PARSE_OPTIONS } from './schema.js';
 import { isMap } from './validate.js';
 import { loadYaml11, MAX_YAML_BYTES } from './yaml11.js';
 
@@ -94,7 +94,7 @@ export function parseProfiles(text: string, path: string): GpuProfiles {
         true,
       );
     }
-    const parsed = GpuProfileSchema.safeParse(toPlain(raw));
+    const parsed = GpuProfileSchema.safeParse(toPlain(raw), PARSE_OPTIONS);
     if (!parsed.success) {
       for (const issue of parsed.error.issues) {
         const path = [name, ...issue.path.map((p) => (typeof p === 'symbol' ? String(p) : p))];

@@ -303,6 +303,14 @@ export const SweepSchema = z
     `Server-config sweep: at most ${MAX_SWEEP_VARIANTS} variants, each with its own results dir <name>--<flag>-<value>….`,
   );
 
+/**
+ * Options for every parse with these schemas. `jitless`: zod 4 otherwise compiles a fast path for each
+ * object schema (`new Function`) on its first parse, which pays off after thousands of parses; a
+ * process here parses a few recipes and one profiles file, so compiling was pure start-up cost (~15 ms
+ * of `perf-eval pipeline` for the 21-recipe nightly set; scripts/bench/pipeline.mjs).
+ */
+export const PARSE_OPTIONS = { jitless: true } as const;
+
 export const RecipeSchema = z
   .strictObject({
     name: z
