@@ -12,7 +12,7 @@
  *      writes; so `validate` runs once here first), the same without a code cache (what the first
  *      command after bundling costs), and the tsc-built dist — against a Python reconstruction of
  *      upstream's generator (PyYAML safe_load of the profiles and recipes, one step dict per nightly
- *      recipe, yaml.safe_dump; upstream's script is not in this repo). Target: Node no slower than
+ *      recipe, yaml.safe_dump; upstream's script is not in this repo, part 4 runs it). Target: Node no slower than
  *      Python (`python3` as found on PATH; when that is a wrapper such as a pyenv shim, the
  *      interpreter it starts is timed too, since the wrapper's start-up is part of the python3 figure).
  *      Wall (median) and CPU (user+sys, median) of --runs runs each; this machine is shared, so
@@ -20,7 +20,12 @@
  * Parts 1-2 import the BUILT package (packages/pipeline/dist): run `npx tsc --build
  * packages/pipeline/tsconfig.lib.json` (or `npm run bench`) first.
  *
- * Usage: node scripts/bench/pipeline.mjs [--recipes N] [--schema PATH] [--runs N]
+ *   4. optional, with --upstream DIR: upstream's real generator in a checkout of vllm-project/perf-eval,
+ *      against `perf-eval pipeline` on that checkout's recipes (see compareWithUpstream below).
+ * Node rows run without NODE_EXTRA_CA_CERTS, as the bootstrap runs them (Node loads that bundle at
+ * start-up; the figure with it is printed when it is set).
+ *
+ * Usage: node scripts/bench/pipeline.mjs [--recipes N] [--schema PATH] [--runs N] [--upstream DIR]
  */
 import { spawnSync } from 'node:child_process';
 import {
@@ -48,6 +53,7 @@ const { values } = parseArgs({
     recipes: { type: 'string', default: '1000' },
     schema: { type: 'string' },
     runs: { type: 'string', default: '7' },
+    upstream: { type: 'string', default: process.env.PERF_EVAL_UPSTREAM_CHECKOUT },
   },
 });
 const count = Number(values.recipes);
@@ -204,6 +210,13 @@ for path in sorted(glob.glob('workloads/*.yaml')):
 sys.stdout.write(yaml.safe_dump({'steps': steps}, sort_keys=False))
 `;
 
+/** process.env with `changes` applied; a variable set to undefined is removed. */
+function withEnv(changes) {
+  const out = { ...process.env, ...changes };
+  for (const [name, value] of Object.entries(changes)) if (value === undefined) delete out[name];
+  return out;
+}
+
 function timed(command, args, cwd, env) {
   const wall = [];
   const cpu = [];
@@ -212,7 +225,7 @@ function timed(command, args, cwd, env) {
     const started = performance.now();
     const result = spawnSync('/usr/bin/time', ['-f', '%U %S', '-o', join(cwd, '.time'), command, ...args], {
       cwd,
-      env: { ...process.env, ...env },
+      env: withEnv(env),
       encoding: 'utf8',
     });
     wall.push(performance.now() - started);
@@ -243,10 +256,16 @@ try {
     stdio: 'ignore',
   });
   const cacheDir = join(dir, 'schema-cache');
-  const env = { PERF_EVAL_SCHEMA_CACHE_DIR: cacheDir, PERF_EVAL_BUILDKITE_SCHEMA: schemaPath };
+  // As .buildkite/bootstrap.sh runs them: without NODE_EXTRA_CA_CERTS, which Node reads at start-up.
+  const env = {
+    PERF_EVAL_SCHEMA_CACHE_DIR: cacheDir,
+    PERF_EVAL_BUILDKITE_SCHEMA: schemaPath,
+    NODE_EXTRA_CA_CERTS: undefined,
+  };
   // As in the bootstrap: `validate` runs first and leaves the bundle's V8 code cache behind.
   const validate = spawnSync(process.execPath, [bundle, 'validate', '--quiet'], {
     cwd: dir,
+    env: withEnv(env),
     encoding: 'utf8',
   });
   if (validate.status !== 0) throw new Error(`perf-eval validate failed: ${validate.stderr}`);
@@ -293,7 +312,7 @@ try {
       timed(process.execPath, [join(root, 'packages/cli/dist/bin.js'), 'pipeline'], dir, env),
     ],
   ];
-  const node = timed(process.execPath, ['-e', '0'], dir, {});
+  const node = timed(process.execPath, ['-e', '0'], dir, { NODE_EXTRA_CA_CERTS: undefined });
   const python0 = timed('python3', ['-c', 'pass'], dir, {});
   const interpreter0 = wrapped ? timed(interpreter, ['-c', 'pass'], dir, {}) : undefined;
   console.log(
@@ -313,6 +332,55 @@ try {
       `  perf-eval pipeline vs ${interpreter} directly: ${(nodePlain.wall / direct.wall).toFixed(2)}x wall, ${(nodePlain.cpu / direct.cpu).toFixed(2)}x CPU`,
     );
   }
+  if (process.env.NODE_EXTRA_CA_CERTS) {
+    const withCerts = timed(process.execPath, ['-e', '0'], dir, {});
+    console.log(
+      `  NODE_EXTRA_CA_CERTS is set here: node -e 0 takes ${withCerts.wall.toFixed(0)} ms with it, ${node.wall.toFixed(0)} ms without (the bootstrap unsets it for validate and pipeline)`,
+    );
+  }
+  if (values.upstream)
+    compareWithUpstream(resolve(values.upstream), join(dir, 'build-cli/perf-eval.cjs'), env);
 } finally {
   rmSync(dir, { recursive: true, force: true });
+}
+
+/**
+ * 4. With --upstream DIR (or PERF_EVAL_UPSTREAM_CHECKOUT), a checkout of vllm-project/perf-eval: its own
+ * generator, .buildkite/generate_pipeline.py, against `perf-eval pipeline` on the same recipes (DIR's
+ * workloads/, its nightly set) and profiles (DIR/lib/gpu_profiles.yaml), both run in DIR (nothing is
+ * written there). Upstream's bootstrap runs it as `python3 .buildkite/generate_pipeline.py`.
+ */
+function compareWithUpstream(checkout, bundle, env) {
+  const generator = join(checkout, '.buildkite/generate_pipeline.py');
+  const commit = spawnSync('git', ['-C', checkout, 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8' });
+  const upstream = timed('python3', [generator], checkout, {});
+  const interpreter = spawnSync('python3', ['-c', 'import sys; print(sys.executable)'], {
+    encoding: 'utf8',
+  }).stdout.trim();
+  const direct = timed(interpreter, [generator], checkout, {});
+  const ours = timed(
+    process.execPath,
+    [bundle, 'pipeline', '--profiles', 'lib/gpu_profiles.yaml'],
+    checkout,
+    env,
+  );
+  const count = (text) => (text.match(/^\s*- label:/gm) ?? []).length;
+  console.log(
+    `upstream's own generator (${checkout}${commit.status === 0 ? ` @ ${commit.stdout.trim()}` : ''}), its nightly set: ${count(upstream.stdout)} steps upstream, ${count(ours.stdout)} here`,
+  );
+  for (const [title, figure] of [
+    ['python3 .buildkite/generate_pipeline.py (as upstream runs it)', upstream],
+    [`  the same, ${interpreter}`, direct],
+    ['node bundle: perf-eval pipeline, same recipes and profiles', ours],
+  ])
+    console.log(
+      `  ${title.padEnd(62)} ${figure.wall.toFixed(0).padStart(5)} ms wall ${figure.cpu.toFixed(0).padStart(5)} ms CPU`,
+    );
+  for (const [what, base] of [
+    ['python3', upstream],
+    [interpreter, direct],
+  ])
+    console.log(
+      `  perf-eval pipeline vs upstream via ${what}: ${(ours.wall / base.wall).toFixed(2)}x wall, ${(ours.cpu / base.cpu).toFixed(2)}x CPU   (target <= 1.00x: ${ok(ours.wall / base.wall, 1)})`,
+    );
 }
