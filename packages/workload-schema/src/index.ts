@@ -64,8 +64,22 @@ export {
   DEFAULT_SEMANTIC_EVAL_OUTPUT,
 } from './lib/semantic-eval.js';
 export type { ResolvedSemanticEval, SemanticEvalValues } from './lib/semantic-eval.js';
-export { expandVariants, variantName, variantCount, setFlag, pathSafe } from './lib/sweep.js';
-export type { Variant, ResolvedSweep, SweepDimension } from './lib/sweep.js';
+export {
+  expandVariants,
+  selectVariant,
+  VariantSelectionError,
+  variantName,
+  variantCount,
+  setFlag,
+  pathSafe,
+} from './lib/sweep.js';
+export type {
+  Variant,
+  ResolvedSweep,
+  SweepDimension,
+  SelectVariantOptions,
+  VariantProblem,
+} from './lib/sweep.js';
 export { resolveImage, extractCommit, parseImageRef } from './lib/image.js';
 export type { ImageInputs, ImageRef, ResolvedImage } from './lib/image.js';
 export {

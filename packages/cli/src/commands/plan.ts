@@ -1,9 +1,9 @@
 import { formatPlan, planLocalRun, planSecrets, redactPlan } from '@perf-eval/run';
+import { selectVariant } from '@perf-eval/workload-schema';
 import { parseServerUrl } from '../lib/args.js';
 import { defineCommand } from '../lib/command.js';
 import { EXIT } from '../lib/exit-codes.js';
 import { writeLine } from '../lib/io.js';
-import { selectVariant } from '../lib/variants.js';
 import { loadRecipe } from '../lib/workload.js';
 
 const HELP = `Usage: perf-eval plan FILE [--json] [--profiles PATH] [--results-dir DIR] [--server-url URL] [--variant NAME]
@@ -33,11 +33,11 @@ export const { run } = defineCommand(
     positionals: { min: 1, max: 1, describe: 'recipe FILE' },
   },
   async ({ values, positionals }, io) => {
-    const base = loadRecipe(positionals[0] as string, io, values.profiles);
-    const workload =
-      values.variant === undefined
-        ? base
-        : selectVariant(base, values.variant, positionals[0] as string, 'plan');
+    const file = positionals[0] as string;
+    const workload = selectVariant(loadRecipe(file, io, values.profiles), values.variant, {
+      file,
+      prefix: 'perf-eval plan: ',
+    });
     const serverUrl = values['server-url'];
     if (serverUrl !== undefined) parseServerUrl('plan', serverUrl);
     const plan = planLocalRun(workload, {

@@ -26,7 +26,7 @@ import { EXIT, exitCodeFor } from '../lib/exit-codes.js';
 import { writeLine, type Io } from '../lib/io.js';
 import { interruptionOf } from '../lib/signals.js';
 import { GateFailedError } from '@perf-eval/verdicts';
-import { selectVariant, variantRequiredError } from '../lib/variants.js';
+import { selectVariant } from '@perf-eval/workload-schema';
 import { loadRecipe } from '../lib/workload.js';
 
 const HELP = `Usage: perf-eval run FILE [options]
@@ -107,10 +107,11 @@ export const { run } = defineCommand(
     const phases = values.only ? parseChoices('run', '--only', values.only, ALL_PHASES) : new Set(ALL_PHASES);
     const jobs = parsePositiveInt('run', '--jobs', values.jobs) ?? DEFAULT_JOBS;
     const file = positionals[0] as string;
-    const recipe = loadRecipe(file, io, values.profiles);
-    if (recipe.sweep && values.variant === undefined) throw variantRequiredError(recipe, file);
-    const workload =
-      values.variant === undefined ? recipe : selectVariant(recipe, values.variant, file, 'run');
+    const workload = selectVariant(loadRecipe(file, io, values.profiles), values.variant, {
+      file,
+      prefix: 'perf-eval run: ',
+      required: true,
+    });
     const toolOptions: RunToolsOptions = {
       env: io.env,
       cwd: io.cwd,

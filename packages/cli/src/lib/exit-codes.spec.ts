@@ -39,6 +39,7 @@ const EXPECTED: Record<string, Expected> = {
   FileReadError: 'usage',
   TopologyPortError: 'validation',
   SemanticEvalTemplateError: 'validation',
+  VariantSelectionError: 'usage',
   // server-lifecycle
   ServerExitedError: 'failure',
   ServerLaunchError: 'failure',

@@ -3,6 +3,7 @@
  * Cartesian product (key order as written, first key varying slowest) gives one variant per
  * combination, each a complete ResolvedWorkload with its own name and results dir.
  */
+import { PerfEvalError } from '@perf-eval/util';
 import { hasTrustRemoteCode, parallelismOf, servedModelNameOf } from './perf.js';
 import type { ResolvedWorkload } from './resolve.js';
 import type { ResolvedRole } from './topology.js';
@@ -146,4 +147,75 @@ export function expandVariants(workload: ResolvedWorkload): ResolvedWorkload[] {
     }
     return variant;
   });
+}
+
+/** Why no variant could be picked: `--variant` on a recipe without a sweep, a name it does not have, or none named. */
+export type VariantProblem = 'no-sweep' | 'unknown' | 'required';
+
+const VARIANT_CODES: Record<VariantProblem, string> = {
+  'no-sweep': 'E_VARIANT_NO_SWEEP',
+  unknown: 'E_VARIANT_UNKNOWN',
+  required: 'E_VARIANT_REQUIRED',
+};
+
+/** A sweep variant that cannot be picked (exit 2); `variants` names the recipe's variants. */
+export class VariantSelectionError extends PerfEvalError {
+  constructor(
+    readonly file: string,
+    readonly problem: VariantProblem,
+    readonly variants: readonly string[],
+    message: string,
+  ) {
+    super(VARIANT_CODES[problem], message, { category: 'usage' });
+  }
+}
+
+export interface SelectVariantOptions {
+  /** The recipe as the user named it, for the messages. */
+  file: string;
+  /** Starts every message, e.g. `perf-eval run: `. */
+  prefix?: string;
+  /** No name on a sweep recipe is an error: one run serves one variant (`perf-eval run`). */
+  required?: boolean;
+}
+
+/**
+ * The variant `name` of `workload` (`--variant NAME`); without a name the workload itself, unless
+ * `required` and it sweeps. Each variant needs its own server, so a run takes exactly one and a
+ * pipeline fans them out as separate steps. Throws `VariantSelectionError` listing the names.
+ */
+export function selectVariant(
+  workload: ResolvedWorkload,
+  name: string | undefined,
+  options: SelectVariantOptions,
+): ResolvedWorkload {
+  const { file, prefix = '' } = options;
+  if (name === undefined) {
+    if (!workload.sweep || !options.required) return workload;
+    const names = expandVariants(workload).map((variant) => variant.name);
+    throw new VariantSelectionError(
+      file,
+      'required',
+      names,
+      `${prefix}${file} sweeps ${names.length} variants and each needs its own server, so each is its own run ` +
+        `(one pipeline step per variant); pick one with --variant NAME:\n${names.map((n) => `  ${n}`).join('\n')}`,
+    );
+  }
+  if (!workload.sweep)
+    throw new VariantSelectionError(
+      file,
+      'no-sweep',
+      [],
+      `${prefix}--variant '${name}' given but ${file} has no sweep: block`,
+    );
+  const variants = expandVariants(workload);
+  const chosen = variants.find((variant) => variant.name === name);
+  if (chosen) return chosen;
+  const names = variants.map((variant) => variant.name);
+  throw new VariantSelectionError(
+    file,
+    'unknown',
+    names,
+    `${prefix}unknown variant '${name}'; ${file} has ${names.length}: ${names.join(', ')}`,
+  );
 }
