@@ -1,7 +1,10 @@
-/** Test set-up shared by the run package's specs: temp dirs and recipes loaded with the repository's GPU profiles. */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+/**
+ * Test set-up shared by the run package's specs: temp dirs, recipes loaded with the repository's GPU
+ * profiles, a tools dir with fake tools.
+ */
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { onTestFinished } from 'vitest';
 import { loadProfiles, loadWorkload, type ResolvedWorkload } from '@perf-eval/workload-schema';
 
@@ -37,4 +40,20 @@ export function workloadOf(dir: string, text: string, env: Record<string, string
   const file = join(dir, 'recipe.yaml');
   writeFileSync(file, text);
   return loadWorkload(file, { profiles: loadProfiles(PROFILES), env });
+}
+
+/** An executable shell script that exits 0. */
+export function executable(path: string): void {
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(path, '#!/bin/sh\nexit 0\n');
+  chmodSync(path, 0o755);
+}
+
+/** A tools dir with the simulator and its tokenizer (what `setup` leaves for `sim`), nothing else. */
+export function simOnly(dir: string): Record<string, string> {
+  const tools = join(dir, 'tools');
+  executable(join(tools, 'bin/llm-d-inference-sim'));
+  mkdirSync(join(tools, 'tokenizers/sim-bpe'), { recursive: true });
+  writeFileSync(join(tools, 'tokenizers/sim-bpe/tokenizer.json'), '{}');
+  return { PERF_EVAL_TOOLS_DIR: tools, PATH: join(dir, 'empty-path'), HOME: dir };
 }

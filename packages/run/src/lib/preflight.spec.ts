@@ -3,10 +3,9 @@
  * busy port. (Provisioning beside a launched server is covered end to end by the CLI's
  * run.overlap.spec.ts.)
  */
-import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
-import { dirname, join } from 'node:path';
-import { simRecipe, tempDir, workloadOf } from '../../test/workloads.js';
+import { join } from 'node:path';
+import { simOnly, simRecipe, tempDir, workloadOf } from '../../test/workloads.js';
 import {
   discoverRunTools,
   planLocalRun,
@@ -16,21 +15,6 @@ import {
 } from './preflight.js';
 
 const RECIPE = simRecipe('tools');
-
-function executable(path: string): void {
-  mkdirSync(dirname(path), { recursive: true });
-  writeFileSync(path, '#!/bin/sh\nexit 0\n');
-  chmodSync(path, 0o755);
-}
-
-/** A tools dir with the simulator and its tokenizer (what `setup` leaves for `sim`), nothing else. */
-function simOnly(dir: string): Record<string, string> {
-  const tools = join(dir, 'tools');
-  executable(join(tools, 'bin/llm-d-inference-sim'));
-  mkdirSync(join(tools, 'tokenizers/sim-bpe'), { recursive: true });
-  writeFileSync(join(tools, 'tokenizers/sim-bpe/tokenizer.json'), '{}');
-  return { PERF_EVAL_TOOLS_DIR: tools, PATH: join(dir, 'empty-path'), HOME: dir };
-}
 
 async function busyPort(): Promise<number> {
   const server: Server = createServer();
