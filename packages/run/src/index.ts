@@ -52,3 +52,5 @@ export { annotateBuild, reportLinkMarkdown, runFailures } from './lib/annotation
 export type { AnnotateOptions } from './lib/annotation.js';
 export { ConsoleReporter } from './lib/console-reporter.js';
 export type { ConsoleStreams } from './lib/console-reporter.js';
+export { BaselineMissingError, runWorkload } from './lib/run-workload.js';
+export type { RunWorkloadOptions, WorkloadRun } from './lib/run-workload.js';

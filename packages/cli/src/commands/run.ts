@@ -1,26 +1,7 @@
-import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import {
-  ALL_PHASES,
-  annotateBuild,
-  ConsoleReporter,
-  discoverRunTools,
-  DEFAULT_JOBS,
-  executeRun,
-  planLocalRun,
-  planSecrets,
-  preflightRun,
-  PreflightError,
-  prepareDuringLaunch,
-  provisionForLaunch,
-  runFailures,
-  runIdentityOf,
-  serverEnvironments,
-  type RunToolsOptions,
-  verdictPostRun,
-} from '@perf-eval/run';
+import { join } from 'node:path';
+import { ALL_PHASES, runFailures, runWorkload } from '@perf-eval/run';
 import { secretValuesOf } from '@perf-eval/util';
-import { parseChoices, parsePositiveInt, parseServerUrl, UsageError } from '../lib/args.js';
+import { parseChoices, parsePositiveInt, parseServerUrl } from '../lib/args.js';
 import { defineCommand } from '../lib/command.js';
 import { EXIT, exitCodeFor } from '../lib/exit-codes.js';
 import { writeLine, type Io } from '../lib/io.js';
@@ -105,95 +86,27 @@ export const { run } = defineCommand(
   async ({ values, positionals }, io) => {
     if (values['server-url'] !== undefined) parseServerUrl('run', values['server-url']);
     const phases = values.only ? parseChoices('run', '--only', values.only, ALL_PHASES) : new Set(ALL_PHASES);
-    const jobs = parsePositiveInt('run', '--jobs', values.jobs) ?? DEFAULT_JOBS;
+    const jobs = parsePositiveInt('run', '--jobs', values.jobs);
     const file = positionals[0] as string;
     const workload = selectVariant(loadRecipe(file, io, values.profiles), values.variant, {
       file,
       prefix: 'perf-eval run: ',
       required: true,
     });
-    const toolOptions: RunToolsOptions = {
+    const { plan, summary, reportPath, toolCheckFailure, gateFailures } = await runWorkload(workload, {
       env: io.env,
       cwd: io.cwd,
-      phases,
-      externalServer: Boolean(values['server-url']),
-      print: (line) => writeLine(io.stdout, line),
-      warn: (line) => writeLine(io.stderr, line),
-      // Plain progress lines even on a TTY: provisioning shares the terminal with the server's log.
-      progress: {},
-    };
-    // Missing tools are provisioned after preflight: the simulator (it is the server) before the
-    // launch, the rest while the server starts.
-    const found = discoverRunTools(workload, toolOptions);
-    const plan = planLocalRun(workload, {
-      env: io.env,
-      cwd: io.cwd,
-      tools: found.tools,
-      ...(values['results-dir'] !== undefined ? { resultsRoot: values['results-dir'] } : {}),
-      ...(values['server-url'] !== undefined ? { serverUrl: values['server-url'] } : {}),
-      phases: [...phases],
-      jobs,
-      ingest: { disabled: Boolean(values['no-ingest']), strict: Boolean(values['strict-ingest']) },
-    });
-    const baselineSpec = values.baseline;
-    if (
-      baselineSpec !== undefined &&
-      baselineSpec !== 'auto' &&
-      !baselineSpec.startsWith('buildkite:') &&
-      !existsSync(resolve(io.cwd, baselineSpec))
-    ) {
-      throw new UsageError(
-        `perf-eval run: --baseline ${baselineSpec} does not exist; pass a results dir, a history.jsonl, buildkite:<build> or auto`,
-      );
-    }
-    await preflightRun(plan, workload, found, toolOptions);
-    const runTools = await provisionForLaunch(found, { ...toolOptions, signal: io.signal });
-    // After the tasks, before the final summary: verdicts against the baseline, history.jsonl, gates.
-    const verdicts = verdictPostRun({
-      workload,
-      resultsDir: plan.resultsDir,
-      env: io.env,
-      baseline:
-        baselineSpec === undefined || baselineSpec === 'auto' || baselineSpec.startsWith('buildkite:')
-          ? baselineSpec
-          : resolve(io.cwd, baselineSpec),
-      print: (line) => writeLine(io.stdout, line),
-      warn: (line) => writeLine(io.stderr, line),
-    });
-
-    let toolCheckFailure: PreflightError | undefined;
-    const summary = await executeRun(plan, {
-      prepare: (signal) =>
-        prepareDuringLaunch(
-          plan,
-          runTools,
-          toolOptions,
-        )(signal).catch((error: unknown) => {
-          if (error instanceof PreflightError) toolCheckFailure = error;
-          throw error;
-        }),
-      // The GPUs are held from the step's start: everything before executeRun is accounted as setup.
-      stepStartedAtMs: performance.timeOrigin,
-      env: io.env,
-      serverEnv: serverEnvironments(workload),
-      secrets: planSecrets(workload, io.env),
+      streams: io,
       signal: io.signal,
-      ...(io.forceSignal ? { forceSignal: io.forceSignal } : {}),
-      reporter: new ConsoleReporter(io, io.env),
-      verbose: Boolean(values.verbose),
-      toolRoles: runTools.tools.roles,
-      identity: await runIdentityOf(workload, io.env),
-      postRun: [verdicts],
-    });
-    const gateFailures = (summary.gates ?? []).filter((gate) => !gate.passed);
-    // An interrupted run exits at once (Buildkite's cancel grace period is short); 'perf-eval report' can follow.
-    const reportPath = interruptionOf(io.signal) ? undefined : await writeRunReport(plan.resultsDir, io);
-    await annotateBuild(summary, {
-      env: io.env,
-      cwd: io.cwd,
-      stem: workload.stem,
-      reportPath,
-      warn: (line) => writeLine(io.stderr, line),
+      forceSignal: io.forceSignal,
+      phases,
+      jobs,
+      resultsRoot: values['results-dir'],
+      serverUrl: values['server-url'],
+      ingest: { disabled: values['no-ingest'], strict: values['strict-ingest'] },
+      verbose: values.verbose,
+      baseline: values.baseline,
+      writeReport: (resultsDir) => writeRunReport(resultsDir, io),
     });
 
     const interruption = interruptionOf(io.signal);

@@ -107,6 +107,7 @@ const EXPECTED: Record<string, Expected> = {
   SetupPrerequisiteError: 'preflight',
   // run
   PlanEnvMismatchError: 'internal',
+  BaselineMissingError: 'usage',
   PreflightError: 'preflight',
   SemanticEvalFailedError: 'failure',
   SemanticEvalResultError: 'failure',
