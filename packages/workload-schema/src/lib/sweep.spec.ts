@@ -19,16 +19,6 @@ function workloadOf(text: string): ResolvedWorkload {
   return workload as ResolvedWorkload;
 }
 
-function selectionError(...args: Parameters<typeof selectVariant>): VariantSelectionError {
-  try {
-    selectVariant(...args);
-  } catch (error) {
-    if (error instanceof VariantSelectionError) return error;
-    throw error;
-  }
-  throw new Error('selectVariant did not throw');
-}
-
 describe('selectVariant', () => {
   const sweep = workloadOf(`${TINY_SIM_RECIPE}${SWEEP}`);
   const plain = workloadOf(TINY_SIM_RECIPE);
@@ -42,31 +32,36 @@ describe('selectVariant', () => {
   });
 
   it('an unknown name lists the variants; a name without a sweep says so (usage errors, exit 2)', () => {
-    const unknown = selectionError(sweep, 'nope', { file: 'tiny.yaml', prefix: 'perf-eval plan: ' });
-    expect(unknown).toMatchObject({
-      code: 'E_VARIANT_UNKNOWN',
-      category: 'usage',
-      problem: 'unknown',
-      variants: NAMES,
-      message: `perf-eval plan: unknown variant 'nope'; tiny.yaml has 2: ${NAMES.join(', ')}`,
-    });
-    expect(selectionError(plain, 'x', { file: 'tiny.yaml' })).toMatchObject({
-      code: 'E_VARIANT_NO_SWEEP',
-      category: 'usage',
-      message: "--variant 'x' given but tiny.yaml has no sweep: block",
-    });
+    const unknown = () => selectVariant(sweep, 'nope', { file: 'tiny.yaml', prefix: 'perf-eval plan: ' });
+    expect(unknown).toThrow(VariantSelectionError);
+    expect(unknown).toThrow(
+      expect.objectContaining({
+        code: 'E_VARIANT_UNKNOWN',
+        category: 'usage',
+        problem: 'unknown',
+        variants: NAMES,
+        message: `perf-eval plan: unknown variant 'nope'; tiny.yaml has 2: ${NAMES.join(', ')}`,
+      }),
+    );
+    expect(() => selectVariant(plain, 'x', { file: 'tiny.yaml' })).toThrow(
+      expect.objectContaining({
+        code: 'E_VARIANT_NO_SWEEP',
+        category: 'usage',
+        message: "--variant 'x' given but tiny.yaml has no sweep: block",
+      }),
+    );
   });
 
   it('required: a sweep recipe without a name is refused, naming every variant', () => {
-    const error = selectionError(sweep, undefined, {
-      file: 'tiny.yaml',
-      prefix: 'perf-eval run: ',
-      required: true,
-    });
-    expect(error.code).toBe('E_VARIANT_REQUIRED');
-    expect(error.message).toBe(
-      'perf-eval run: tiny.yaml sweeps 2 variants and each needs its own server, so each is its own run ' +
-        `(one pipeline step per variant); pick one with --variant NAME:\n  ${NAMES[0]}\n  ${NAMES[1]}`,
+    expect(() =>
+      selectVariant(sweep, undefined, { file: 'tiny.yaml', prefix: 'perf-eval run: ', required: true }),
+    ).toThrow(
+      expect.objectContaining({
+        code: 'E_VARIANT_REQUIRED',
+        message:
+          'perf-eval run: tiny.yaml sweeps 2 variants and each needs its own server, so each is its own run ' +
+          `(one pipeline step per variant); pick one with --variant NAME:\n  ${NAMES[0]}\n  ${NAMES[1]}`,
+      }),
     );
   });
 });
