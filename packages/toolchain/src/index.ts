@@ -34,3 +34,4 @@ export {
 } from './lib/pins.js';
 export { SUPPORTED, checkToolVersions, compareVersions } from './lib/versions.js';
 export type { SupportedRange, VersionCheck, VersionReport } from './lib/versions.js';
+export { checkToolsDir, formatProvisionReports, ToolsDirError } from './lib/setup.js';

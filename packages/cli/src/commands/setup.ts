@@ -1,11 +1,12 @@
-import { resolve } from 'node:path';
 import { parseChoices, UsageError } from '../lib/args.js';
 import { defineCommand } from '../lib/command.js';
 import { runToolComponents } from '@perf-eval/run';
 import { EXIT } from '../lib/exit-codes.js';
 import { writeLine } from '../lib/io.js';
 import {
+  checkToolsDir,
   COMPONENTS,
+  formatProvisionReports,
   LM_EVAL_VERSION,
   provision,
   terminalProgress,
@@ -14,7 +15,7 @@ import {
   VLLM_VERSION,
   type Component,
 } from '@perf-eval/toolchain';
-import { BFCL_EVAL_VERSION, directoryProblem } from '@perf-eval/util';
+import { BFCL_EVAL_VERSION } from '@perf-eval/util';
 import { verifyBfclInstall } from '@perf-eval/bfcl-runner';
 import { loadRecipe } from '../lib/workload.js';
 
@@ -72,19 +73,7 @@ export const { run } = defineCommand(
         : values.only !== undefined
           ? parseComponents(values.only)
           : new Set<Component>(COMPONENTS);
-    const dir = values['tools-dir'] ? resolve(io.cwd, values['tools-dir']) : toolsDir(io.env);
-    const dirProblem = directoryProblem(dir);
-    if (dirProblem) {
-      const source = values['tools-dir']
-        ? `--tools-dir ${values['tools-dir']}`
-        : io.env['PERF_EVAL_TOOLS_DIR']
-          ? `PERF_EVAL_TOOLS_DIR=${io.env['PERF_EVAL_TOOLS_DIR']}`
-          : `the tools directory ${dir}`;
-      throw new UsageError(
-        `perf-eval setup: cannot use ${source} as the tools directory: ${dirProblem}; choose another directory`,
-        'setup',
-      );
-    }
+    const dir = checkToolsDir(values['tools-dir'], { cwd: io.cwd, env: io.env });
     const started = Date.now();
     const out = (line: string): void => writeLine(io.stdout, line);
     if (components.size === 0) {
@@ -104,10 +93,7 @@ export const { run } = defineCommand(
       verifyBfcl: verifyBfclInstall,
     });
     out('');
-    for (const report of reports)
-      out(
-        `  ${report.tool.padEnd(10)} ${report.status.padEnd(11)} ${String(report.durationS).padStart(7)} s  ${report.path}`,
-      );
+    for (const line of formatProvisionReports(reports)) out(line);
     out(`setup done in ${Math.round((Date.now() - started) / 100) / 10} s`);
     if (values['tools-dir'] && dir !== toolsDir(io.env))
       out(`'perf-eval run' finds these tools with PERF_EVAL_TOOLS_DIR=${dir}`);

@@ -105,6 +105,7 @@ const EXPECTED: Record<string, Expected> = {
   // toolchain
   SetupStepError: 'failure',
   SetupPrerequisiteError: 'preflight',
+  ToolsDirError: 'usage',
   // run
   PlanEnvMismatchError: 'internal',
   BaselineMissingError: 'usage',
