@@ -62,7 +62,7 @@ export {
   readIngestPlan,
   ingestPlan,
 } from './lib/plan.js';
-export { reingestResults } from './lib/reingest.js';
+export { checkIngestCredentials, formatReingestReport, reingestResults } from './lib/reingest.js';
 export type { ReingestOptions } from './lib/reingest.js';
 export type {
   IngestPlan,

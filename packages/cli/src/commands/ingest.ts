@@ -1,9 +1,7 @@
 import {
+  checkIngestCredentials,
   createTransport,
-  ingestUrlProblems,
-  IngestNoTokenError,
-  IngestUrlInvalidError,
-  NO_TOKEN_MESSAGE,
+  formatReingestReport,
   outboxDirOf,
   reingestResults,
 } from '@perf-eval/ingest';
@@ -48,15 +46,7 @@ export const { run } = defineCommand(
   async ({ values, positionals }, io) => {
     const resultsDir = positionals[0] as string;
     const dryRun = Boolean(values['dry-run']);
-    if (!dryRun) {
-      const problems = ingestUrlProblems(io.env);
-      if (problems.length > 0) throw new IngestUrlInvalidError(problems);
-      if (!io.env['INGEST_BEARER_TOKEN']?.trim()) {
-        throw new IngestNoTokenError(
-          `perf-eval ingest: ${NO_TOKEN_MESSAGE}; set it (CI: buildkite-agent secret get INGEST_BEARER_TOKEN) or use --dry-run`,
-        );
-      }
-    }
+    if (!dryRun) checkIngestCredentials(io.env);
     const transport = createTransport({
       env: io.env,
       signal: io.signal,
@@ -89,16 +79,7 @@ export const { run } = defineCommand(
       );
       return interruption.signalName === 'SIGINT' ? EXIT.interrupted : EXIT.terminated;
     }
-    const parts = dryRun
-      ? [`${report.printed} payload(s) printed`]
-      : [`${report.posted} posted`, `${report.failed} failed`];
-    if (report.skippedLines) parts.push(`${report.skippedLines} malformed sample line(s) skipped`);
-    if (report.alreadyDelivered)
-      parts.push(`${report.alreadyDelivered} already delivered (not posted again)`);
-    if (report.claimedElsewhere) parts.push(`${report.claimedElsewhere} being posted by another process`);
-    writeLine(io.stderr, `ingest: ${parts.join(', ')}`);
-    for (const failure of report.failures)
-      writeLine(io.stderr, `  failed ${failure.item}: ${failure.message}`);
+    for (const line of formatReingestReport(report, { dryRun })) writeLine(io.stderr, line);
     return values.strict && report.failed > 0 ? EXIT.failure : EXIT.ok;
   },
 );

@@ -2,6 +2,8 @@ import { mkdtemp, readFile, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { BENCH_RESULT, UNDATED_PERF_META } from '../../test/perf-meta.js';
+import { emptyReport } from './delivery.js';
+import { IngestNoTokenError, IngestUrlInvalidError } from './errors.js';
 import { writeOutboxEntry } from './outbox.js';
 import {
   outboxDirOf,
@@ -10,7 +12,7 @@ import {
   type IngestPlan,
   type IngestPlanPerfItem,
 } from './plan.js';
-import { reingestResults } from './reingest.js';
+import { checkIngestCredentials, formatReingestReport, reingestResults } from './reingest.js';
 import { createTransport } from './transport.js';
 
 const PERF: IngestPlanPerfItem = {
@@ -81,5 +83,48 @@ describe('reingestResults', () => {
     const { lines, payloads } = await dryRun(dir, { replay: true, cwd: dirname(dir) });
     expect(payloads).toEqual([{ queued: true }]);
     expect(lines.some((line) => line.startsWith('ingest: run date'))).toBe(false);
+  });
+});
+
+describe('checkIngestCredentials', () => {
+  it('passes with a token and usable URLs; refuses a bad URL first, then a missing token (preflight)', () => {
+    expect(() => checkIngestCredentials({ INGEST_BEARER_TOKEN: 't' })).not.toThrow();
+    expect(() => checkIngestCredentials({ INGEST_BEARER_TOKEN: 't', INGEST_URL: 'ftp://x' })).toThrow(
+      IngestUrlInvalidError,
+    );
+    expect(() => checkIngestCredentials({ INGEST_URL: 'nope' })).toThrow(IngestUrlInvalidError);
+    expect(() => checkIngestCredentials({ INGEST_BEARER_TOKEN: '  ' })).toThrow(
+      expect.objectContaining({
+        code: 'E_INGEST_NO_TOKEN',
+        category: 'preflight',
+        message:
+          'perf-eval ingest: INGEST_BEARER_TOKEN is required for result ingestion; set it (CI: buildkite-agent secret get INGEST_BEARER_TOKEN) or use --dry-run',
+      }),
+    );
+    expect(() => checkIngestCredentials({})).toThrow(IngestNoTokenError);
+  });
+});
+
+describe('formatReingestReport', () => {
+  it('counts what was posted or printed, names what else happened, then each failure', () => {
+    expect(formatReingestReport({ ...emptyReport(), posted: 4 })).toEqual(['ingest: 4 posted, 0 failed']);
+    expect(formatReingestReport({ ...emptyReport(), printed: 3 }, { dryRun: true })).toEqual([
+      'ingest: 3 payload(s) printed',
+    ]);
+    const report = {
+      ...emptyReport(),
+      posted: 1,
+      failed: 1,
+      skippedLines: 2,
+      alreadyDelivered: 3,
+      claimedElsewhere: 1,
+      failures: [
+        { item: 'gsm8k', kind: 'eval' as const, code: 'E_INGEST_HTTP', message: 'HTTP 500', outboxFiles: [] },
+      ],
+    };
+    expect(formatReingestReport(report)).toEqual([
+      'ingest: 1 posted, 1 failed, 2 malformed sample line(s) skipped, 3 already delivered (not posted again), 1 being posted by another process',
+      '  failed gsm8k: HTTP 500',
+    ]);
   });
 });

@@ -5,7 +5,9 @@
 import { readFile, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { DeliveryOptions, IngestReport } from './delivery.js';
+import { IngestNoTokenError, IngestUrlInvalidError, NO_TOKEN_MESSAGE } from './errors.js';
 import { replayOutbox } from './ingest.js';
+import { ingestUrlProblems, type IngestEnv } from './metadata.js';
 import { ingestPlan, outboxDirOf, planPathOf, readIngestPlan, type IngestPlan } from './plan.js';
 
 export interface ReingestOptions extends Omit<DeliveryOptions, 'outboxDir'> {
@@ -16,6 +18,21 @@ export interface ReingestOptions extends Omit<DeliveryOptions, 'outboxDir'> {
    * Payloads name their files under `resultsDir` as given, as the run's own ingestion did.
    */
   cwd?: string | undefined;
+}
+
+/**
+ * Before a re-ingest that posts (not a dry run): usable INGEST_URL / PERF_INGEST_URL and a token. A
+ * delivery without them would only queue every payload, so `perf-eval ingest` refuses up front
+ * instead. Throws `IngestUrlInvalidError` or `IngestNoTokenError` (both `preflight`, exit 2).
+ */
+export function checkIngestCredentials(env: IngestEnv): void {
+  const problems = ingestUrlProblems(env);
+  if (problems.length > 0) throw new IngestUrlInvalidError(problems);
+  if (!env['INGEST_BEARER_TOKEN']?.trim()) {
+    throw new IngestNoTokenError(
+      `perf-eval ingest: ${NO_TOKEN_MESSAGE}; set it (CI: buildkite-agent secret get INGEST_BEARER_TOKEN) or use --dry-run`,
+    );
+  }
 }
 
 /**
@@ -57,4 +74,22 @@ async function runDateOf(plan: IngestPlan, resultsDir: string): Promise<{ date: 
     source:
       'the modification time of .ingest/plan.json; the plan predates context.date and summary.json has no startedAt',
   };
+}
+
+/**
+ * The closing lines of a re-ingest: `ingest: N posted, M failed` (a dry run: `N payload(s) printed`)
+ * plus skipped sample lines, already delivered and claimed payloads when there are any, then one
+ * `  failed <item>: <message>` line per failure.
+ */
+export function formatReingestReport(report: IngestReport, options: { dryRun?: boolean } = {}): string[] {
+  const parts = options.dryRun
+    ? [`${report.printed} payload(s) printed`]
+    : [`${report.posted} posted`, `${report.failed} failed`];
+  if (report.skippedLines) parts.push(`${report.skippedLines} malformed sample line(s) skipped`);
+  if (report.alreadyDelivered) parts.push(`${report.alreadyDelivered} already delivered (not posted again)`);
+  if (report.claimedElsewhere) parts.push(`${report.claimedElsewhere} being posted by another process`);
+  return [
+    `ingest: ${parts.join(', ')}`,
+    ...report.failures.map((failure) => `  failed ${failure.item}: ${failure.message}`),
+  ];
 }
