@@ -137,54 +137,10 @@ function measure(title, dir, env = ENV) {
   if (issues.length > 0) process.exitCode = 1;
 }
 
-const compileStarted = performance.now();
-createSchemaValidator(schemaPath, { cacheDir: null });
-console.log(
-  `Buildkite schema compile (uncached, once per process): ${ms(compileStarted, performance.now())} ms`,
-);
-
-// 1. 1000 recipes
-let dir = tempRoot('pipeline');
-try {
-  for (let i = 0; i < count; i++)
-    writeFileSync(join(dir, 'workloads', `bench_${String(i).padStart(5, '0')}.yaml`), recipe(i));
-  measure(`${count} recipes`, dir);
-} finally {
-  rmSync(dir, { recursive: true, force: true });
-}
-
-// 2. sweep fan-outs
-const SWEEP64 = [
-  'sweep:',
-  '  serve_args:',
-  '    --max-num-seqs: [32, 64, 128, 256, 384, 512, 768, 1024]',
-  '    --max-num-batched-tokens: [2048, 4096, 8192, 16384, 32768, 65536, 131072, 262144]',
-];
-dir = tempRoot('sweep');
-try {
-  for (let i = 0; i < 16; i++)
-    writeFileSync(
-      join(dir, 'workloads', `sweep_${String(i).padStart(2, '0')}.yaml`),
-      `${recipe(i)}${SWEEP64.join('\n')}\n`,
-    );
-  measure('sweep fan-out, 16 recipes x 64 variants', dir);
-} finally {
-  rmSync(dir, { recursive: true, force: true });
-}
-dir = tempRoot('multinode');
-try {
-  for (let i = 0; i < 8; i++) {
-    const text = recipe(4 * i + 1)
-      .replace('gpu: B200', 'gpu: B200')
-      .replace(/num_gpus: \d+/, 'num_gpus: 8')
-      .replace('vllm:\n', 'vllm:\n  num_nodes: 2\n');
-    writeFileSync(join(dir, 'workloads', `multi_${i}.yaml`), `${text}${SWEEP64.join('\n')}\n`);
-  }
-  measure('multi-node sweep, 8 two-node B200 recipes x 64 variants', dir);
-} finally {
-  rmSync(dir, { recursive: true, force: true });
-}
-
+// Parts 3-4 run first: they time processes, and spawning from this process once parts 1-2 have
+// grown its heap costs tens of milliseconds per spawn (fork copies the page tables), which would
+// inflate every wall figure alike.
+let dir;
 // 3. the 21-recipe nightly set: Node (as a process) vs a Python reconstruction of upstream's generator
 const runs = Number(values.runs);
 const PYTHON = `
@@ -340,6 +296,54 @@ try {
   }
   if (values.upstream)
     compareWithUpstream(resolve(values.upstream), join(dir, 'build-cli/perf-eval.cjs'), env);
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
+
+const compileStarted = performance.now();
+createSchemaValidator(schemaPath, { cacheDir: null });
+console.log(
+  `Buildkite schema compile (uncached, once per process): ${ms(compileStarted, performance.now())} ms`,
+);
+
+// 1. 1000 recipes
+dir = tempRoot('pipeline');
+try {
+  for (let i = 0; i < count; i++)
+    writeFileSync(join(dir, 'workloads', `bench_${String(i).padStart(5, '0')}.yaml`), recipe(i));
+  measure(`${count} recipes`, dir);
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
+
+// 2. sweep fan-outs
+const SWEEP64 = [
+  'sweep:',
+  '  serve_args:',
+  '    --max-num-seqs: [32, 64, 128, 256, 384, 512, 768, 1024]',
+  '    --max-num-batched-tokens: [2048, 4096, 8192, 16384, 32768, 65536, 131072, 262144]',
+];
+dir = tempRoot('sweep');
+try {
+  for (let i = 0; i < 16; i++)
+    writeFileSync(
+      join(dir, 'workloads', `sweep_${String(i).padStart(2, '0')}.yaml`),
+      `${recipe(i)}${SWEEP64.join('\n')}\n`,
+    );
+  measure('sweep fan-out, 16 recipes x 64 variants', dir);
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
+dir = tempRoot('multinode');
+try {
+  for (let i = 0; i < 8; i++) {
+    const text = recipe(4 * i + 1)
+      .replace('gpu: B200', 'gpu: B200')
+      .replace(/num_gpus: \d+/, 'num_gpus: 8')
+      .replace('vllm:\n', 'vllm:\n  num_nodes: 2\n');
+    writeFileSync(join(dir, 'workloads', `multi_${i}.yaml`), `${text}${SWEEP64.join('\n')}\n`);
+  }
+  measure('multi-node sweep, 8 two-node B200 recipes x 64 variants', dir);
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }
