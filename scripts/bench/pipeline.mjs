@@ -166,6 +166,9 @@ for path in sorted(glob.glob('workloads/*.yaml')):
 sys.stdout.write(yaml.safe_dump({'steps': steps}, sort_keys=False))
 `;
 
+/** The steps of a generated pipeline's YAML: its `- label:` lines. */
+const stepCount = (yaml) => (yaml.match(/^\s*- label:/gm) ?? []).length;
+
 /** process.env with `changes` applied; a variable set to undefined is removed. */
 function withEnv(changes) {
   const out = { ...process.env, ...changes };
@@ -226,7 +229,7 @@ try {
   });
   if (validate.status !== 0) throw new Error(`perf-eval validate failed: ${validate.stderr}`);
   const python = timed('python3', ['-c', PYTHON], dir, {});
-  const steps = (python.stdout.match(/^- label:/gm) ?? []).length;
+  const steps = stepCount(python.stdout);
   // `python3` may be a wrapper (a pyenv shim is a bash script that execs pyenv, then python).
   const interpreter = spawnSync('python3', ['-c', 'import sys; print(sys.executable)'], {
     encoding: 'utf8',
@@ -368,9 +371,8 @@ function compareWithUpstream(checkout, bundle, env) {
     checkout,
     env,
   );
-  const count = (text) => (text.match(/^\s*- label:/gm) ?? []).length;
   console.log(
-    `upstream's own generator (${checkout}${commit.status === 0 ? ` @ ${commit.stdout.trim()}` : ''}), its nightly set: ${count(upstream.stdout)} steps upstream, ${count(ours.stdout)} here`,
+    `upstream's own generator (${checkout}${commit.status === 0 ? ` @ ${commit.stdout.trim()}` : ''}), its nightly set: ${stepCount(upstream.stdout)} steps upstream, ${stepCount(ours.stdout)} here`,
   );
   for (const [title, figure] of [
     ['python3 .buildkite/generate_pipeline.py (as upstream runs it)', upstream],
